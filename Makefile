@@ -1,0 +1,54 @@
+# curated-search: set up, index, serve, test, measure.
+PYTHON      ?= python3
+VENV        := .venv
+PY          := $(VENV)/bin/python
+SHARED      ?= ../shared
+INDEX_DIR   ?= var/index
+PORT        ?= 8000
+CORPUS      := corpus/pages
+PAGES       := $(wildcard $(CORPUS)/*.html $(CORPUS)/*/*.html)
+
+.PHONY: setup index run test browser-setup eval bench latency shared-index clean
+
+setup: $(VENV)/.installed
+
+# PyTorch goes in first, pinned to the CPU build, so nothing else pulls a CUDA build.
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet $$(grep '^torch==' requirements.txt)
+	$(VENV)/bin/pip install --quiet -r requirements.txt
+	touch $@
+
+index: $(INDEX_DIR)/current
+
+$(INDEX_DIR)/current: $(VENV)/.installed $(PAGES)
+	$(PY) -m indexer build --source $(CORPUS) --base-url /pages/ --index-dir $(INDEX_DIR)
+
+run: index
+	INDEX_DIR=$(INDEX_DIR) PAGES_DIR=$(CORPUS) $(VENV)/bin/gunicorn --bind 127.0.0.1:$(PORT) \
+		--workers 2 --threads 1 --timeout 30 'search_app:create_app()'
+
+# Debian's Chromium and its driver, and axe-core from npm, for the real-browser test.
+browser-setup:
+	command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+		(apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver)
+	cd tests/browser && npm ci --no-audit --no-fund
+
+test: setup
+	$(PY) -m pytest -q tests
+
+# The benchmark corpus, indexed once and reused by eval and latency.
+SHARED_INDEX ?= var/medquad
+shared-index: $(SHARED_INDEX)/current
+
+$(SHARED_INDEX)/current: $(VENV)/.installed
+	$(PY) -m indexer build --source $(SHARED)/corpus/medquad/pages --index-dir $(SHARED_INDEX)
+
+eval: shared-index
+	$(PY) -m search_app.evaluate_all --index-dir $(SHARED_INDEX) --eval-dir $(SHARED)/eval
+
+latency: shared-index
+	$(PY) -m search_app.latency --index-dir $(SHARED_INDEX) --queries $(SHARED)/eval/medquad-questions.jsonl
+
+clean:
+	rm -rf var

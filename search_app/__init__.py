@@ -1,0 +1,70 @@
+"""Flask app: plain-language questions in, ranked passages with deep links to the original sections out."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask, current_app, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from indexer import embedding
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
+        "base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "X-Frame-Options": "DENY",
+}
+
+
+def config_from_env() -> dict:
+    return {
+        "INDEX_DIR": os.environ.get("INDEX_DIR", "var/index"),
+        "PAGES_DIR": os.environ.get("PAGES_DIR") or None,
+        "TORCH_THREADS": int(os.environ.get("TORCH_THREADS", "1")),
+        "HELPLINE": os.environ.get("HELPLINE", ""),
+    }
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Application factory: config from the environment, overridden by test_config."""
+    app = Flask(__name__)
+    app.config.from_mapping(config_from_env())
+    if test_config:
+        app.config.from_mapping(test_config)
+    app.config["JSON_SORT_KEYS"] = False
+    embedding.set_threads(app.config["TORCH_THREADS"])
+
+    from search_app.retrieval import Retriever
+
+    app.extensions["retriever"] = Retriever(Path(app.config["INDEX_DIR"]))
+
+    from search_app import api, views
+
+    app.register_blueprint(api.bp)
+    app.register_blueprint(views.bp)
+
+    @app.after_request
+    def security_headers(response):
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        response.headers["X-Index-Version"] = current_app.extensions["retriever"].version
+        return response
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        if request.path.startswith("/api/"):
+            return jsonify(error=error.name, reason=error.description), error.code
+        return render_template("error.html", error=error), error.code
+
+    @app.errorhandler(Exception)
+    def unexpected_error(error: Exception):
+        app.logger.exception("unhandled error")
+        if request.path.startswith("/api/"):
+            return jsonify(error="Internal Server Error", reason="Something went wrong on our side."), 500
+        return render_template("error.html", error=None), 500
+
+    return app

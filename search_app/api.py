@@ -1,0 +1,63 @@
+"""JSON API: /api/search, its OpenAPI document, and health checks."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, request
+
+from search_app import openapi
+from search_app.params import BadRequest, search_params
+from search_app.retrieval import SearchResult
+from search_app.text import highlights
+
+bp = Blueprint("api", __name__)
+
+
+def result_json(result: SearchResult) -> dict:
+    return {
+        "query": result.query,
+        "total": result.total,
+        "no_match": result.no_match,
+        "results": [
+            {
+                "page": {"url": page.url, "title": page.title, "updated": page.updated, "source": page.source},
+                "passages": [
+                    {
+                        "section": hit.heading,
+                        "link": hit.link,
+                        "text": hit.passage.text,
+                        "highlights": [list(span) for span in highlights(hit.passage.text, result.query)],
+                        "score": round(hit.score, 4),
+                    }
+                    for hit in page.sections
+                ],
+            }
+            for page in result.pages
+        ],
+    }
+
+
+@bp.get("/api/search")
+def search():
+    retriever = current_app.extensions["retriever"]
+    try:
+        query, options = search_params(request.args, retriever.sources())
+    except BadRequest as exc:
+        return jsonify(error="Bad Request", reason=str(exc)), 400
+    body = result_json(retriever.search(query, options))
+    body.update(limit=options.limit, offset=options.offset)
+    return jsonify(body)
+
+
+@bp.get("/api/openapi.json")
+def openapi_document():
+    return jsonify(openapi.document())
+
+
+@bp.get("/healthz")
+def healthz():
+    return jsonify(status="ok")
+
+
+@bp.get("/readyz")
+def readyz():
+    retriever = current_app.extensions["retriever"]
+    return jsonify(status="ready", version=retriever.version)

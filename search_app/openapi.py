@@ -1,0 +1,91 @@
+"""The OpenAPI 3.1 description of the JSON API."""
+from __future__ import annotations
+
+from search_app.params import MAX_LIMIT, MAX_OFFSET, MAX_QUERY
+from search_app.ranking import MODES
+
+ERROR = {
+    "type": "object",
+    "required": ["error", "reason"],
+    "properties": {"error": {"type": "string"}, "reason": {"type": "string"}},
+}
+PASSAGE = {
+    "type": "object",
+    "required": ["section", "link", "text", "highlights", "score"],
+    "properties": {
+        "section": {"type": "string", "description": "the section's <h2> text; empty for the page's lead text"},
+        "link": {"type": "string", "description": "opens the original page at this section"},
+        "text": {"type": "string"},
+        "highlights": {
+            "type": "array",
+            "description": "[start, end) character offsets in text of the query's words",
+            "items": {"type": "array", "items": {"type": "integer"}, "minItems": 2, "maxItems": 2},
+        },
+        "score": {"type": "number"},
+    },
+}
+PAGE_RESULT = {
+    "type": "object",
+    "required": ["page", "passages"],
+    "properties": {
+        "page": {
+            "type": "object",
+            "required": ["url", "title", "updated", "source"],
+            "properties": {
+                "url": {"type": "string"},
+                "title": {"type": "string"},
+                "updated": {"type": ["string", "null"], "format": "date"},
+                "source": {"type": "string"},
+            },
+        },
+        "passages": {"type": "array", "items": PASSAGE},
+    },
+}
+SEARCH_RESPONSE = {
+    "type": "object",
+    "required": ["query", "total", "no_match", "results", "limit", "offset"],
+    "properties": {
+        "query": {"type": "string"},
+        "total": {"type": "integer", "description": "pages found"},
+        "no_match": {"type": "boolean", "description": "true when nothing in the corpus answers the question"},
+        "results": {"type": "array", "items": PAGE_RESULT},
+        "limit": {"type": "integer"},
+        "offset": {"type": "integer"},
+    },
+}
+
+
+def _json(schema: dict, description: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def document() -> dict:
+    status = {"type": "object", "properties": {"status": {"type": "string"}, "version": {"type": "string"}}}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "curated-search", "version": "1.0.0"},
+        "paths": {
+            "/api/search": {
+                "get": {
+                    "summary": "Search the published index with a plain-language question",
+                    "parameters": [
+                        {"name": "q", "in": "query", "required": True,
+                         "schema": {"type": "string", "minLength": 1, "maxLength": MAX_QUERY}},
+                        {"name": "limit", "in": "query",
+                         "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 10}},
+                        {"name": "offset", "in": "query",
+                         "schema": {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0}},
+                        {"name": "source", "in": "query", "schema": {"type": "string"},
+                         "description": "only pages of this source (site section)"},
+                        {"name": "mode", "in": "query", "schema": {"type": "string", "enum": list(MODES)}},
+                    ],
+                    "responses": {
+                        "200": _json(SEARCH_RESPONSE, "pages ranked by their best section"),
+                        "400": _json(ERROR, "a missing or invalid parameter, with the reason"),
+                    },
+                }
+            },
+            "/healthz": {"get": {"summary": "Alive", "responses": {"200": _json(status, "alive")}}},
+            "/readyz": {"get": {"summary": "Index loaded", "responses": {"200": _json(status, "ready, with version")}}},
+        },
+    }

@@ -1,0 +1,89 @@
+"""Query words: tokenising, stop words, and marking them in passage text."""
+from __future__ import annotations
+
+import re
+
+WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
+STOP_WORDS = frozenset(
+    """a about above after again against all am an and any are aren't as at be because been before being below
+    between both but by can can't cannot could couldn't did didn't do does doesn't doing don't down during each
+    few for from further get gets getting got had hadn't has hasn't have haven't having he her here hers herself
+    him himself his how i if in into is isn't it it's its itself just know let's like may me might more most
+    much must my myself need no nor not now of off on once only or other ought our ours ourselves out over own
+    please same she should shouldn't so some such tell than thank thanks that that's the their theirs them
+    themselves then there there's these they this those through to too under until up us very was wasn't we were
+    weren't what what's when where which while who whom why will with won't would wouldn't you your yours
+    yourself yourselves im ive id hi hello dear regarding question questions want wanted""".split()
+)
+MAX_EXCERPT = 320
+
+
+def words(text: str) -> list[str]:
+    return [w.lower().replace("’", "'") for w in WORD.findall(text)]
+
+
+def content_words(text: str) -> list[str]:
+    """The query's words that carry meaning, in order, without repeats."""
+    return list(dict.fromkeys(w for w in words(text) if w not in STOP_WORDS and (len(w) > 1 or w.isdigit())))
+
+
+def stem(word: str) -> str:
+    """A crude prefix stem so that 'cured' marks 'cure' and 'treatments' marks 'treatment'."""
+    return word if len(word) <= 4 else word[: max(4, len(word) - 2)]
+
+
+def highlights(text: str, query: str) -> list[tuple[int, int]]:
+    """[start, end) spans of the passage's words that match the query's content words."""
+    stems = {stem(w) for w in content_words(query)}
+    if not stems:
+        return []
+    spans = []
+    for match in WORD.finditer(text):
+        token = match.group(0).lower()
+        if any(token == s or (len(s) >= 4 and token.startswith(s)) for s in stems):
+            spans.append((match.start(), match.end()))
+    return spans
+
+
+def excerpt(text: str, spans: list[tuple[int, int]], size: int = MAX_EXCERPT) -> tuple[str, list[tuple[int, int]]]:
+    """A window of about `size` characters around the densest run of highlights, spans shifted to it."""
+    if len(text) <= size:
+        return text, spans
+    start = _best_window(text, spans, size)
+    end = min(len(text), start + size)
+    cut_end = text.rfind(" ", start, end) if end < len(text) else end
+    end = cut_end if cut_end > start else end
+    body = text[start:end]
+    prefix = "… " if start > 0 else ""
+    suffix = " …" if end < len(text) else ""
+    shift = len(prefix) - start
+    inside = [(s + shift, e + shift) for s, e in spans if s >= start and e <= end]
+    return prefix + body + suffix, inside
+
+
+def _best_window(text: str, spans: list[tuple[int, int]], size: int) -> int:
+    if not spans:
+        return 0
+    best, best_count = 0, -1
+    for s, _ in spans:
+        begin = max(0, s - size // 4)
+        count = sum(1 for a, b in spans if a >= begin and b <= begin + size)
+        if count > best_count:
+            best, best_count = begin, count
+    if best == 0:
+        return 0
+    space = text.find(" ", best)
+    return space + 1 if 0 <= space < best + 40 else best
+
+
+def segments(text: str, spans: list[tuple[int, int]]) -> list[tuple[str, bool]]:
+    """The text cut into (piece, is_highlight) parts, for templates that escape each piece."""
+    parts, at = [], 0
+    for start, end in spans:
+        if start > at:
+            parts.append((text[at:start], False))
+        parts.append((text[start:end], True))
+        at = end
+    if at < len(text):
+        parts.append((text[at:], False))
+    return parts

@@ -1,0 +1,44 @@
+"""The search page for people, and the local copies of the default corpus's pages."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Blueprint, abort, current_app, render_template, request, send_from_directory
+
+from search_app.params import BadRequest, search_params
+from search_app.text import excerpt, highlights, segments
+
+bp = Blueprint("views", __name__)
+
+
+def excerpt_parts(text: str, query: str) -> list[tuple[str, bool]]:
+    shown, spans = excerpt(text, highlights(text, query))
+    return segments(shown, spans)
+
+
+@bp.get("/")
+def index():
+    retriever = current_app.extensions["retriever"]
+    sources = retriever.sources()
+    context = {"sources": sources if len(sources) > 1 else {}, "query": "", "source": "",
+               "helpline": current_app.config["HELPLINE"]}
+    if "q" not in request.args:
+        return render_template("index.html", **context)
+    context.update(query=request.args.get("q", "")[:600], source=request.args.get("source", ""))
+    try:
+        query, options = search_params(request.args, sources)
+    except BadRequest as exc:
+        return render_template("index.html", error=str(exc), **context), 400
+    result = retriever.search(query, options)
+    more = options.offset + options.limit < result.total
+    return render_template(
+        "index.html", result=result, options=options, more=more, excerpt_parts=excerpt_parts, **context
+    )
+
+
+@bp.get("/pages/<path:name>")
+def page(name: str):
+    folder = current_app.config.get("PAGES_DIR")
+    if not folder:
+        abort(404)
+    return send_from_directory(Path(folder).resolve(), name)

@@ -17,6 +17,7 @@ BLOCK_TAGS = frozenset(
     "section summary table tbody thead tfoot tr td th ul caption".split()
 )
 SUBHEADING_TAGS = {"h3": 3, "h4": 4, "h5": 5, "h6": 6}
+HEADING_TAGS = frozenset(("h1", "h2", *SUBHEADING_TAGS))
 FRAGMENT_WORDS = 8
 DATE_LABEL = re.compile(
     r"\b(?:last\s+)?(?:updated|reviewed|modified)(?:\s+on)?\s*:?\s*"
@@ -53,13 +54,11 @@ def parse_page(data: bytes, path: str, source: str, base_url: str) -> Page:
     updated = find_updated(soup)
     content = main_content(soup)
     h1 = content.find("h1")
-    title = clean(h1.get_text(" ")) if h1 else ""
+    title = heading_text(h1) if h1 else ""
     if not title and soup.title:
         title = clean(soup.title.get_text(" "))
     if not title:
         raise PageError("no title (neither <h1> nor <title>)")
-    if h1:
-        h1.decompose()
     sections = tuple(s for s in split_sections(content, url) if s.text)
     if not sections:
         raise PageError("no text in the page's main content")
@@ -166,23 +165,53 @@ def split_sections(content: Tag, page_url: str) -> list[Section]:
 
 def _walk(node: Tag, builder: _SectionBuilder) -> None:
     for child in node.children:
+        _visit(child, builder)
+
+
+def _visit(node, builder: _SectionBuilder) -> None:
+    if isinstance(node, NavigableString):
+        if not isinstance(node, Comment):
+            builder.buffer.append(str(node))
+    elif not isinstance(node, Tag):
+        return
+    elif node.name in ("h1", "h2") or node.name in SUBHEADING_TAGS:
+        _visit_heading(node, builder)
+    elif node.name == "br":
+        builder.flush_line()
+    elif node.name in BLOCK_TAGS:
+        builder.flush_line()
+        _walk(node, builder)
+        builder.flush_line()
+    else:
+        _walk(node, builder)
+
+
+def _visit_heading(node: Tag, builder: _SectionBuilder) -> None:
+    """h1 is the title (not section text); h2 opens a section; h3.. are sub-headings.
+
+    Broken markup can leave blocks inside a heading: they are walked as content after it.
+    """
+    if node.name == "h2":
+        builder.open_section(heading_text(node), section_anchor(node))
+    elif node.name in SUBHEADING_TAGS:
+        builder.add_subheading(SUBHEADING_TAGS[node.name], heading_text(node))
+    for child in node.children:
+        if isinstance(child, Tag) and (child.name in BLOCK_TAGS or child.name in HEADING_TAGS):
+            _visit(child, builder)
+
+
+def heading_text(heading: Tag) -> str:
+    """A heading's own words, stopping at any block that broken markup nested inside it."""
+    parts = []
+    for child in heading.children:
+        if isinstance(child, Tag) and (child.name in BLOCK_TAGS or child.name in HEADING_TAGS):
+            break
         if isinstance(child, NavigableString):
             if not isinstance(child, Comment):
-                builder.buffer.append(str(child))
-        elif not isinstance(child, Tag):
-            continue
-        elif child.name == "h2":
-            builder.open_section(clean(child.get_text(" ")), section_anchor(child))
-        elif child.name in SUBHEADING_TAGS:
-            builder.add_subheading(SUBHEADING_TAGS[child.name], clean(child.get_text(" ")))
-        elif child.name == "br":
-            builder.flush_line()
-        elif child.name in BLOCK_TAGS:
-            builder.flush_line()
-            _walk(child, builder)
-            builder.flush_line()
-        else:
-            _walk(child, builder)
+                parts.append(str(child))
+        elif isinstance(child, Tag):
+            parts.append(child.get_text(" "))
+    return clean(" ".join(parts))
 
 
 def section_anchor(h2: Tag) -> str | None:

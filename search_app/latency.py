@@ -1,0 +1,110 @@
+"""Query latency, in-process and over HTTP on 127.0.0.1, with median and 99th percentile.
+
+    python -m search_app.latency --index-dir DIR --queries FILE.jsonl [--count 500]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+from indexer import embedding
+from search_app.retrieval import Retriever, SearchOptions
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+
+
+def summary(times_ms: list[float]) -> dict:
+    return {"n": len(times_ms), "median_ms": round(statistics.median(times_ms), 1),
+            "p99_ms": round(percentile(times_ms, 0.99), 1)}
+
+
+def questions(path: Path, count: int) -> list[str]:
+    with open(path, encoding="utf-8") as handle:
+        return [json.loads(line)["query"] for line in handle if line.strip()][:count]
+
+
+def in_process(index_dir: Path, queries: list[str]) -> dict:
+    retriever = Retriever(index_dir)
+    for query in queries[:20]:
+        retriever.search(query)
+    times = []
+    for query in queries:
+        started = time.perf_counter()
+        retriever.search(query, SearchOptions())
+        times.append((time.perf_counter() - started) * 1000)
+    return summary(times)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_ready(base: str, seconds: float = 120) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(base + "/readyz", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.25)
+    raise RuntimeError("server did not become ready")
+
+
+def over_http(index_dir: Path, queries: list[str]) -> dict:
+    """One gunicorn worker on 127.0.0.1, one request at a time."""
+    port = free_port()
+    env = {**os.environ, "INDEX_DIR": str(index_dir), "TORCH_THREADS": "1"}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1",
+         "--log-level", "warning", "search_app:create_app()"], cwd=ROOT, env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_ready(base)
+        times = []
+        for i, query in enumerate(queries[:20] + queries):
+            url = base + "/api/search?" + urllib.parse.urlencode({"q": query})
+            started = time.perf_counter()
+            with urllib.request.urlopen(url, timeout=30) as response:
+                response.read()
+            if i >= 20:
+                times.append((time.perf_counter() - started) * 1000)
+        return summary(times)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m search_app.latency", description=__doc__)
+    parser.add_argument("--index-dir", required=True, type=Path)
+    parser.add_argument("--queries", required=True, type=Path)
+    parser.add_argument("--count", type=int, default=500)
+    args = parser.parse_args(argv)
+    embedding.set_threads(1)
+    queries = questions(args.queries, args.count)
+    results = {"in_process": in_process(args.index_dir, queries), "http": over_http(args.index_dir, queries)}
+    for name, values in results.items():
+        print(f"{name:11} n={values['n']} median {values['median_ms']} ms, p99 {values['p99_ms']} ms")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -13,7 +13,7 @@ RRF_K = 60
 class Fusion:
     """How dense and keyword scores are combined in the default mode."""
 
-    keyword_weight: float = 0.0
+    keyword_weight: float = 0.2
 
 
 @dataclass

@@ -12,7 +12,7 @@ from search_app.text import content_words
 DENSE_CANDIDATES = 200
 FILTERED_CANDIDATES = 2000
 KEYWORD_CANDIDATES = 200
-MIN_SCORE = 0.30
+MIN_SCORE = 0.35
 
 
 @dataclass(frozen=True)
@@ -31,12 +31,12 @@ class SearchResult:
     no_match: bool = False
 
 
-def keyword_query(query: str) -> str | None:
-    """An FTS5 expression: any of the question's content words, each quoted (no operators get through)."""
+def keyword_query(query: str, operator: str = "OR") -> str | None:
+    """An FTS5 expression joining the question's content words, each quoted (no operators get through)."""
     terms = content_words(query)
     if not terms:
         return None
-    return " OR ".join('"' + t.replace('"', "") + '"' for t in terms)
+    return f" {operator} ".join('"' + t.replace('"', "") + '"' for t in terms)
 
 
 class Retriever:
@@ -68,10 +68,15 @@ class Retriever:
         match = keyword_query(query)
         return self.reader.keyword(match, k) if match else []
 
+    def has_all_words(self, query: str) -> bool:
+        """Some passage holds every content word of the query (a short, exact query like a drug name)."""
+        match = keyword_query(query, "AND")
+        return bool(match) and bool(self.reader.keyword(match, 1))
+
     def search(self, query: str, options: SearchOptions = SearchOptions()) -> SearchResult:
         k = FILTERED_CANDIDATES if options.source else DENSE_CANDIDATES
         dense = self.dense(query, k)
-        if not dense or dense[0][1] < self.min_score:
+        if not dense or (dense[0][1] < self.min_score and not self.has_all_words(query)):
             return SearchResult(query, 0, no_match=True)
         keyword = self.keyword(query, KEYWORD_CANDIDATES) if options.mode != "dense" else []
         scores = ranking.fuse(options.mode, dense, keyword, self.fusion)

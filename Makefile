@@ -21,7 +21,7 @@ $(VENV)/.installed: requirements.txt
 
 index: $(INDEX_DIR)/current
 
-$(INDEX_DIR)/current: $(VENV)/.installed $(PAGES)
+$(INDEX_DIR)/current: $(PAGES) | $(VENV)/.installed
 	$(PY) -m indexer build --source $(CORPUS) --base-url /pages/ --index-dir $(INDEX_DIR)
 
 run: index
@@ -41,7 +41,7 @@ test: setup
 SHARED_INDEX ?= var/medquad
 shared-index: $(SHARED_INDEX)/current
 
-$(SHARED_INDEX)/current: $(VENV)/.installed
+$(SHARED_INDEX)/current: | $(VENV)/.installed
 	$(PY) -m indexer build --source $(SHARED)/corpus/medquad/pages --index-dir $(SHARED_INDEX)
 
 eval: shared-index

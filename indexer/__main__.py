@@ -1,4 +1,4 @@
-"""Command line: `python -m indexer build|stats`."""
+"""Command line: `python -m indexer build|update|stats`."""
 from __future__ import annotations
 
 import argparse
@@ -15,15 +15,17 @@ from indexer.chunking import ChunkConfig
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m indexer", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    b = commands.add_parser("build", help="index folders of HTML pages and publish a new version")
-    b.add_argument("--source", action="append", required=True, type=Path, help="folder of HTML pages (repeatable)")
-    b.add_argument("--index-dir", required=True, type=Path)
-    b.add_argument("--base-url", default=DEFAULT_BASE_URL, help="URL prefix for pages without a canonical link")
-    b.add_argument("--device", choices=("cpu", "cuda"), help="default: cuda when available")
-    b.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="PyTorch threads on the CPU")
-    b.add_argument("--max-tokens", type=int, default=ChunkConfig.max_tokens, help="passage window incl. title")
-    b.add_argument("--overlap-tokens", type=int, default=ChunkConfig.overlap_tokens)
-    b.add_argument("--json", action="store_true", help="print the report as JSON")
+    for name, help_text in (("build", "index folders of HTML pages and publish a new version"),
+                            ("update", "re-index only new and changed pages, drop removed ones, publish")):
+        b = commands.add_parser(name, help=help_text)
+        b.add_argument("--source", action="append", required=True, type=Path, help="folder of HTML pages (repeatable)")
+        b.add_argument("--index-dir", required=True, type=Path)
+        b.add_argument("--base-url", default=DEFAULT_BASE_URL, help="URL prefix for pages without a canonical link")
+        b.add_argument("--device", choices=("cpu", "cuda"), help="default: cuda when available")
+        b.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="PyTorch threads on the CPU")
+        b.add_argument("--max-tokens", type=int, default=ChunkConfig.max_tokens, help="passage window incl. title")
+        b.add_argument("--overlap-tokens", type=int, default=ChunkConfig.overlap_tokens)
+        b.add_argument("--json", action="store_true", help="print the report as JSON")
     s = commands.add_parser("stats", help="describe the published version")
     s.add_argument("--index-dir", required=True, type=Path)
     s.add_argument("--json", action="store_true")
@@ -32,9 +34,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def print_build(report: dict) -> None:
     print(f"published version {report['version']}")
-    for key in ("pages", "sections", "passages", "embedded", "seconds", "passages_per_second", "peak_memory_mb"):
+    for key in ("pages", "sections", "passages", "unchanged", "embedded", "reused", "seconds", "passages_per_second",
+                "peak_memory_mb"):
         print(f"  {key.replace('_', ' ')}: {report[key]}")
     print(f"  index size: {report['size_bytes'] / 1e6:.1f} MB")
+    for key in ("added", "changed", "removed"):
+        print(f"  pages {key}: {len(report[key])}")
+        for path in report[key]:
+            print(f"    {path}")
     print(f"  pages skipped: {len(report['skipped'])}")
     for item in report["skipped"]:
         print(f"    {item['path']}: {item['reason']}")
@@ -54,11 +61,12 @@ def print_stats(info: dict) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     try:
-        if args.command == "build":
+        if args.command in ("build", "update"):
             embedding.set_threads(args.threads)
             sources = [Source(folder, args.base_url) for folder in args.source]
             config = ChunkConfig(args.max_tokens, args.overlap_tokens)
-            report = build(sources, args.index_dir, args.device, config).to_json()
+            incremental = args.command == "update"
+            report = build(sources, args.index_dir, args.device, config, incremental=incremental).to_json()
             print(json.dumps(report, indent=2)) if args.json else print_build(report)
         else:
             info = store.stats(args.index_dir)

@@ -26,6 +26,8 @@ class Section:
 
 @dataclass(frozen=True)
 class Page:
+    """One HTML page: `path` is relative to its source folder `origin`; `source` labels its site section."""
+
     url: str
     title: str
     updated: str | None
@@ -33,6 +35,7 @@ class Page:
     path: str
     content_hash: str
     sections: tuple[Section, ...] = field(default_factory=tuple)
+    origin: str = ""
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 Layout of an index directory:
     current                      name of the published version (replaced atomically)
     versions/<version>/          one immutable, verified version
-        index.sqlite             pages, sections, passages, passages_fts (FTS5)
+        index.sqlite             pages, sections, passages, passages_fts (FTS5), vocabulary (word counts)
         vectors.faiss            normalised vectors, ids = passage ids, inner product
         manifest.json            format, model, counts, build time, sources, skipped pages
     .building-<version>/         a build in progress (never read by the app)
@@ -20,16 +20,17 @@ import secrets
 import shutil
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
 import faiss
 import numpy as np
 
-from indexer.documents import Page, Passage
+from indexer.chunking import embed_prefix
+from indexer.documents import Page, Passage, Section
 
 FORMAT_VERSION = 1
 CURRENT_FILE = "current"
@@ -39,7 +40,7 @@ KEEP_VERSIONS = 3
 SCHEMA = """
 CREATE TABLE pages (
     id INTEGER PRIMARY KEY, url TEXT NOT NULL UNIQUE, title TEXT NOT NULL, updated TEXT,
-    source TEXT NOT NULL, path TEXT NOT NULL, content_hash TEXT NOT NULL
+    source TEXT NOT NULL, origin TEXT NOT NULL, path TEXT NOT NULL, content_hash TEXT NOT NULL
 );
 CREATE TABLE sections (
     id INTEGER PRIMARY KEY, page_id INTEGER NOT NULL REFERENCES pages(id), ord INTEGER NOT NULL,
@@ -51,6 +52,7 @@ CREATE TABLE passages (
 );
 CREATE INDEX sections_page ON sections(page_id);
 CREATE INDEX passages_section ON passages(section_id);
+CREATE TABLE vocabulary (word TEXT PRIMARY KEY, count INTEGER NOT NULL) WITHOUT ROWID;
 CREATE VIRTUAL TABLE passages_fts USING fts5(title, heading, text, content='', tokenize='porter unicode61');
 """
 
@@ -77,7 +79,7 @@ class PassageRecord:
 
 
 def new_version_name() -> str:
-    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ") + "-" + secrets.token_hex(3)
 
 
 def published_version(index_dir: Path) -> str | None:
@@ -111,6 +113,7 @@ def write_version(
     pages: Sequence[Page],
     passages: Sequence[Passage],
     vectors: np.ndarray,
+    vocabulary: Mapping[str, int],
     manifest: dict,
 ) -> Path:
     """Write a complete version into a temporary folder, verify it, and return that folder."""
@@ -120,7 +123,7 @@ def write_version(
     tmp = Path(index_dir) / f".building-{version}"
     tmp.mkdir(parents=True)
     try:
-        _write_sqlite(tmp / "index.sqlite", pages, passages)
+        _write_sqlite(tmp / "index.sqlite", pages, passages, vocabulary)
         _write_vectors(tmp / "vectors.faiss", vectors, int(manifest["model"]["dimensions"]))
         counts = {"pages": len(pages), "sections": sum(len(p.sections) for p in pages), "passages": len(passages)}
         full = {"format": FORMAT_VERSION, "version": version, **manifest, "counts": counts}
@@ -140,15 +143,15 @@ def _write_vectors(path: Path, vectors: np.ndarray, dimensions: int) -> None:
     faiss.write_index(index, str(path))
 
 
-def _write_sqlite(path: Path, pages: Sequence[Page], passages: Sequence[Passage]) -> None:
+def _write_sqlite(path: Path, pages: Sequence[Page], passages: Sequence[Passage], vocabulary: Mapping[str, int]) -> None:
     db = sqlite3.connect(path)
     try:
         db.executescript(SCHEMA)
         section_ids: dict[tuple[int, int], int] = {}
         for page_id, page in enumerate(pages, start=1):
             db.execute(
-                "INSERT INTO pages VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (page_id, page.url, page.title, page.updated, page.source, page.path, page.content_hash),
+                "INSERT INTO pages VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (page_id, page.url, page.title, page.updated, page.source, page.origin, page.path, page.content_hash),
             )
             for ord_, section in enumerate(page.sections):
                 cursor = db.execute(
@@ -170,6 +173,7 @@ def _write_sqlite(path: Path, pages: Sequence[Page], passages: Sequence[Passage]
                 "INSERT INTO passages_fts (rowid, title, heading, text) VALUES (?, ?, ?, ?)",
                 (passage_id, page.title, " ".join(passage.heading_path), passage.text),
             )
+        db.executemany("INSERT INTO vocabulary VALUES (?, ?)", sorted(vocabulary.items()))
         db.commit()
         db.execute("INSERT INTO passages_fts(passages_fts) VALUES ('optimize')")
         db.commit()
@@ -292,6 +296,35 @@ class IndexReader:
             r[0]: PassageRecord(r[0], r[1], tuple(json.loads(r[2])), r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10])
             for r in rows
         }
+
+    def all_vectors(self) -> np.ndarray:
+        """Every vector, row i for passage id i + 1."""
+        return self.vectors.index.reconstruct_n(0, self.vectors.ntotal)
+
+    def load_pages(self) -> list[tuple[Page, list[tuple[int, Passage]]]]:
+        """Every page with its (passage id, passage) pairs, as the indexer made them (sub-heading offsets aside)."""
+        pages: dict[int, Page] = {}
+        for row in self.db.execute("SELECT id, url, title, updated, source, path, content_hash, origin FROM pages"):
+            pages[row[0]] = Page(*row[1:7], sections=(), origin=row[7])
+        sections: dict[int, list[Section]] = {pid: [] for pid in pages}
+        for page_id, heading, anchor, link, text in self.db.execute(
+            "SELECT page_id, heading, anchor, link, text FROM sections ORDER BY page_id, ord"
+        ):
+            sections[page_id].append(Section(heading, anchor, link, text))
+        passages: dict[int, list[tuple[int, Passage]]] = {pid: [] for pid in pages}
+        for passage_id, page_id, section_ord, path, start, end, text in self.db.execute(
+            "SELECT ps.id, s.page_id, s.ord, ps.heading_path, ps.start, ps.end, ps.text FROM passages ps "
+            "JOIN sections s ON s.id = ps.section_id ORDER BY ps.id"
+        ):
+            heading_path = tuple(json.loads(path))
+            title = pages[page_id].title
+            passages[page_id].append((passage_id, Passage(
+                0, section_ord, heading_path, start, end, text, embed_prefix(title, heading_path) + text)))
+        return [(replace(page, sections=tuple(sections[pid])), passages[pid]) for pid, page in pages.items()]
+
+    def vocabulary(self) -> list[tuple[str, int]]:
+        """The corpus's words and how often each occurs."""
+        return self.db.execute("SELECT word, count FROM vocabulary").fetchall()
 
     def sources(self) -> dict[str, int]:
         """Pages per source."""

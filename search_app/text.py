@@ -1,9 +1,8 @@
 """Query words: tokenising, stop words, and marking them in passage text."""
 from __future__ import annotations
 
-import re
+from indexer.vocabulary import WORD, words
 
-WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
 STOP_WORDS = frozenset(
     """a about above after again against all am an and any are aren't as at be because been before being below
     between both but by can can't cannot could couldn't did didn't do does doesn't doing don't down during each
@@ -16,10 +15,6 @@ STOP_WORDS = frozenset(
     yourself yourselves im ive id hi hello dear regarding question questions want wanted""".split()
 )
 MAX_EXCERPT = 320
-
-
-def words(text: str) -> list[str]:
-    return [w.lower().replace("’", "'") for w in WORD.findall(text)]
 
 
 def content_words(text: str) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from flask import Flask, current_app, jsonify, render_template, request
+from flask import Flask, current_app, g, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from indexer import embedding
@@ -51,7 +51,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     def security_headers(response):
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
-        response.headers["X-Index-Version"] = current_app.extensions["retriever"].version
+        response.headers["X-Index-Version"] = g.get("index_version") or current_app.extensions["retriever"].version
         return response
 
     @app.errorhandler(HTTPException)

@@ -1,7 +1,7 @@
 """JSON API: /api/search, its OpenAPI document, and health checks."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
 
 from search_app import openapi
 from search_app.params import BadRequest, search_params
@@ -12,8 +12,10 @@ bp = Blueprint("api", __name__)
 
 
 def result_json(result: SearchResult) -> dict:
+    searched = result.corrected_query or result.query
     return {
         "query": result.query,
+        "corrected_query": result.corrected_query,
         "total": result.total,
         "no_match": result.no_match,
         "results": [
@@ -24,7 +26,7 @@ def result_json(result: SearchResult) -> dict:
                         "section": hit.heading,
                         "link": hit.link,
                         "text": hit.passage.text,
-                        "highlights": [list(span) for span in highlights(hit.passage.text, result.query)],
+                        "highlights": [list(span) for span in highlights(hit.passage.text, searched)],
                         "score": round(hit.score, 4),
                     }
                     for hit in page.sections
@@ -42,8 +44,10 @@ def search():
         query, options = search_params(request.args, retriever.sources())
     except BadRequest as exc:
         return jsonify(error="Bad Request", reason=str(exc)), 400
-    body = result_json(retriever.search(query, options))
-    body.update(limit=options.limit, offset=options.offset)
+    result = retriever.search(query, options)
+    g.index_version = result.version
+    body = result_json(result)
+    body.update(limit=options.limit, offset=options.offset, version=result.version)
     return jsonify(body)
 
 

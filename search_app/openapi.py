@@ -43,9 +43,12 @@ PAGE_RESULT = {
 }
 SEARCH_RESPONSE = {
     "type": "object",
-    "required": ["query", "total", "no_match", "results", "limit", "offset"],
+    "required": ["query", "corrected_query", "total", "no_match", "results", "limit", "offset", "version"],
     "properties": {
         "query": {"type": "string"},
+        "corrected_query": {"type": ["string", "null"],
+                            "description": "the spelling-corrected question that was searched; null when unchanged"},
+        "version": {"type": "string", "description": "the index version that answered"},
         "total": {"type": "integer", "description": "pages found"},
         "no_match": {"type": "boolean", "description": "true when nothing in the corpus answers the question"},
         "results": {"type": "array", "items": PAGE_RESULT},
@@ -78,6 +81,8 @@ def document() -> dict:
                         {"name": "source", "in": "query", "schema": {"type": "string"},
                          "description": "only pages of this source (site section)"},
                         {"name": "mode", "in": "query", "schema": {"type": "string", "enum": list(MODES)}},
+                        {"name": "correct", "in": "query", "schema": {"type": "boolean", "default": True},
+                         "description": "false searches the words exactly as typed"},
                     ],
                     "responses": {
                         "200": _json(SEARCH_RESPONSE, "pages ranked by their best section"),

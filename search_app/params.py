@@ -10,6 +10,8 @@ from search_app.retrieval import SearchOptions
 MAX_QUERY = 500
 MAX_LIMIT = 50
 MAX_OFFSET = 1000
+TRUE = ("1", "true", "yes", "on")
+FALSE = ("0", "false", "no", "off")
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -51,4 +53,13 @@ def search_params(args: Mapping[str, str], sources: Mapping[str, int]) -> tuple[
     mode = args.get("mode") or "default"
     if mode not in MODES:
         raise BadRequest("mode must be one of " + ", ".join(MODES) + ".")
-    return query, SearchOptions(limit=limit, offset=offset, source=source, mode=mode)
+    return query, SearchOptions(limit=limit, offset=offset, source=source, mode=mode, correct=flag(args, "correct"))
+
+
+def flag(args: Mapping[str, str], name: str, default: bool = True) -> bool:
+    raw = (args.get(name) or "").strip().lower()
+    if not raw:
+        return default
+    if raw in TRUE or raw in FALSE:
+        return raw in TRUE
+    raise BadRequest(f"{name} must be true or false.")

@@ -1,18 +1,26 @@
-"""Question -> candidate passages from the published index (dense and keyword) -> ranked pages."""
+"""Question -> candidate passages from the published index (dense and keyword) -> ranked pages.
+
+The retriever follows the index directory's published version: when a new one is published, the
+next search opens it and later searches use it; searches already running finish on the old one.
+"""
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from indexer import embedding
-from indexer.store import IndexReader, StoreError
+from indexer.store import IndexReader, StoreError, published_version
 from search_app import ranking
+from search_app.spelling import Speller
 from search_app.text import content_words
 
 DENSE_CANDIDATES = 200
 FILTERED_CANDIDATES = 2000
 KEYWORD_CANDIDATES = 200
 MIN_SCORE = 0.35
+REFRESH_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -21,6 +29,7 @@ class SearchOptions:
     offset: int = 0
     source: str | None = None
     mode: str = "default"
+    correct: bool = True
 
 
 @dataclass
@@ -29,6 +38,8 @@ class SearchResult:
     total: int
     pages: list[ranking.PageHit] = field(default_factory=list)
     no_match: bool = False
+    corrected_query: str | None = None
+    version: str = ""
 
 
 def keyword_query(query: str, operator: str = "OR") -> str | None:
@@ -39,49 +50,79 @@ def keyword_query(query: str, operator: str = "OR") -> str | None:
     return f" {operator} ".join('"' + t.replace('"', "") + '"' for t in terms)
 
 
-class Retriever:
-    """Holds one published index version and the model it was built with."""
+class IndexState:
+    """One published version and what is derived from it: its reader and its speller."""
 
-    def __init__(self, index_dir: Path, device: str = "cpu", fusion: ranking.Fusion = ranking.Fusion(),
-                 min_score: float = MIN_SCORE) -> None:
-        self.reader = IndexReader(index_dir)
-        self.device = device
-        self.fusion = fusion
-        self.min_score = min_score
+    def __init__(self, index_dir: Path, device: str, version: str | None = None) -> None:
+        self.reader = IndexReader(index_dir, version)
+        self.version = self.reader.version
         info = embedding.model_info(device)
         expected = self.reader.manifest["model"]
         if (info.name, info.sha256) != (expected["name"], expected["sha256"]):
             raise StoreError(f"index built with {expected['name']} ({expected['sha256'][:12]}), "
                              f"but the installed model is {info.name} ({info.sha256[:12]}): rebuild the index")
+        self.speller = Speller(self.reader.vocabulary())
+        self.sources = self.reader.sources()
+
+
+class Retriever:
+    """Searches the published version of an index directory, following new publications."""
+
+    def __init__(self, index_dir: Path, device: str = "cpu", fusion: ranking.Fusion = ranking.Fusion(),
+                 min_score: float = MIN_SCORE, refresh_seconds: float = REFRESH_SECONDS) -> None:
+        self.index_dir = Path(index_dir)
+        self.device = device
+        self.fusion = fusion
+        self.min_score = min_score
+        self.refresh_seconds = refresh_seconds
+        self._state = IndexState(self.index_dir, device)
+        self._checked = time.monotonic()
+        self._lock = threading.Lock()
+
+    def state(self) -> IndexState:
+        """The current version's state, switching to a newly published version when there is one."""
+        if time.monotonic() - self._checked >= self.refresh_seconds and self._lock.acquire(blocking=False):
+            try:
+                self._checked = time.monotonic()
+                version = published_version(self.index_dir)
+                if version and version != self._state.version:
+                    self._state = IndexState(self.index_dir, self.device, version)
+            finally:
+                self._lock.release()
+        return self._state
 
     @property
     def version(self) -> str:
-        return self.reader.version
+        return self.state().version
 
     def sources(self) -> dict[str, int]:
-        return self.reader.sources()
+        return self.state().sources
 
-    def dense(self, query: str, k: int) -> list[tuple[int, float]]:
-        return self.reader.dense(embedding.embed_query(query, self.device), k)
+    def dense(self, query: str, k: int, state: IndexState | None = None) -> list[tuple[int, float]]:
+        state = state or self.state()
+        return state.reader.dense(embedding.embed_query(query, self.device), k)
 
-    def keyword(self, query: str, k: int) -> list[tuple[int, float]]:
-        match = keyword_query(query)
-        return self.reader.keyword(match, k) if match else []
-
-    def has_all_words(self, query: str) -> bool:
-        """Some passage holds every content word of the query (a short, exact query like a drug name)."""
-        match = keyword_query(query, "AND")
-        return bool(match) and bool(self.reader.keyword(match, 1))
+    def keyword(self, query: str, k: int, state: IndexState | None = None, operator: str = "OR") -> list[tuple[int, float]]:
+        state = state or self.state()
+        match = keyword_query(query, operator)
+        return state.reader.keyword(match, k) if match else []
 
     def search(self, query: str, options: SearchOptions = SearchOptions()) -> SearchResult:
+        state = self.state()
+        corrected = state.speller.correct(query) if options.correct else None
+        effective = corrected or query
         k = FILTERED_CANDIDATES if options.source else DENSE_CANDIDATES
-        dense = self.dense(query, k)
-        if not dense or (dense[0][1] < self.min_score and not self.has_all_words(query)):
-            return SearchResult(query, 0, no_match=True)
-        keyword = self.keyword(query, KEYWORD_CANDIDATES) if options.mode != "dense" else []
+        dense = self.dense(effective, k, state)
+        empty = SearchResult(query, 0, no_match=True, corrected_query=corrected, version=state.version)
+        if not dense:
+            return empty
+        if dense[0][1] < self.min_score and not self.keyword(effective, 1, state, operator="AND"):
+            return empty
+        keyword = self.keyword(effective, KEYWORD_CANDIDATES, state) if options.mode != "dense" else []
         scores = ranking.fuse(options.mode, dense, keyword, self.fusion)
-        records = self.reader.passages(list(scores))
+        records = state.reader.passages(list(scores))
         if options.source:
             records = {pid: r for pid, r in records.items() if r.source == options.source}
         pages = ranking.group(records, scores)
-        return SearchResult(query, len(pages), pages[options.offset: options.offset + options.limit])
+        window = pages[options.offset: options.offset + options.limit]
+        return SearchResult(query, len(pages), window, corrected_query=corrected, version=state.version)

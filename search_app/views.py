@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, render_template, request, send_from_directory
+from flask import Blueprint, abort, current_app, g, render_template, request, send_from_directory
 
 from search_app.params import BadRequest, search_params
 from search_app.text import excerpt, highlights, segments
@@ -30,6 +30,7 @@ def index():
     except BadRequest as exc:
         return render_template("index.html", error=str(exc), **context), 400
     result = retriever.search(query, options)
+    g.index_version = result.version
     more = options.offset + options.limit < result.total
     return render_template(
         "index.html", result=result, options=options, more=more, excerpt_parts=excerpt_parts, **context

@@ -1,0 +1,47 @@
+"""Query spelling correction against the index's own vocabulary (SymSpell)."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from symspellpy import SymSpell, Verbosity
+
+from indexer.vocabulary import WORD
+from search_app.text import STOP_WORDS
+
+MIN_SUGGESTION_COUNT = 2
+MIN_WORD_LENGTH = 4
+LONG_WORD = 6
+
+
+class Speller:
+    """Corrects only words the corpus does not contain, to frequent corpus words one or two edits away."""
+
+    def __init__(self, vocabulary: Iterable[tuple[str, int]]) -> None:
+        self.known: set[str] = set(STOP_WORDS)
+        self.symspell = SymSpell(max_dictionary_edit_distance=2, prefix_length=7)
+        for word, count in vocabulary:
+            self.known.add(word)
+            if count >= MIN_SUGGESTION_COUNT and word.isalpha():
+                self.symspell.create_dictionary_entry(word, count)
+
+    def suggest(self, word: str) -> str | None:
+        """The best correction of one lower-case word, or None to leave it as it is."""
+        if word in self.known or len(word) < MIN_WORD_LENGTH or not word.isalpha():
+            return None
+        distance = 2 if len(word) >= LONG_WORD else 1
+        found = self.symspell.lookup(word, Verbosity.TOP, max_edit_distance=distance)
+        return found[0].term if found else None
+
+    def correct(self, query: str) -> str | None:
+        """The query with its unknown words corrected, or None when nothing changed."""
+        parts, at, changed = [], 0, False
+        for match in WORD.finditer(query):
+            token = match.group(0)
+            better = self.suggest(token.lower())
+            if better:
+                parts.append(query[at:match.start()])
+                parts.append(better.capitalize() if token[:1].isupper() else better)
+                at, changed = match.end(), True
+        if not changed:
+            return None
+        return "".join(parts) + query[at:]

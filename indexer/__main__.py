@@ -25,7 +25,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         b.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="PyTorch threads on the CPU")
         b.add_argument("--max-tokens", type=int, default=ChunkConfig.max_tokens, help="passage window incl. title")
         b.add_argument("--overlap-tokens", type=int, default=ChunkConfig.overlap_tokens)
+        b.add_argument("--keep", type=int, default=store.KEEP_VERSIONS,
+                       help="versions kept on disk (the published one and the one before it always are)")
         b.add_argument("--json", action="store_true", help="print the report as JSON")
+    r = commands.add_parser("rollback", help="republish the version built before the published one")
+    r.add_argument("--index-dir", required=True, type=Path)
     s = commands.add_parser("stats", help="describe the published version")
     s.add_argument("--index-dir", required=True, type=Path)
     s.add_argument("--json", action="store_true")
@@ -66,8 +70,11 @@ def main(argv: list[str] | None = None) -> int:
             sources = [Source(folder, args.base_url) for folder in args.source]
             config = ChunkConfig(args.max_tokens, args.overlap_tokens)
             incremental = args.command == "update"
-            report = build(sources, args.index_dir, args.device, config, incremental=incremental).to_json()
+            report = build(sources, args.index_dir, args.device, config, incremental=incremental,
+                           keep=args.keep).to_json()
             print(json.dumps(report, indent=2)) if args.json else print_build(report)
+        elif args.command == "rollback":
+            print(f"published version {store.rollback(args.index_dir)}")
         else:
             info = store.stats(args.index_dir)
             print(json.dumps(info, indent=2)) if args.json else print_stats(info)

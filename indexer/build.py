@@ -182,6 +182,7 @@ def build(
     config: ChunkConfig = ChunkConfig(),
     progress: bool | None = None,
     incremental: bool = False,
+    keep: int = store.KEEP_VERSIONS,
 ) -> BuildReport:
     """Build, verify and publish a new version; the published one is untouched if anything fails.
 
@@ -206,7 +207,7 @@ def build(
         }
         built = store.write_version(index_dir, pages, passages, vectors, page_vocabulary(pages), manifest)
         try:
-            report.version = store.publish(index_dir, built)
+            report.version = store.publish(index_dir, built, keep)
         finally:
             shutil.rmtree(built, ignore_errors=True)
     report.pages, report.passages = len(pages), len(passages)

@@ -205,34 +205,57 @@ def verify_version(folder: Path) -> dict:
     return manifest
 
 
-def publish(index_dir: Path, built: Path) -> str:
-    """Move a verified build into versions/ and switch `current` to it atomically."""
+def publish(index_dir: Path, built: Path, keep: int = KEEP_VERSIONS) -> str:
+    """Move a verified build into versions/, switch `current` to it atomically, prune beyond `keep`."""
     index_dir = Path(index_dir)
     manifest = verify_version(built)
     version = manifest["version"]
     target = version_dir(index_dir, version)
     target.parent.mkdir(parents=True, exist_ok=True)
     os.replace(built, target)
+    _point_to(index_dir, version)
+    prune(index_dir, keep)
+    return version
+
+
+def _point_to(index_dir: Path, version: str) -> None:
+    """Switch `current` atomically: readers see the old name or the new one, never a partial file."""
     pointer_tmp = index_dir / f".{CURRENT_FILE}.{version}"
     pointer_tmp.write_text(version + "\n", encoding="utf-8")
     with open(pointer_tmp, "rb") as handle:
         os.fsync(handle.fileno())
     os.replace(pointer_tmp, index_dir / CURRENT_FILE)
-    prune(index_dir)
-    return version
+
+
+def versions(index_dir: Path) -> list[str]:
+    """Every complete version on disk, oldest first."""
+    folder = Path(index_dir) / VERSIONS_DIR
+    return sorted(p.name for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
+
+
+def rollback(index_dir: Path) -> str:
+    """Republish the version built before the published one."""
+    index_dir = Path(index_dir)
+    with build_lock(index_dir):
+        current = published_version(index_dir)
+        older = [v for v in versions(index_dir) if current is None or v < current]
+        if not older:
+            raise StoreError(f"no earlier version to roll back to in {index_dir}")
+        verify_version(version_dir(index_dir, older[-1]))
+        _point_to(index_dir, older[-1])
+        return older[-1]
 
 
 def prune(index_dir: Path, keep: int = KEEP_VERSIONS) -> list[str]:
     """Remove the oldest versions beyond `keep`; never the published one or the one before it."""
-    folder = Path(index_dir) / VERSIONS_DIR
-    versions = sorted(p.name for p in folder.iterdir() if p.is_dir())
+    on_disk = versions(index_dir)
     current = published_version(index_dir)
     protected = {current}
-    if current in versions and versions.index(current) > 0:
-        protected.add(versions[versions.index(current) - 1])
-    removable = [v for v in versions[: max(0, len(versions) - keep)] if v not in protected]
+    if current in on_disk and on_disk.index(current) > 0:
+        protected.add(on_disk[on_disk.index(current) - 1])
+    removable = [v for v in on_disk[: max(0, len(on_disk) - keep)] if v not in protected]
     for name in removable:
-        shutil.rmtree(folder / name, ignore_errors=True)
+        shutil.rmtree(version_dir(index_dir, name), ignore_errors=True)
     return removable
 
 

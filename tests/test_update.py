@@ -1,0 +1,164 @@
+"""Incremental updates, rollback, and hot swap under live traffic."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+import urllib.request
+
+import pytest
+
+from indexer import store
+from indexer.build import Source, build
+from search_app import create_app
+from tests.browser.chrome import live_server
+from tests.conftest import ROOT, write_page
+
+TOPICS = {
+    "bread.html": ("Baking bread", "Knead the dough, let it rise for an hour, then bake the loaf in a hot oven."),
+    "volcano.html": ("Volcanoes", "A volcano erupts when molten rock and gas escape. Lava flows down its slopes."),
+    "piano.html": ("Playing the piano", "Practise scales on the piano every day to train your fingers."),
+}
+
+
+def page_html(title: str, text: str, more: str = "") -> str:
+    return (f"<html><head><title>{title}</title></head><body><main><h1>{title}</h1>"
+            f"<h2 id='how'>How it works</h2><p>{text}</p>{more}</main></body></html>")
+
+
+@pytest.fixture()
+def site(tmp_path):
+    pages = tmp_path / "pages"
+    for name, (title, text) in TOPICS.items():
+        write_page(pages, name, page_html(title, text))
+    index_dir = tmp_path / "index"
+    first = build([Source(pages)], index_dir, device="cpu", progress=False)
+    return pages, index_dir, first
+
+
+def update(pages, index_dir):
+    return build([Source(pages)], index_dir, device="cpu", progress=False, incremental=True)
+
+
+def test_update_with_nothing_changed_embeds_nothing(site):
+    pages, index_dir, first = site
+    report = update(pages, index_dir)
+    assert report.version != first.version
+    assert (report.added, report.changed, report.removed) == ([], [], [])
+    assert report.unchanged == 3 and report.embedded == 0 and report.reused == first.passages
+    old, new = store.IndexReader(index_dir, first.version), store.IndexReader(index_dir)
+    assert (old.all_vectors() == new.all_vectors()).all()
+    assert old.vocabulary() == new.vocabulary()
+
+
+def test_update_after_editing_one_page_embeds_only_its_new_passages(site):
+    pages, index_dir, first = site
+    write_page(pages, "piano.html", page_html("Playing the piano", TOPICS["piano.html"][1],
+                                              "<h2 id='tune'>Tuning</h2><p>A tuner adjusts each string's tension.</p>"))
+    report = update(pages, index_dir)
+    assert report.changed == [str(pages / "piano.html")] and report.unchanged == 2
+    assert report.embedded == 1, "only the new section's passage; the unchanged section's vector is reused"
+    assert report.reused == first.passages
+    hits = store.IndexReader(index_dir).keyword('"tuner"', 3)
+    assert hits
+
+
+def test_update_adds_and_removes_pages(site):
+    pages, index_dir, _ = site
+    (pages / "bread.html").unlink()
+    write_page(pages, "moon.html", page_html("The moon", "The moon orbits the earth every 27 days."))
+    report = update(pages, index_dir)
+    assert report.added == [str(pages / "moon.html")]
+    assert report.removed == [f"{pages}/bread.html"]
+    reader = store.IndexReader(index_dir)
+    assert reader.manifest["counts"]["pages"] == 3
+    assert not reader.keyword('"dough"', 1) and reader.keyword('"orbits"', 1)
+
+
+def test_page_that_breaks_keeps_its_indexed_copy(site):
+    pages, index_dir, _ = site
+    write_page(pages, "volcano.html", "<html><body><main><p>no title any more</p></main></body></html>")
+    report = update(pages, index_dir)
+    [skipped] = report.skipped
+    assert skipped.path.endswith("volcano.html") and "kept the indexed copy" in skipped.reason
+    assert store.IndexReader(index_dir).keyword('"lava"', 1)
+
+
+def test_rollback_republishes_the_previous_version(site):
+    pages, index_dir, first = site
+    write_page(pages, "moon.html", page_html("The moon", "The moon orbits the earth every 27 days."))
+    second = update(pages, index_dir)
+    result = subprocess.run([sys.executable, "-m", "indexer", "rollback", "--index-dir", str(index_dir)],
+                            capture_output=True, text=True, cwd=ROOT, check=True)
+    assert first.version in result.stdout
+    assert store.published_version(index_dir) == first.version
+    assert store.IndexReader(index_dir).manifest["counts"]["pages"] == 3
+    assert store.version_dir(index_dir, second.version).is_dir()
+    with pytest.raises(store.StoreError, match="no earlier version"):
+        store.rollback(index_dir)
+
+
+def test_update_killed_part_way_leaves_index_intact(site):
+    pages, index_dir, first = site
+    for i in range(60):
+        write_page(pages, f"extra-{i}.html", page_html(f"Extra {i}", f"Extra page number {i} about topic {i}. " * 20))
+    process = subprocess.Popen([sys.executable, "-m", "indexer", "update", "--source", str(pages), "--index-dir",
+                                str(index_dir), "--threads", "1"], cwd=ROOT, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    time.sleep(4)
+    assert process.poll() is None, "update still running when killed"
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    assert store.published_version(index_dir) == first.version
+    assert store.IndexReader(index_dir).manifest["counts"]["pages"] == 3
+    report = update(pages, index_dir)
+    assert len(report.added) == 60 and store.IndexReader(index_dir).manifest["counts"]["pages"] == 63
+
+
+def test_live_app_follows_three_updates_without_a_failed_request(site):
+    pages, index_dir, first = site
+    app = create_app({"TESTING": True, "INDEX_DIR": str(index_dir)})
+    app.extensions["retriever"].refresh_seconds = 0.2
+    failures: list[str] = []
+    versions_seen: set[str] = set()
+    stop = threading.Event()
+    words = ["saxophone", "glacier", "orchard"]
+
+    def hammer(base: str) -> None:
+        while not stop.is_set():
+            url = base + "/api/search?" + urllib.parse.urlencode({"q": "how does a volcano erupt"})
+            try:
+                with urllib.request.urlopen(url, timeout=10) as response:
+                    versions_seen.add(response.headers["X-Index-Version"])
+                    if response.status != 200:
+                        failures.append(str(response.status))
+            except Exception as exc:  # noqa: BLE001 - every failure counts
+                failures.append(repr(exc))
+
+    with live_server(app) as base:
+        threads = [threading.Thread(target=hammer, args=(base,)) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        try:
+            for word in words:
+                write_page(pages, f"{word}.html", page_html(word.title(), f"All about the {word} and its {word} story."))
+                report = update(pages, index_dir)
+                deadline = time.monotonic() + 10
+                while time.monotonic() < deadline:
+                    with urllib.request.urlopen(base + "/api/search?q=" + word) as response:
+                        body = response.read().decode()
+                        if response.headers["X-Index-Version"] == report.version and word.title() in body:
+                            break
+                    time.sleep(0.1)
+                else:
+                    pytest.fail(f"the app never answered from version {report.version}")
+        finally:
+            stop.set()
+            for thread in threads:
+                thread.join()
+    assert failures == []
+    assert len(versions_seen) >= 3 and first.version in versions_seen

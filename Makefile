@@ -21,8 +21,8 @@ $(VENV)/.installed: requirements.txt
 
 index: $(INDEX_DIR)/current
 
-$(INDEX_DIR)/current: $(PAGES) | $(VENV)/.installed
-	$(PY) -m indexer build --source $(CORPUS) --base-url /pages/ --index-dir $(INDEX_DIR)
+$(INDEX_DIR)/current: $(PAGES) corpus/sources.toml | $(VENV)/.installed
+	$(PY) -m indexer update --sources corpus/sources.toml --index-dir $(INDEX_DIR)
 
 run: index
 	INDEX_DIR=$(INDEX_DIR) PAGES_DIR=$(CORPUS) $(VENV)/bin/gunicorn --bind 127.0.0.1:$(PORT) \

@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 
 from indexer import embedding, store
-from indexer.build import DEFAULT_BASE_URL, Source, build
+from indexer.build import build
+from indexer.sources import DEFAULT_BASE_URL, SOURCES_FILE, FolderSource, SourcesConfig, WebSource, load_sources_file
 from indexer.chunking import ChunkConfig
 
 
@@ -18,8 +19,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     for name, help_text in (("build", "index folders of HTML pages and publish a new version"),
                             ("update", "re-index only new and changed pages, drop removed ones, publish")):
         b = commands.add_parser(name, help=help_text)
-        b.add_argument("--source", action="append", required=True, type=Path, help="folder of HTML pages (repeatable)")
-        b.add_argument("--index-dir", required=True, type=Path)
+        b.add_argument("--source", action="append", default=[], type=Path, help="folder of HTML pages (repeatable)")
+        b.add_argument("--sitemap", action="append", default=[], help="sitemap URL of a live site (repeatable)")
+        b.add_argument("--url-list", action="append", default=[], type=Path, help="file of page URLs (repeatable)")
+        b.add_argument("--allow-host", action="append", default=[], help="extra host crawling may visit")
+        b.add_argument("--sources", type=Path, default=SOURCES_FILE,
+                       help=f"sources file used when no source is given (default {SOURCES_FILE})")
+        b.add_argument("--index-dir", type=Path, default=DEFAULT_INDEX_DIR)
         b.add_argument("--base-url", default=DEFAULT_BASE_URL, help="URL prefix for pages without a canonical link")
         b.add_argument("--device", choices=("cpu", "cuda"), help="default: cuda when available")
         b.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="PyTorch threads on the CPU")
@@ -29,11 +35,26 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                        help="versions kept on disk (the published one and the one before it always are)")
         b.add_argument("--json", action="store_true", help="print the report as JSON")
     r = commands.add_parser("rollback", help="republish the version built before the published one")
-    r.add_argument("--index-dir", required=True, type=Path)
+    r.add_argument("--index-dir", type=Path, default=DEFAULT_INDEX_DIR)
     s = commands.add_parser("stats", help="describe the published version")
-    s.add_argument("--index-dir", required=True, type=Path)
+    s.add_argument("--index-dir", type=Path, default=DEFAULT_INDEX_DIR)
     s.add_argument("--json", action="store_true")
     return parser.parse_args(argv)
+
+
+DEFAULT_INDEX_DIR = Path("var/index")
+
+
+def sources_from(args: argparse.Namespace) -> SourcesConfig:
+    """Sources named on the command line, else those of the sources file."""
+    named = [FolderSource(folder, args.base_url) for folder in args.source]
+    named += [WebSource(sitemap=url) for url in args.sitemap]
+    named += [WebSource(url_list=path) for path in args.url_list]
+    if named:
+        return SourcesConfig(named, set(args.allow_host))
+    config = load_sources_file(args.sources)
+    config.allow_hosts.update(args.allow_host)
+    return config
 
 
 def print_build(report: dict) -> None:
@@ -67,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command in ("build", "update"):
             embedding.set_threads(args.threads)
-            sources = [Source(folder, args.base_url) for folder in args.source]
+            sources = sources_from(args)
             config = ChunkConfig(args.max_tokens, args.overlap_tokens)
             incremental = args.command == "update"
             report = build(sources, args.index_dir, args.device, config, incremental=incremental,

@@ -1,4 +1,4 @@
-"""Source folders -> pages -> passages -> vectors -> a published index version, in full or incrementally."""
+"""Sources -> pages -> passages -> vectors -> a published index version, in full or incrementally."""
 from __future__ import annotations
 
 import hashlib
@@ -14,28 +14,10 @@ import numpy as np
 from indexer import embedding, store
 from indexer.chunking import ChunkConfig, TokenCounter, chunk_page
 from indexer.documents import Page, Passage, Skipped
+from indexer.crawling import CrawlError
 from indexer.parsing import PageError, parse_page
+from indexer.sources import RawPage, Source, SourcesConfig
 from indexer.vocabulary import page_vocabulary
-
-HTML_SUFFIXES = (".html", ".htm")
-DEFAULT_BASE_URL = "/pages/"
-
-
-@dataclass(frozen=True)
-class Source:
-    """A folder of HTML pages; pages without a canonical link get base_url + their relative path."""
-
-    folder: Path
-    base_url: str = DEFAULT_BASE_URL
-
-    @property
-    def name(self) -> str:
-        return self.folder.resolve().name
-
-    @property
-    def origin(self) -> str:
-        return str(self.folder)
-
 
 @dataclass
 class BuildReport:
@@ -75,60 +57,65 @@ class Previous:
         return cls(pages, reader.all_vectors(), rows_by_text)
 
 
-def source_label(source: Source, relative: Path) -> str:
-    """Section of the site a page belongs to: its first sub-folder, else the source folder's name."""
-    return relative.parts[0] if len(relative.parts) > 1 else source.name
-
-
-def page_files(source: Source) -> list[Path]:
-    if not source.folder.is_dir():
-        raise FileNotFoundError(f"source folder not found: {source.folder}")
-    return sorted(p for p in source.folder.rglob("*") if p.suffix.lower() in HTML_SUFFIXES and p.is_file())
-
-
 def read_pages(
-    sources: list[Source], previous: Previous | None = None, report: BuildReport | None = None
+    config: SourcesConfig, previous: Previous | None = None, report: BuildReport | None = None
 ) -> tuple[list[Page], list[Skipped]]:
-    """Parse every page that is new or changed; reuse unchanged ones; report broken pages and duplicate URLs."""
+    """Parse every page that is new or changed; reuse unchanged ones; report broken pages and duplicate URLs.
+
+    A page that fails to load keeps its indexed copy; a page is dropped only when its source no longer lists it.
+    """
     report = report if report is not None else BuildReport()
     old = previous.pages if previous else {}
+    crawler = config.crawler()
     pages: list[Page] = []
     seen: dict[str, str] = {}
     listed: set[tuple[str, str]] = set()
-    for source in sources:
-        for file in page_files(source):
-            relative = file.relative_to(source.folder).as_posix()
-            key = (source.origin, relative)
-            listed.add(key)
-            page = _read_one(source, file, relative, old.get(key), report)
-            if page is None:
-                continue
-            if page.url in seen:
-                report.skipped.append(Skipped(str(file), f"same URL as {seen[page.url]}: {page.url}"))
-                continue
-            seen[page.url] = str(file)
-            pages.append(page)
-    report.removed = sorted(f"{origin}/{path}" for origin, path in set(old) - listed)
+    for source in config.sources:
+        known = {path: page for (origin, path), (page, _) in old.items() if origin == source.origin}
+        try:
+            for raw in source.pages(known, crawler):
+                listed.add((source.origin, raw.path))
+                page = _read_one(source.origin, raw, old.get((source.origin, raw.path)), report)
+                if page is None:
+                    continue
+                if page.url in seen:
+                    report.skipped.append(Skipped(_shown(source.origin, raw.path), f"same URL as {seen[page.url]}: {page.url}"))
+                    continue
+                seen[page.url] = _shown(source.origin, raw.path)
+                pages.append(page)
+        except CrawlError as exc:
+            report.skipped.append(Skipped(source.origin, f"{exc}; kept its indexed pages"))
+            for path, page in known.items():
+                listed.add((source.origin, path))
+                pages.append(page)
+    report.removed = sorted(_shown(origin, path) for origin, path in set(old) - listed)
     return pages, report.skipped
 
 
-def _read_one(source: Source, file: Path, relative: str, old, report: BuildReport) -> Page | None:
-    try:
-        data = file.read_bytes()
-    except OSError as exc:
-        report.skipped.append(Skipped(str(file), f"unreadable: {exc}" + (", kept the indexed copy" if old else "")))
+def _shown(origin: str, path: str) -> str:
+    return path if "://" in path else f"{origin.rstrip('/')}/{path}"
+
+
+def _read_one(origin: str, raw: RawPage, old, report: BuildReport) -> Page | None:
+    shown = _shown(origin, raw.path)
+    kept = ", kept the indexed copy" if old else ""
+    if raw.error:
+        report.skipped.append(Skipped(shown, raw.error + kept))
         return old[0] if old else None
-    digest = hashlib.sha256(data).hexdigest()
-    if old and old[0].content_hash == digest:
+    if raw.not_modified and old:
         report.unchanged += 1
         return old[0]
+    digest = hashlib.sha256(raw.data or b"").hexdigest()
+    if old and old[0].content_hash == digest:
+        report.unchanged += 1
+        return replace(old[0], etag=raw.etag, last_modified=raw.last_modified) if raw.etag or raw.last_modified else old[0]
     try:
-        page = parse_page(data, relative, source_label(source, Path(relative)), source.base_url)
+        page = parse_page(raw.data or b"", raw.path, raw.label, raw.url_if_no_canonical)
     except (PageError, ValueError) as exc:
-        report.skipped.append(Skipped(str(file), str(exc) + (", kept the indexed copy" if old else "")))
+        report.skipped.append(Skipped(shown, str(exc) + kept))
         return old[0] if old else None
-    (report.changed if old else report.added).append(str(file))
-    return replace(page, origin=source.origin)
+    (report.changed if old else report.added).append(shown)
+    return replace(page, origin=origin, etag=raw.etag, last_modified=raw.last_modified)
 
 
 def chunk_pages(pages: list[Page], config: ChunkConfig, previous: Previous | None = None) -> list[Passage]:
@@ -138,7 +125,7 @@ def chunk_pages(pages: list[Page], config: ChunkConfig, previous: Previous | Non
     passages: list[Passage] = []
     for index, page in enumerate(pages):
         held = old.get((page.origin, page.path))
-        if held and held[0] is page:
+        if held and held[0].content_hash == page.content_hash and held[0].url == page.url:
             passages.extend(replace(p, page_index=index) for _, p in held[1])
         else:
             passages.extend(chunk_page(page, index, counter, config))
@@ -176,7 +163,7 @@ def previous_version(index_dir: Path, config: ChunkConfig, info: embedding.Model
 
 
 def build(
-    sources: list[Source],
+    sources: SourcesConfig | list[Source],
     index_dir: Path,
     device: str | None = None,
     config: ChunkConfig = ChunkConfig(),
@@ -190,19 +177,20 @@ def build(
     embedded before keep their vectors; pages no longer in a source folder are dropped.
     """
     started = time.perf_counter()
+    config_sources = sources if isinstance(sources, SourcesConfig) else SourcesConfig(list(sources))
     report = BuildReport()
     device = embedding.pick_device(device)
     with store.build_lock(index_dir):
         info = embedding.model_info(device)
         previous = previous_version(index_dir, config, info) if incremental else None
-        pages, _ = read_pages(sources, previous, report)
+        pages, _ = read_pages(config_sources, previous, report)
         passages = chunk_pages(pages, config, previous)
         vectors = vectors_for(passages, previous, device, progress, report)
         manifest = {
             "model": {"name": info.name, "sha256": info.sha256, "dimensions": info.dimensions},
             "chunking": asdict(config),
             "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "sources": [{"folder": s.origin, "base_url": s.base_url} for s in sources],
+            "sources": [s.origin for s in config_sources.sources],
             "skipped": [asdict(s) for s in report.skipped],
         }
         built = store.write_version(index_dir, pages, passages, vectors, page_vocabulary(pages), manifest)

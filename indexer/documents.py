@@ -26,7 +26,10 @@ class Section:
 
 @dataclass(frozen=True)
 class Page:
-    """One HTML page: `path` is relative to its source folder `origin`; `source` labels its site section."""
+    """One HTML page: `path` identifies it within `origin` (a folder or a sitemap); `source` labels its site section.
+
+    etag and last_modified are the HTTP validators of a fetched page, for conditional requests on update.
+    """
 
     url: str
     title: str
@@ -36,6 +39,8 @@ class Page:
     content_hash: str
     sections: tuple[Section, ...] = field(default_factory=tuple)
     origin: str = ""
+    etag: str | None = None
+    last_modified: str | None = None
 
 
 @dataclass(frozen=True)

@@ -47,10 +47,15 @@ def decode_html(data: bytes) -> str:
         raise PageError(f"cannot decode with its declared charset {declared!r}: {exc}") from None
 
 
-def parse_page(data: bytes, path: str, source: str, base_url: str) -> Page:
-    """Parse one page's bytes; `path` is relative to its source folder."""
+def fallback_url(base_url: str, relative_path: str) -> str:
+    """The URL of a page from a folder that has no canonical link."""
+    return urljoin(base_url, quote(relative_path))
+
+
+def parse_page(data: bytes, path: str, source: str, url_if_no_canonical: str) -> Page:
+    """Parse one page's bytes; `path` identifies it within its source (relative path or URL)."""
     soup = BeautifulSoup(decode_html(data), "html.parser")
-    url = canonical_url(soup) or urljoin(base_url, quote(path))
+    url = canonical_url(soup) or url_if_no_canonical
     updated = find_updated(soup)
     content = main_content(soup)
     h1 = content.find("h1")

@@ -40,7 +40,8 @@ KEEP_VERSIONS = 3
 SCHEMA = """
 CREATE TABLE pages (
     id INTEGER PRIMARY KEY, url TEXT NOT NULL UNIQUE, title TEXT NOT NULL, updated TEXT,
-    source TEXT NOT NULL, origin TEXT NOT NULL, path TEXT NOT NULL, content_hash TEXT NOT NULL
+    source TEXT NOT NULL, origin TEXT NOT NULL, path TEXT NOT NULL, content_hash TEXT NOT NULL,
+    etag TEXT, last_modified TEXT
 );
 CREATE TABLE sections (
     id INTEGER PRIMARY KEY, page_id INTEGER NOT NULL REFERENCES pages(id), ord INTEGER NOT NULL,
@@ -150,8 +151,9 @@ def _write_sqlite(path: Path, pages: Sequence[Page], passages: Sequence[Passage]
         section_ids: dict[tuple[int, int], int] = {}
         for page_id, page in enumerate(pages, start=1):
             db.execute(
-                "INSERT INTO pages VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (page_id, page.url, page.title, page.updated, page.source, page.origin, page.path, page.content_hash),
+                "INSERT INTO pages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (page_id, page.url, page.title, page.updated, page.source, page.origin, page.path, page.content_hash,
+                 page.etag, page.last_modified),
             )
             for ord_, section in enumerate(page.sections):
                 cursor = db.execute(
@@ -327,8 +329,10 @@ class IndexReader:
     def load_pages(self) -> list[tuple[Page, list[tuple[int, Passage]]]]:
         """Every page with its (passage id, passage) pairs, as the indexer made them (sub-heading offsets aside)."""
         pages: dict[int, Page] = {}
-        for row in self.db.execute("SELECT id, url, title, updated, source, path, content_hash, origin FROM pages"):
-            pages[row[0]] = Page(*row[1:7], sections=(), origin=row[7])
+        for row in self.db.execute(
+            "SELECT id, url, title, updated, source, path, content_hash, origin, etag, last_modified FROM pages"
+        ):
+            pages[row[0]] = Page(*row[1:7], sections=(), origin=row[7], etag=row[8], last_modified=row[9])
         sections: dict[int, list[Section]] = {pid: [] for pid in pages}
         for page_id, heading, anchor, link, text in self.db.execute(
             "SELECT page_id, heading, anchor, link, text FROM sections ORDER BY page_id, ord"

@@ -10,7 +10,8 @@ import pytest
 
 from indexer import build as build_module
 from indexer import store
-from indexer.build import Source, build
+from indexer.build import build
+from indexer.sources import FolderSource, SourcesConfig
 from tests.conftest import CORPUS_PAGES, ROOT, write_page
 
 GOOD = "<html><head><title>{t}</title></head><body><main><h1>{t}</h1><h2 id='s'>Part</h2><p>{body}</p></main></body></html>"
@@ -55,7 +56,7 @@ def test_bad_pages_are_reported_and_skipped(tmp_path):
     write_page(pages, "copy.html", good("Copy").replace("<head>", "<head><link rel='canonical' href='https://x.org/a'>"))
     write_page(pages, "original.html", good("Orig").replace("<head>", "<head><link rel='canonical' href='https://x.org/a'>"))
     write_page(pages, "notes.txt", "not a page")
-    report = build([Source(pages)], tmp_path / "index", device="cpu", progress=False)
+    report = build([FolderSource(pages)], tmp_path / "index", device="cpu", progress=False)
     assert report.pages == 2
     reasons = {s.path.rsplit("/", 1)[1]: s.reason for s in report.skipped}
     assert set(reasons) == {"no-title.html", "empty.html", "latin1.html", "original.html"}
@@ -71,7 +72,7 @@ def test_failed_build_leaves_published_index_untouched(tmp_path, monkeypatch):
     pages = tmp_path / "pages"
     write_page(pages, "a.html", good("First page"))
     index_dir = tmp_path / "index"
-    first = build([Source(pages)], index_dir, device="cpu", progress=False)
+    first = build([FolderSource(pages)], index_dir, device="cpu", progress=False)
     write_page(pages, "b.html", good("Second page"))
 
     def broken_vectors(*args, **kwargs):
@@ -79,13 +80,13 @@ def test_failed_build_leaves_published_index_untouched(tmp_path, monkeypatch):
 
     monkeypatch.setattr(store, "_write_vectors", broken_vectors)
     with pytest.raises(OSError, match="disk full"):
-        build([Source(pages)], index_dir, device="cpu", progress=False)
+        build([FolderSource(pages)], index_dir, device="cpu", progress=False)
     monkeypatch.undo()
     assert store.published_version(index_dir) == first.version
     reader = store.IndexReader(index_dir)
     assert reader.manifest["counts"]["pages"] == 1
     assert not list(index_dir.glob(".building-*"))
-    second = build([Source(pages)], index_dir, device="cpu", progress=False)
+    second = build([FolderSource(pages)], index_dir, device="cpu", progress=False)
     assert store.read_manifest(index_dir)["counts"]["pages"] == 2
     assert second.version != first.version
 
@@ -94,12 +95,12 @@ def test_half_written_build_is_never_read_and_is_cleared(tmp_path):
     pages = tmp_path / "pages"
     write_page(pages, "a.html", good("First page"))
     index_dir = tmp_path / "index"
-    first = build([Source(pages)], index_dir, device="cpu", progress=False)
+    first = build([FolderSource(pages)], index_dir, device="cpu", progress=False)
     stale = index_dir / ".building-19990101T000000Z-dead00"
     stale.mkdir()
     (stale / "index.sqlite").write_bytes(b"half written")
     assert store.IndexReader(index_dir).version == first.version
-    build([Source(pages)], index_dir, device="cpu", progress=False)
+    build([FolderSource(pages)], index_dir, device="cpu", progress=False)
     assert not stale.exists()
 
 
@@ -107,7 +108,7 @@ def test_inconsistent_version_fails_verification(tmp_path):
     pages = tmp_path / "pages"
     write_page(pages, "a.html", good("First page"))
     index_dir = tmp_path / "index"
-    report = build([Source(pages)], index_dir, device="cpu", progress=False)
+    report = build([FolderSource(pages)], index_dir, device="cpu", progress=False)
     folder = store.version_dir(index_dir, report.version)
     faiss.write_index(faiss.IndexIDMap2(faiss.IndexFlatIP(384)), str(folder / "vectors.faiss"))
     with pytest.raises(store.StoreError, match="vectors for"):
@@ -118,7 +119,7 @@ def test_old_versions_pruned_but_published_and_previous_kept(tmp_path):
     pages = tmp_path / "pages"
     write_page(pages, "a.html", good("First page"))
     index_dir = tmp_path / "index"
-    versions = [build([Source(pages)], index_dir, device="cpu", progress=False).version for _ in range(5)]
+    versions = [build([FolderSource(pages)], index_dir, device="cpu", progress=False).version for _ in range(5)]
     kept = sorted(p.name for p in (index_dir / "versions").iterdir())
     assert kept == versions[-store.KEEP_VERSIONS:]
     assert store.published_version(index_dir) == versions[-1]
@@ -159,6 +160,6 @@ def test_build_module_reads_nested_folders_as_sources(tmp_path):
     pages = tmp_path / "site"
     write_page(pages, "news/a.html", good("News page"))
     write_page(pages, "top.html", good("Top page"))
-    read, skipped = build_module.read_pages([Source(pages)])
+    read, skipped = build_module.read_pages(SourcesConfig([FolderSource(pages)]))
     assert not skipped
     assert {p.source for p in read} == {"news", "site"}

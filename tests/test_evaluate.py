@@ -8,7 +8,8 @@ import sys
 
 import pytest
 
-from indexer.build import Source, build
+from indexer.build import build
+from indexer.sources import FolderSource
 from search_app.evaluate import Judged, evaluate, load_queries, ndcg, recall, reciprocal_rank
 from search_app.retrieval import Retriever
 from tests.conftest import ROOT, write_page
@@ -46,7 +47,7 @@ def tiny(tmp_path_factory):
         write_page(root / "pages", name, f"<html><head><title>{title}</title>"
                    f"<link rel='canonical' href='https://t.example/{name}'></head><body><main><h1>{title}</h1>"
                    f"<h2 id='{anchor}'>How</h2><p>{text}</p></main></body></html>")
-    build([Source(root / "pages")], root / "index", device="cpu", progress=False)
+    build([FolderSource(root / "pages")], root / "index", device="cpu", progress=False)
     queries = [
         {"query": "how long should dough rise before baking a loaf", "relevant": [
             {"url": "https://t.example/bread.html", "section": "How", "grade": 3}]},

@@ -5,7 +5,7 @@ from urllib.parse import unquote
 
 import pytest
 
-from indexer.parsing import PageError, decode_html, parse_page
+from indexer.parsing import PageError, decode_html, fallback_url, parse_page
 
 PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>Site title | Org</title>
 <link rel="canonical" href="https://example.org/topics/knees"></head>
@@ -29,7 +29,7 @@ PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>Site title | O
 
 def parse(html: str | bytes, path: str = "knees.html", base: str = "/pages/"):
     data = html.encode("utf-8") if isinstance(html, str) else html
-    return parse_page(data, path, "test", base)
+    return parse_page(data, path, "test", fallback_url(base, path))
 
 
 def test_url_title_and_date():

@@ -13,7 +13,8 @@ import urllib.request
 import pytest
 
 from indexer import store
-from indexer.build import Source, build
+from indexer.build import build
+from indexer.sources import FolderSource
 from search_app import create_app
 from tests.browser.chrome import live_server
 from tests.conftest import ROOT, write_page
@@ -36,12 +37,12 @@ def site(tmp_path):
     for name, (title, text) in TOPICS.items():
         write_page(pages, name, page_html(title, text))
     index_dir = tmp_path / "index"
-    first = build([Source(pages)], index_dir, device="cpu", progress=False)
+    first = build([FolderSource(pages)], index_dir, device="cpu", progress=False)
     return pages, index_dir, first
 
 
 def update(pages, index_dir):
-    return build([Source(pages)], index_dir, device="cpu", progress=False, incremental=True)
+    return build([FolderSource(pages)], index_dir, device="cpu", progress=False, incremental=True)
 
 
 def test_update_with_nothing_changed_embeds_nothing(site):

@@ -77,7 +77,9 @@ def print_stats(info: dict) -> None:
     for key, value in info["counts"].items():
         print(f"  {key}: {value}")
     print(f"  index size: {info['size_bytes'] / 1e6:.1f} MB")
-    print("  pages per source: " + ", ".join(f"{k} {v}" for k, v in info["sources"].items()))
+    print("  per source:")
+    for name, counts in info["sources"].items():
+        print(f"    {name}: {counts['pages']} pages, {counts['passages']} passages")
     print(f"  pages skipped at build: {len(info['skipped'])}")
     for item in info["skipped"]:
         print(f"    {item['path']}: {item['reason']}")

@@ -357,21 +357,27 @@ class IndexReader:
         """Pages per source."""
         return dict(self.db.execute("SELECT source, count(*) FROM pages GROUP BY source ORDER BY source").fetchall())
 
+    def passages_per_source(self) -> dict[str, int]:
+        return dict(self.db.execute(
+            "SELECT p.source, count(*) FROM passages ps JOIN sections s ON s.id = ps.section_id "
+            "JOIN pages p ON p.id = s.page_id GROUP BY p.source ORDER BY p.source").fetchall())
+
 
 def disk_size(folder: Path) -> int:
     return sum(f.stat().st_size for f in Path(folder).rglob("*") if f.is_file())
 
 
-def stats(index_dir: Path) -> dict:
+def stats(index_dir: Path, reader: IndexReader | None = None) -> dict:
     """What a maintainer wants to know about the published version."""
-    reader = IndexReader(index_dir)
+    reader = reader or IndexReader(index_dir)
     manifest = reader.manifest
+    passages = reader.passages_per_source()
     return {
         "version": reader.version,
         "built_at": manifest["built_at"],
         "model": manifest["model"]["name"],
         "counts": manifest["counts"],
-        "sources": reader.sources(),
+        "sources": {name: {"pages": n, "passages": passages.get(name, 0)} for name, n in reader.sources().items()},
         "skipped": manifest.get("skipped", []),
         "size_bytes": disk_size(reader.folder),
     }

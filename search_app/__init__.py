@@ -26,6 +26,7 @@ def config_from_env() -> dict:
         "PAGES_DIR": os.environ.get("PAGES_DIR") or None,
         "TORCH_THREADS": int(os.environ.get("TORCH_THREADS", "1")),
         "HELPLINE": os.environ.get("HELPLINE", ""),
+        "ADMIN_TOKEN": os.environ.get("ADMIN_TOKEN") or None,
     }
 
 
@@ -42,10 +43,11 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     app.extensions["retriever"] = Retriever(Path(app.config["INDEX_DIR"]))
 
-    from search_app import api, views
+    from search_app import admin, api, views
 
     app.register_blueprint(api.bp)
     app.register_blueprint(views.bp)
+    app.register_blueprint(admin.bp)
 
     @app.after_request
     def security_headers(response):

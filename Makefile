@@ -8,7 +8,7 @@ PORT        ?= 8000
 CORPUS      := corpus/pages
 PAGES       := $(wildcard $(CORPUS)/*.html $(CORPUS)/*/*.html)
 
-.PHONY: setup index run test browser-setup eval latency shared-index screenshots clean
+.PHONY: setup index run serve test browser-setup eval latency shared-index screenshots clean
 
 setup: $(VENV)/.installed
 
@@ -25,8 +25,11 @@ $(INDEX_DIR)/current: $(PAGES) corpus/sources.toml | $(VENV)/.installed
 	$(PY) -m indexer update --sources corpus/sources.toml --index-dir $(INDEX_DIR)
 
 run: index
-	INDEX_DIR=$(INDEX_DIR) PAGES_DIR=$(CORPUS) $(VENV)/bin/gunicorn --bind 127.0.0.1:$(PORT) \
-		--workers 2 --threads 1 --timeout 30 'search_app:create_app()'
+	INDEX_DIR=$(INDEX_DIR) PAGES_DIR=$(CORPUS) PORT=$(PORT) $(MAKE) --no-print-directory serve
+
+# Production server: INDEX_DIR, PORT, HOST, WORKERS, THREADS from the environment (search_app/gunicorn_conf.py).
+serve: setup
+	$(VENV)/bin/gunicorn --config search_app/gunicorn_conf.py 'search_app:create_app()'
 
 # Debian's Chromium and its driver, and axe-core from npm, for the real-browser test.
 browser-setup:

@@ -150,10 +150,13 @@ def vectors_for(passages: list[Passage], previous: Previous | None, device: str,
 
 
 def previous_version(index_dir: Path, config: ChunkConfig, info: embedding.ModelInfo) -> Previous | None:
-    """The published version when its model matches; its pages are reused only if chunked the same way."""
+    """The published version when it is readable and its model matches; pages are reused only if chunked alike."""
     if not store.published_version(index_dir):
         return None
-    reader = store.IndexReader(index_dir)
+    try:
+        reader = store.IndexReader(index_dir)
+    except store.StoreError:
+        return None
     if reader.manifest["model"]["sha256"] != info.sha256:
         return None
     previous = Previous.load(reader)

@@ -32,7 +32,7 @@ import numpy as np
 from indexer.chunking import embed_prefix
 from indexer.documents import Page, Passage, Section
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 CURRENT_FILE = "current"
 VERSIONS_DIR = "versions"
 KEEP_VERSIONS = 3

@@ -95,6 +95,9 @@ def embed(texts: list[str], device: str = "cpu", batch_size: int = 64, progress:
     return np.ascontiguousarray(vectors[[row[t] for t in texts]], dtype=np.float32)
 
 
+@lru_cache(maxsize=1024)
 def embed_query(text: str, device: str = "cpu") -> np.ndarray:
-    """One normalised vector, shape (1, dimensions)."""
-    return embed([text], device=device, progress=False)
+    """One normalised vector, shape (1, dimensions), read-only; recent questions are remembered."""
+    vector = embed([text], device=device, progress=False)
+    vector.flags.writeable = False
+    return vector

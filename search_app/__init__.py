@@ -6,8 +6,10 @@ from pathlib import Path
 
 from flask import Flask, current_app, g, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from indexer import embedding
+from search_app.ratelimit import RateLimiter
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -27,7 +29,15 @@ def config_from_env() -> dict:
         "TORCH_THREADS": int(os.environ.get("TORCH_THREADS", "1")),
         "HELPLINE": os.environ.get("HELPLINE", ""),
         "ADMIN_TOKEN": os.environ.get("ADMIN_TOKEN") or None,
+        "RATE_LIMIT_PER_MINUTE": int(os.environ.get("RATE_LIMIT_PER_MINUTE", "120")),
+        "RATE_LIMIT_BURST": int(os.environ.get("RATE_LIMIT_BURST", "20")),
+        "PROXY_HOPS": int(os.environ.get("PROXY_HOPS", "0")),
+        "MAX_CONTENT_LENGTH": 16 * 1024,
     }
+
+
+def is_search(req) -> bool:
+    return req.path == "/api/search" or (req.path == "/" and "q" in req.args)
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -42,12 +52,33 @@ def create_app(test_config: dict | None = None) -> Flask:
     from search_app.retrieval import Retriever
 
     app.extensions["retriever"] = Retriever(Path(app.config["INDEX_DIR"]))
+    if app.config["RATE_LIMIT_PER_MINUTE"] > 0:
+        app.extensions["rate_limiter"] = RateLimiter(app.config["RATE_LIMIT_PER_MINUTE"], app.config["RATE_LIMIT_BURST"])
+    if app.config["PROXY_HOPS"] > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_HOPS"])
 
     from search_app import admin, api, views
 
     app.register_blueprint(api.bp)
     app.register_blueprint(views.bp)
     app.register_blueprint(admin.bp)
+
+    @app.before_request
+    def rate_limit():
+        limiter = app.extensions.get("rate_limiter")
+        if limiter is None or not is_search(request):
+            return None
+        wait = limiter.retry_after(request.remote_addr or "unknown")
+        if not wait:
+            return None
+        reason = f"Too many searches from your address: try again in {wait} seconds."
+        if request.path.startswith("/api/"):
+            response = jsonify(error="Too Many Requests", reason=reason)
+        else:
+            response = app.make_response(render_template("index.html", error=reason, query="", sources={}))
+        response.status_code = 429
+        response.headers["Retry-After"] = str(wait)
+        return response
 
     @app.after_request
     def security_headers(response):

@@ -24,7 +24,8 @@ def corpus_index(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def app(corpus_index):
-    return create_app({"TESTING": True, "INDEX_DIR": str(corpus_index), "PAGES_DIR": str(CORPUS_PAGES)})
+    return create_app({"TESTING": True, "INDEX_DIR": str(corpus_index), "PAGES_DIR": str(CORPUS_PAGES),
+                       "RATE_LIMIT_PER_MINUTE": 0})
 
 
 @pytest.fixture()

@@ -122,7 +122,7 @@ def test_update_killed_part_way_leaves_index_intact(site):
 
 def test_live_app_follows_three_updates_without_a_failed_request(site):
     pages, index_dir, first = site
-    app = create_app({"TESTING": True, "INDEX_DIR": str(index_dir)})
+    app = create_app({"TESTING": True, "INDEX_DIR": str(index_dir), "RATE_LIMIT_PER_MINUTE": 0})
     app.extensions["retriever"].refresh_seconds = 0.2
     failures: list[str] = []
     versions_seen: set[str] = set()

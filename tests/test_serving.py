@@ -1,0 +1,82 @@
+"""Serving under abuse: rate limits, fuzzed parameters, memory over many requests."""
+from __future__ import annotations
+
+import resource
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from search_app import create_app
+from search_app.ratelimit import RateLimiter
+
+
+def test_token_bucket_allows_bursts_then_paces():
+    limiter = RateLimiter(per_minute=60, burst=3)
+    assert [limiter.retry_after("a", now=0.0) for _ in range(3)] == [0, 0, 0]
+    assert limiter.retry_after("a", now=0.0) == 1
+    assert limiter.retry_after("b", now=0.0) == 0, "clients are limited separately"
+    assert limiter.retry_after("a", now=1.0) == 0, "one token back after a second at 60 a minute"
+
+
+def test_limiter_memory_is_bounded():
+    limiter = RateLimiter(per_minute=60, burst=1, max_clients=100)
+    for i in range(1000):
+        limiter.retry_after(f"10.0.{i // 256}.{i % 256}", now=0.0)
+    assert len(limiter.buckets) == 100
+
+
+@pytest.fixture(scope="module")
+def limited(corpus_index):
+    app = create_app({"TESTING": True, "INDEX_DIR": str(corpus_index), "RATE_LIMIT_PER_MINUTE": 6,
+                      "RATE_LIMIT_BURST": 2})
+    return app.test_client()
+
+
+def test_search_is_rate_limited_per_client_with_retry_after(limited):
+    one = {"REMOTE_ADDR": "192.0.2.1"}
+    codes = [limited.get("/api/search?q=cure", environ_base=one).status_code for _ in range(3)]
+    assert codes == [200, 200, 429]
+    response = limited.get("/api/search?q=cure", environ_base=one)
+    assert response.status_code == 429 and int(response.headers["Retry-After"]) >= 1
+    assert "try again" in response.get_json()["reason"]
+    page = limited.get("/?q=cure", environ_base=one)
+    assert page.status_code == 429 and b"try again" in page.data
+    assert limited.get("/api/search?q=cure", environ_base={"REMOTE_ADDR": "192.0.2.2"}).status_code == 200
+    assert limited.get("/healthz", environ_base=one).status_code == 200, "only searches are limited"
+
+
+def test_oversized_body_is_refused(client):
+    response = client.post("/api/search", data=b"x" * 100_000)
+    assert response.status_code in (405, 413)
+
+
+PARAM = st.one_of(st.none(), st.text(max_size=600), st.integers(-10**9, 10**9).map(str),
+                  st.sampled_from(["", " ", "0", "50", "51", "-1", "1e3", "NaN", "true", "false", "pages", "dense"]))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(q=PARAM, limit=PARAM, offset=PARAM, source=PARAM, mode=PARAM, correct=PARAM)
+def test_fuzzed_parameters_never_500(client, q, limit, offset, source, mode, correct):
+    params = {k: v for k, v in dict(q=q, limit=limit, offset=offset, source=source, mode=mode,
+                                    correct=correct).items() if v is not None}
+    for path in ("/api/search", "/"):
+        response = client.get(path, query_string=params)
+        assert response.status_code in (200, 400), (path, params, response.status_code)
+        if path.startswith("/api/") and response.status_code == 400:
+            assert response.get_json()["reason"]
+
+
+def resident_mb() -> float:
+    with open("/proc/self/statm") as handle:
+        return int(handle.read().split()[1]) * resource.getpagesize() / 1e6
+
+
+def test_memory_stays_flat_over_many_requests(client):
+    questions = [f"question {i % 50} about stage {i % 4} breast cancer treatment" for i in range(20_000)]
+    for q in questions[:1000]:
+        client.get("/api/search", query_string={"q": q})
+    before = resident_mb()
+    for q in questions:
+        assert client.get("/api/search", query_string={"q": q}).status_code == 200
+    assert resident_mb() < before * 1.10

@@ -9,6 +9,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from indexer import embedding
+from search_app.gaps import GapLog
 from search_app.ratelimit import RateLimiter
 
 SECURITY_HEADERS = {
@@ -32,8 +33,20 @@ def config_from_env() -> dict:
         "RATE_LIMIT_PER_MINUTE": int(os.environ.get("RATE_LIMIT_PER_MINUTE", "120")),
         "RATE_LIMIT_BURST": int(os.environ.get("RATE_LIMIT_BURST", "20")),
         "PROXY_HOPS": int(os.environ.get("PROXY_HOPS", "0")),
+        "QUERY_LOG": os.environ.get("QUERY_LOG") or None,
+        "QUERY_LOG_DAYS": int(os.environ.get("QUERY_LOG_DAYS", "90")),
         "MAX_CONTENT_LENGTH": 16 * 1024,
     }
+
+
+def run_search(query: str, options):
+    """Search for a web request: remember the answering version, count unanswered questions."""
+    result = current_app.extensions["retriever"].search(query, options)
+    g.index_version = result.version
+    gap_log = current_app.extensions.get("gap_log")
+    if gap_log is not None and result.no_match:
+        gap_log.record(query)
+    return result
 
 
 def is_search(req) -> bool:
@@ -54,6 +67,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["retriever"] = Retriever(Path(app.config["INDEX_DIR"]))
     if app.config["RATE_LIMIT_PER_MINUTE"] > 0:
         app.extensions["rate_limiter"] = RateLimiter(app.config["RATE_LIMIT_PER_MINUTE"], app.config["RATE_LIMIT_BURST"])
+    if app.config["QUERY_LOG"]:
+        app.extensions["gap_log"] = GapLog(Path(app.config["QUERY_LOG"]), app.config["QUERY_LOG_DAYS"])
     if app.config["PROXY_HOPS"] > 0:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_HOPS"])
 

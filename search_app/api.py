@@ -1,9 +1,9 @@
 """JSON API: /api/search, its OpenAPI document, and health checks."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, g, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
 
-from search_app import openapi
+from search_app import openapi, run_search
 from search_app.params import BadRequest, search_params
 from search_app.retrieval import SearchResult
 from search_app.text import highlights
@@ -44,8 +44,7 @@ def search():
         query, options = search_params(request.args, retriever.sources())
     except BadRequest as exc:
         return jsonify(error="Bad Request", reason=str(exc)), 400
-    result = retriever.search(query, options)
-    g.index_version = result.version
+    result = run_search(query, options)
     body = result_json(result)
     body.update(limit=options.limit, offset=options.offset, version=result.version)
     return jsonify(body)

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, g, render_template, request, send_from_directory
+from flask import Blueprint, abort, current_app, render_template, request, send_from_directory
 
+from search_app import run_search
 from search_app.params import BadRequest, search_params
 from search_app.text import excerpt, highlights, segments
 
@@ -29,8 +30,7 @@ def index():
         query, options = search_params(request.args, sources)
     except BadRequest as exc:
         return render_template("index.html", error=str(exc), **context), 400
-    result = retriever.search(query, options)
-    g.index_version = result.version
+    result = run_search(query, options)
     more = options.offset + options.limit < result.total
     return render_template(
         "index.html", result=result, options=options, more=more, excerpt_parts=excerpt_parts, **context

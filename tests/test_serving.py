@@ -80,3 +80,35 @@ def test_memory_stays_flat_over_many_requests(client):
     for q in questions:
         assert client.get("/api/search", query_string={"q": q}).status_code == 200
     assert resident_mb() < before * 1.10
+
+
+def test_unanswered_questions_are_counted_without_personal_data(corpus_index, tmp_path):
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    log = tmp_path / "gaps.sqlite"
+    app = create_app({"TESTING": True, "INDEX_DIR": str(corpus_index), "RATE_LIMIT_PER_MINUTE": 0,
+                      "QUERY_LOG": str(log)})
+    client = app.test_client()
+    for q in ("Pizza recipe?", "pizza   RECIPE", "who won the game", "can stage 4 be cured"):
+        client.get("/api/search", query_string={"q": q}, environ_base={"REMOTE_ADDR": "198.51.100.7"})
+    client.get("/", query_string={"q": "pizza recipe"})
+    listing = subprocess.run([sys.executable, "-m", "search_app.gaps", "--log", str(log)], capture_output=True,
+                             text=True, cwd=ROOT, check=True).stdout
+    lines = listing.splitlines()[1:]
+    assert [line.split(None, 1) for line in lines] == [["3", "pizza recipe"], ["1", "who won the game"]]
+    raw = log.read_bytes()
+    assert b"198.51.100.7" not in raw and b"stage 4" not in raw
+
+
+def test_query_log_prunes_old_days(tmp_path):
+    from datetime import date
+
+    from search_app.gaps import GapLog
+
+    log = GapLog(tmp_path / "gaps.sqlite", retention_days=30)
+    log.record("old question", today=date(2026, 1, 1))
+    log.record("new question", today=date(2026, 3, 1))
+    assert log.top(days=3650, today=date(2026, 3, 1)) == [("new question", 1)]

@@ -8,7 +8,7 @@ PORT        ?= 8000
 CORPUS      := corpus/pages
 PAGES       := $(wildcard $(CORPUS)/*.html $(CORPUS)/*/*.html)
 
-.PHONY: setup index run serve test browser-setup eval latency shared-index screenshots clean
+.PHONY: setup index run serve test browser-setup eval bench latency shared-index screenshots clean
 
 setup: $(VENV)/.installed
 
@@ -49,6 +49,10 @@ $(SHARED_INDEX)/current: | $(VENV)/.installed
 
 eval: shared-index
 	$(PY) -m search_app.evaluate --index-dir $(SHARED_INDEX) --eval-dir $(SHARED)/eval
+
+bench: shared-index
+	command -v wrk >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y wrk)
+	$(PY) bench/load.py --index-dir $(SHARED_INDEX) --eval-dir $(SHARED)/eval
 
 latency: shared-index
 	$(PY) -m search_app.latency --index-dir $(SHARED_INDEX) --queries $(SHARED)/eval/medquad-questions.jsonl

@@ -8,7 +8,7 @@ PORT        ?= 8000
 CORPUS      := corpus/pages
 PAGES       := $(wildcard $(CORPUS)/*.html $(CORPUS)/*/*.html)
 
-.PHONY: setup index run serve test browser-setup eval bench latency shared-index screenshots clean
+.PHONY: setup index run serve test browser-setup eval bench bench-update latency shared-index screenshots clean
 
 setup: $(VENV)/.installed
 
@@ -53,6 +53,9 @@ eval: shared-index
 bench: shared-index
 	command -v wrk >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y wrk)
 	$(PY) bench/load.py --index-dir $(SHARED_INDEX) --eval-dir $(SHARED)/eval
+
+bench-update: shared-index
+	bench/update.sh $(SHARED_INDEX) $(SHARED)/corpus/medquad/pages
 
 latency: shared-index
 	$(PY) -m search_app.latency --index-dir $(SHARED_INDEX) --queries $(SHARED)/eval/medquad-questions.jsonl

@@ -71,7 +71,7 @@ def wait_ready(base: str, seconds: float = 120) -> None:
 def over_http(index_dir: Path, queries: list[str]) -> dict:
     """One gunicorn worker on 127.0.0.1, one request at a time."""
     port = free_port()
-    env = {**os.environ, "INDEX_DIR": str(index_dir), "TORCH_THREADS": "1"}
+    env = {**os.environ, "INDEX_DIR": str(index_dir), "TORCH_THREADS": "1", "RATE_LIMIT_PER_MINUTE": "0"}
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1",
          "--log-level", "warning", "search_app:create_app()"], cwd=ROOT, env=env)

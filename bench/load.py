@@ -22,16 +22,20 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from search_app.params import MAX_QUERY  # noqa: E402
 LUA = Path(__file__).resolve().parent / "wrk-questions.lua"
 SERVERS = {"baseline (1 worker, 1 thread)": {"WORKERS": "1", "THREADS": "1"}, "default": {}}
 
 
 def request_paths(eval_dir: Path) -> list[str]:
+    """Every evaluation question the API accepts (at most MAX_QUERY characters), as a request path."""
     paths = []
     for file in sorted(eval_dir.glob("*.jsonl")):
         for line in file.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                paths.append("/api/search?" + urllib.parse.urlencode({"q": json.loads(line)["query"]}))
+            query = json.loads(line)["query"] if line.strip() else ""
+            if query.strip() and len(query) <= MAX_QUERY:
+                paths.append("/api/search?" + urllib.parse.urlencode({"q": query}))
     return list(dict.fromkeys(paths))
 
 

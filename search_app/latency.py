@@ -1,11 +1,14 @@
-"""Query latency, in-process and over HTTP on 127.0.0.1, with median and 99th percentile.
+"""Query latency, in-process and over HTTP on 127.0.0.1, with median and 99th percentile,
+and a profile of where an in-process search spends its time.
 
     python -m search_app.latency --index-dir DIR --queries FILE.jsonl [--count 500]
 """
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
+import pstats
 import os
 import signal
 import socket
@@ -48,6 +51,36 @@ def in_process(index_dir: Path, queries: list[str]) -> dict:
         retriever.search(query, SearchOptions())
         times.append((time.perf_counter() - started) * 1000)
     return summary(times)
+
+
+STAGES = {
+    "query embedding (model)": ("embedding.py", "embed"),
+    "vector search (FAISS)": ("store.py", "dense"),
+    "keyword search (SQLite FTS5)": ("store.py", "keyword"),
+    "passage records (SQLite)": ("store.py", "passages"),
+    "spelling correction": ("spelling.py", "correct"),
+    "fusion and grouping": ("ranking.py", "fuse"),
+    "grouping into pages": ("ranking.py", "group"),
+}
+
+
+def profile(index_dir: Path, queries: list[str]) -> dict[str, float]:
+    """Milliseconds per query spent in each stage (cumulative time, profiler overhead included)."""
+    retriever = Retriever(index_dir)
+    embedding.embed_query.cache_clear()
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for query in queries:
+        retriever.search(query, SearchOptions())
+    profiler.disable()
+    stats = pstats.Stats(profiler).stats
+    total = sum(tt for (_, _, name), (_, _, tt, _, _) in stats.items())
+    per_stage = {}
+    for label, (file, function) in STAGES.items():
+        found = [ct for (path, _, name), (_, _, _, ct, _) in stats.items() if path.endswith(file) and name == function]
+        per_stage[label] = round(max(found, default=0.0) * 1000 / len(queries), 2)
+    per_stage["whole search"] = round(total * 1000 / len(queries), 2)
+    return per_stage
 
 
 def free_port() -> int:
@@ -103,6 +136,9 @@ def main(argv: list[str] | None = None) -> int:
     results = {"in_process": in_process(args.index_dir, queries), "http": over_http(args.index_dir, queries)}
     for name, values in results.items():
         print(f"{name:11} n={values['n']} median {values['median_ms']} ms, p99 {values['p99_ms']} ms")
+    print("profile of an in-process search, ms per query (under cProfile, new questions):")
+    for stage, ms in profile(args.index_dir, queries).items():
+        print(f"  {stage:30} {ms}")
     return 0
 
 

@@ -48,7 +48,8 @@ $(SHARED_INDEX)/current: | $(VENV)/.installed
 	$(PY) -m indexer build --source $(SHARED)/corpus/medquad/pages --index-dir $(SHARED_INDEX)
 
 eval: shared-index
-	$(PY) -m search_app.evaluate --index-dir $(SHARED_INDEX) --eval-dir $(SHARED)/eval
+	$(PY) -m search_app.evaluate --index-dir $(SHARED_INDEX) --eval-dir $(SHARED)/eval \
+		--off-topic bench/off-topic-questions.txt
 
 bench: shared-index
 	command -v wrk >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y wrk)

@@ -91,20 +91,26 @@ def score_one(result: SearchResult, judged: Judged) -> dict[str, float]:
     }
 
 
-def evaluate(retriever: Retriever, queries: list[Judged], mode: str = "default") -> dict:
-    """Mean metrics over the queries, plus the median query time in milliseconds."""
-    rows, times = [], []
-    options = SearchOptions(limit=RESULT_PAGES, mode=mode)
+def evaluate(retriever: Retriever, queries: list[Judged], mode: str = "default", correct: bool = True) -> dict:
+    """Mean metrics over the queries, how many the speller changed, and the median query time in ms."""
+    rows, times, corrected = [], [], 0
+    options = SearchOptions(limit=RESULT_PAGES, mode=mode, correct=correct)
     for judged in queries:
         started = time.perf_counter()
         result = retriever.search(judged.query, options)
         times.append((time.perf_counter() - started) * 1000)
         rows.append(score_one(result, judged))
-    summary = {"n": len(rows)}
+        corrected += result.corrected_query is not None
+    summary = {"n": len(rows), "corrected": corrected}
     for key in ("ndcg10", "recall10", "mrr10", "success1", "page_recall5", "refused"):
         summary[key] = round(statistics.fmean(r[key] for r in rows), 4) if rows else 0.0
     summary["median_ms"] = round(statistics.median(times), 1) if times else 0.0
     return summary
+
+
+def refused_share(retriever: Retriever, questions: list[str]) -> float:
+    """Share of the questions that get the 'no good match' answer."""
+    return round(sum(retriever.search(q).no_match for q in questions) / len(questions), 4) if questions else 0.0
 
 
 def eval_sets(eval_dir: Path) -> list[tuple[str, Path, int | None]]:
@@ -116,7 +122,8 @@ def eval_sets(eval_dir: Path) -> list[tuple[str, Path, int | None]]:
     return sets
 
 
-COLUMNS = ("n", "ndcg10", "recall10", "mrr10", "success1", "page_recall5", "refused", "median_ms")
+COLUMNS = ("n", "ndcg10", "recall10", "mrr10", "success1", "page_recall5", "refused", "corrected", "median_ms")
+RUNS = (("keyword", True), ("dense", True), ("hybrid", True), ("default", False), ("default", True))
 
 
 def print_table(rows: list[tuple[str, str, dict]]) -> None:
@@ -135,25 +142,33 @@ def main(argv: list[str] | None = None) -> int:
     source.add_argument("--queries", type=Path, help="one judged JSONL file")
     source.add_argument("--eval-dir", type=Path, help="every *.jsonl in this folder, in every mode")
     parser.add_argument("--mode", choices=MODES, default="default")
+    parser.add_argument("--correct", action=argparse.BooleanOptionalAction, default=True,
+                        help="spelling correction (with --queries)")
     parser.add_argument("--json", action="store_true", help="one JSON object (with --queries)")
+    parser.add_argument("--off-topic", type=Path, help="questions the corpus cannot answer, one a line")
     parser.add_argument("--threads", type=int, default=1, help="PyTorch threads")
     args = parser.parse_args(argv)
     embedding.set_threads(args.threads)
     retriever = Retriever(args.index_dir)
     if args.queries:
-        summary = evaluate(retriever, load_queries(args.queries), args.mode)
+        summary = evaluate(retriever, load_queries(args.queries), args.mode, args.correct)
         if args.json:
             print(json.dumps({k: summary[k] for k in ("n", "ndcg10", "recall10", "mrr10", "success1", "page_recall5")}))
         else:
-            print_table([(args.queries.stem, args.mode, summary)])
+            print_table([(args.queries.stem, args.mode + ("" if args.correct else " (no correction)"), summary)])
         return 0
     rows = []
     for name, path, head in eval_sets(args.eval_dir):
         queries = load_queries(path, head)
-        for mode in ("keyword", "dense", "hybrid", "default"):
-            rows.append((name, mode, evaluate(retriever, queries, mode)))
+        for mode, correct in RUNS:
+            label = mode + ("" if correct else " (no correction)")
+            rows.append((name, label, evaluate(retriever, queries, mode, correct)))
             print(f"{name} {mode}: {rows[-1][2]}", file=sys.stderr)
     print_table(rows)
+    if args.off_topic:
+        questions = [q.strip() for q in args.off_topic.read_text(encoding="utf-8").splitlines() if q.strip()]
+        print(f"\noff-topic questions answered 'no good match': {refused_share(retriever, questions)} "
+              f"of {len(questions)} ({args.off_topic})")
     return 0
 
 

@@ -25,6 +25,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         b.add_argument("--allow-host", action="append", default=[], help="extra host crawling may visit")
         b.add_argument("--sources", type=Path, default=SOURCES_FILE,
                        help=f"sources file used when no source is given (default {SOURCES_FILE})")
+        b.add_argument("--synonyms", type=Path, help="synonym list (default: the sources file's)")
         b.add_argument("--index-dir", type=Path, default=DEFAULT_INDEX_DIR)
         b.add_argument("--base-url", default=DEFAULT_BASE_URL, help="URL prefix for pages without a canonical link")
         b.add_argument("--device", choices=("cpu", "cuda"), help="default: cuda when available")
@@ -51,9 +52,10 @@ def sources_from(args: argparse.Namespace) -> SourcesConfig:
     named += [WebSource(sitemap=url) for url in args.sitemap]
     named += [WebSource(url_list=path) for path in args.url_list]
     if named:
-        return SourcesConfig(named, set(args.allow_host))
+        return SourcesConfig(named, set(args.allow_host), synonyms=args.synonyms)
     config = load_sources_file(args.sources)
     config.allow_hosts.update(args.allow_host)
+    config.synonyms = args.synonyms or config.synonyms
     return config
 
 

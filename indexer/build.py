@@ -17,6 +17,7 @@ from indexer.documents import Page, Passage, Skipped
 from indexer.crawling import CrawlError
 from indexer.parsing import PageError, parse_page
 from indexer.sources import RawPage, Source, SourcesConfig
+from indexer.synonyms import load_synonyms
 from indexer.vocabulary import page_vocabulary
 
 @dataclass
@@ -196,7 +197,11 @@ def build(
             "sources": [s.origin for s in config_sources.sources],
             "skipped": [asdict(s) for s in report.skipped],
         }
-        built = store.write_version(index_dir, pages, passages, vectors, page_vocabulary(pages), manifest)
+        synonyms = load_synonyms(config_sources.synonyms)
+        manifest["synonyms"] = [list(group) for group in synonyms]
+        vocabulary = page_vocabulary(pages)
+        vocabulary.update({word: 2 for group in synonyms for term in group for word in term.split()})
+        built = store.write_version(index_dir, pages, passages, vectors, vocabulary, manifest)
         try:
             report.version = store.publish(index_dir, built, keep)
         finally:

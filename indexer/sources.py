@@ -105,6 +105,7 @@ class SourcesConfig:
     sources: list[Source] = field(default_factory=list)
     allow_hosts: set[str] = field(default_factory=set)
     crawl: dict = field(default_factory=dict)
+    synonyms: Path | None = None
 
     def crawler(self) -> Crawler | None:
         """A crawler allowed on the configured hosts and on each web source's own host."""
@@ -131,4 +132,5 @@ def load_sources_file(path: Path) -> SourcesConfig:
     for item in data.get("url_list", []):
         sources.append(WebSource(url_list=here / item["path"], name=item.get("name")))
     crawl = {k: data["crawl"][k] for k in ("user_agent", "timeout", "max_bytes", "retries") if k in data.get("crawl", {})}
-    return SourcesConfig(sources, set(data.get("allow_hosts", [])), crawl)
+    synonyms = here / data["synonyms"] if data.get("synonyms") else None
+    return SourcesConfig(sources, set(data.get("allow_hosts", [])), crawl, synonyms)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from indexer import embedding
 from indexer.store import IndexReader, StoreError, published_version
+from indexer.synonyms import expansions
 from search_app import ranking
 from search_app.spelling import Speller
 from search_app.text import content_words
@@ -42,12 +43,13 @@ class SearchResult:
     version: str = ""
 
 
-def keyword_query(query: str, operator: str = "OR") -> str | None:
-    """An FTS5 expression joining the question's content words, each quoted (no operators get through)."""
+def keyword_query(query: str, operator: str = "OR", also: list[str] = ()) -> str | None:
+    """An FTS5 expression joining the question's content words (and any synonym phrases in `also`), each quoted
+    so that no operator gets through."""
     terms = content_words(query)
     if not terms:
         return None
-    return f" {operator} ".join('"' + t.replace('"', "") + '"' for t in terms)
+    return f" {operator} ".join('"' + t.replace('"', "") + '"' for t in [*terms, *also])
 
 
 class IndexState:
@@ -63,6 +65,7 @@ class IndexState:
                              f"but the installed model is {info.name} ({info.sha256[:12]}): rebuild the index")
         self.speller = Speller(self.reader.vocabulary())
         self.sources = self.reader.sources()
+        self.synonyms = [tuple(group) for group in self.reader.manifest.get("synonyms", [])]
 
 
 class Retriever:
@@ -103,8 +106,10 @@ class Retriever:
         return state.reader.dense(embedding.embed_query(query, self.device), k)
 
     def keyword(self, query: str, k: int, state: IndexState | None = None, operator: str = "OR") -> list[tuple[int, float]]:
+        """Keyword hits for any content word and its synonyms (OR), or for all content words (AND)."""
         state = state or self.state()
-        match = keyword_query(query, operator)
+        also = expansions(query, state.synonyms) if operator == "OR" else []
+        match = keyword_query(query, operator, also)
         return state.reader.keyword(match, k) if match else []
 
     def search(self, query: str, options: SearchOptions = SearchOptions()) -> SearchResult:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from indexer.build import build
-from indexer.sources import FolderSource
+from indexer.sources import load_sources_file
 from search_app import create_app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -18,7 +18,7 @@ SHARED = Path(os.environ.get("SHARED", ROOT.parent / "shared"))
 @pytest.fixture(scope="session")
 def corpus_index(tmp_path_factory) -> Path:
     index_dir = tmp_path_factory.mktemp("index")
-    build([FolderSource(CORPUS_PAGES, "/pages/")], index_dir, device="cpu", progress=False)
+    build(load_sources_file(ROOT / "corpus" / "sources.toml"), index_dir, device="cpu", progress=False)
     return index_dir
 
 

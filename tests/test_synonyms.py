@@ -1,0 +1,43 @@
+"""The maintainers' synonym list: parsing, expansion, and its use in keyword search."""
+from __future__ import annotations
+
+from indexer import store
+from indexer.synonyms import expansions, parse_synonyms
+from search_app.retrieval import keyword_query
+
+LIST = """# comment
+stage 4, Stage IV, metastatic
+chemo,chemotherapy
+lonely
+"""
+
+
+def test_parse_groups_lowercase_and_skip_comments_and_singletons():
+    assert parse_synonyms(LIST) == [("stage 4", "stage iv", "metastatic"), ("chemo", "chemotherapy")]
+
+
+def test_expansions_match_whole_words_and_phrases():
+    groups = parse_synonyms(LIST)
+    assert expansions("Can stage 4 be cured?", groups) == ["stage iv", "metastatic"]
+    assert expansions("side effects of chemo", groups) == ["chemotherapy"]
+    assert expansions("stage 45 trial", groups) == []
+    assert expansions("chemotherapy", groups) == ["chemo"]
+
+
+def test_keyword_query_quotes_phrases():
+    assert keyword_query("chemo side effects", also=["stage iv"]) == '"chemo" OR "side" OR "effects" OR "stage iv"'
+
+
+def test_index_stores_the_list_and_its_words(corpus_index):
+    reader = store.IndexReader(corpus_index)
+    groups = reader.manifest["synonyms"]
+    assert ["chemo", "chemotherapy"] in groups
+    assert ("chemo", 2) in reader.vocabulary() or dict(reader.vocabulary())["chemo"] >= 2
+
+
+def test_lay_word_finds_the_pages_word(app):
+    retriever = app.extensions["retriever"]
+    hits = retriever.keyword("chemo", 5)
+    records = retriever.state().reader.passages([pid for pid, _ in hits])
+    assert any("Chemotherapy" in r.text for r in records.values())
+    assert retriever.state().speller.correct("chemo side effects") is None, "synonym words are never corrected"

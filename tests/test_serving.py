@@ -112,3 +112,45 @@ def test_query_log_prunes_old_days(tmp_path):
     log.record("old question", today=date(2026, 1, 1))
     log.record("new question", today=date(2026, 3, 1))
     assert log.top(days=3650, today=date(2026, 3, 1)) == [("new question", 1)]
+
+
+def test_server_limits_cut_off_huge_requests(corpus_index):
+    import http.client
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import ROOT
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, "INDEX_DIR": str(corpus_index), "PORT": str(port), "WORKERS": "1"}
+    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--config", "search_app/gunicorn_conf.py",
+                               "search_app:create_app()"], cwd=ROOT, env=env, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                connection.request("GET", "/healthz")
+                assert connection.getresponse().status == 200
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "server did not start"
+                time.sleep(0.5)
+
+        def status(path: str, headers: dict | None = None) -> int:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            connection.request("GET", path, headers=headers or {})
+            return connection.getresponse().status
+
+        assert status("/api/search?q=" + "a" * 5000) == 414
+        assert status("/healthz", {"X-Big": "b" * 10000}) in (400, 431)
+        assert status("/healthz", {f"X-H{i}": "1" for i in range(60)}) in (400, 431)
+        assert status("/api/search?q=cure") == 200
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

@@ -36,6 +36,15 @@ class PageHit:
     sections: list[SectionHit] = field(default_factory=list)
 
 
+def best_of(*rankings: list[tuple[int, float]]) -> list[tuple[int, float]]:
+    """Each id with its best score over the rankings, best first."""
+    best: dict[int, float] = {}
+    for ranking in rankings:
+        for pid, score in ranking:
+            best[pid] = max(best.get(pid, score), score)
+    return sorted(best.items(), key=lambda item: -item[1])
+
+
 def rrf(*rankings: list[tuple[int, float]]) -> dict[int, float]:
     """Reciprocal rank fusion of ranked (id, score) lists."""
     fused: dict[int, float] = {}

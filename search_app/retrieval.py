@@ -15,7 +15,7 @@ from indexer.store import IndexReader, StoreError, published_version
 from indexer.synonyms import expansions
 from search_app import ranking
 from search_app.spelling import Speller
-from search_app.text import content_words
+from search_app.text import content_words, question_focus
 
 DENSE_CANDIDATES = 200
 FILTERED_CANDIDATES = 2000
@@ -118,6 +118,9 @@ class Retriever:
         effective = corrected or query
         k = FILTERED_CANDIDATES if options.source else DENSE_CANDIDATES
         dense = self.dense(effective, k, state)
+        focus = question_focus(effective)
+        if focus:
+            dense = ranking.best_of(dense, self.dense(focus, k, state))[:k]
         empty = SearchResult(query, 0, no_match=True, corrected_query=corrected, version=state.version)
         if not dense:
             return empty

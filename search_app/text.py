@@ -1,6 +1,8 @@
 """Query words: tokenising, stop words, and marking them in passage text."""
 from __future__ import annotations
 
+import re
+
 from indexer.vocabulary import WORD, words
 
 STOP_WORDS = frozenset(
@@ -15,6 +17,8 @@ STOP_WORDS = frozenset(
     yourself yourselves im ive id hi hello dear regarding question questions want wanted""".split()
 )
 MAX_EXCERPT = 320
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+FOCUS_MIN_WORDS = 3
 
 
 def content_words(text: str) -> list[str]:
@@ -22,8 +26,20 @@ def content_words(text: str) -> list[str]:
     return list(dict.fromkeys(w for w in words(text) if w not in STOP_WORDS and (len(w) > 1 or w.isdigit())))
 
 
+def question_focus(text: str) -> str | None:
+    """The last sentence of a question of several sentences (people give context first, then ask)."""
+    sentences = [s for s in SENTENCE_END.split(text.strip()) if len(s.split()) >= FOCUS_MIN_WORDS]
+    return sentences[-1] if len(sentences) > 1 else None
+
+
+SUFFIXES = ("ments", "ment", "ings", "ing", "ed", "es", "s", "ly")
+
+
 def stem(word: str) -> str:
-    """A crude prefix stem so that 'cured' marks 'cure' and 'treatments' marks 'treatment'."""
+    """A crude prefix stem so that 'cured' marks 'cure' and 'spreading' marks 'spread' and 'spreads'."""
+    for suffix in SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            return word[: -len(suffix)]
     return word if len(word) <= 4 else word[: max(4, len(word) - 2)]
 
 

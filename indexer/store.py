@@ -79,6 +79,11 @@ class PassageRecord:
     source: str
 
 
+def set_search_threads(threads: int) -> None:
+    """Threads FAISS uses for one search (one per process is fastest when processes share the cores)."""
+    faiss.omp_set_num_threads(max(1, threads))
+
+
 def new_version_name() -> str:
     return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ") + "-" + secrets.token_hex(3)
 

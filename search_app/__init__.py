@@ -9,6 +9,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from indexer import embedding
+from indexer.store import set_search_threads
 from search_app.gaps import GapLog
 from search_app.ratelimit import RateLimiter
 
@@ -61,6 +62,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.from_mapping(test_config)
     app.config["JSON_SORT_KEYS"] = False
     embedding.set_threads(app.config["TORCH_THREADS"])
+    set_search_threads(app.config["TORCH_THREADS"])
 
     from search_app.retrieval import Retriever
 

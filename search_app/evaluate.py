@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from indexer import embedding
+from indexer.store import set_search_threads
 from search_app.ranking import MODES
 from search_app.retrieval import Retriever, SearchOptions, SearchResult
 
@@ -149,6 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=1, help="PyTorch threads")
     args = parser.parse_args(argv)
     embedding.set_threads(args.threads)
+    set_search_threads(args.threads)
     retriever = Retriever(args.index_dir)
     if args.queries:
         summary = evaluate(retriever, load_queries(args.queries), args.mode, args.correct)

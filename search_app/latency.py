@@ -21,6 +21,7 @@ import urllib.request
 from pathlib import Path
 
 from indexer import embedding
+from indexer.store import set_search_threads
 from search_app.retrieval import Retriever, SearchOptions
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -132,6 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--count", type=int, default=500)
     args = parser.parse_args(argv)
     embedding.set_threads(1)
+    set_search_threads(1)
     queries = questions(args.queries, args.count)
     results = {"in_process": in_process(args.index_dir, queries), "http": over_http(args.index_dir, queries)}
     for name, values in results.items():

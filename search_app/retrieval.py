@@ -20,8 +20,9 @@ from search_app.text import content_words, question_focus
 DENSE_CANDIDATES = 200
 FILTERED_CANDIDATES = 2000
 KEYWORD_CANDIDATES = 200
-MIN_SCORE = 0.35
+MIN_SCORE = 0.42
 REFRESH_SECONDS = 1.0
+COMMON_SHARE = 0.2
 
 
 @dataclass(frozen=True)
@@ -43,10 +44,13 @@ class SearchResult:
     version: str = ""
 
 
-def keyword_query(query: str, operator: str = "OR", also: list[str] = ()) -> str | None:
+def keyword_query(query: str, operator: str = "OR", also: list[str] = (), common: frozenset[str] = frozenset()) -> str | None:
     """An FTS5 expression joining the question's content words (and any synonym phrases in `also`), each quoted
-    so that no operator gets through."""
+    so that no operator gets through. With OR, words in `common` are left out unless nothing else is left:
+    they add almost nothing to BM25 and cost the most to score."""
     terms = content_words(query)
+    if operator == "OR":
+        terms = [t for t in terms if t not in common] or terms
     if not terms:
         return None
     return f" {operator} ".join('"' + t.replace('"', "") + '"' for t in [*terms, *also])
@@ -63,7 +67,10 @@ class IndexState:
         if (info.name, info.sha256) != (expected["name"], expected["sha256"]):
             raise StoreError(f"index built with {expected['name']} ({expected['sha256'][:12]}), "
                              f"but the installed model is {info.name} ({info.sha256[:12]}): rebuild the index")
-        self.speller = Speller(self.reader.vocabulary())
+        vocabulary = self.reader.vocabulary()
+        self.speller = Speller(vocabulary)
+        limit = COMMON_SHARE * self.reader.manifest["counts"]["passages"]
+        self.common = frozenset(word for word, count in vocabulary if count > limit)
         self.sources = self.reader.sources()
         self.synonyms = [tuple(group) for group in self.reader.manifest.get("synonyms", [])]
 
@@ -109,7 +116,7 @@ class Retriever:
         """Keyword hits for any content word and its synonyms (OR), or for all content words (AND)."""
         state = state or self.state()
         also = expansions(query, state.synonyms) if operator == "OR" else []
-        match = keyword_query(query, operator, also)
+        match = keyword_query(query, operator, also, state.common)
         return state.reader.keyword(match, k) if match else []
 
     def search(self, query: str, options: SearchOptions = SearchOptions()) -> SearchResult:

@@ -60,7 +60,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_mapping(config_from_env())
     if test_config:
         app.config.from_mapping(test_config)
-    app.config["JSON_SORT_KEYS"] = False
+    app.json.sort_keys = False
     embedding.set_threads(app.config["TORCH_THREADS"])
     set_search_threads(app.config["TORCH_THREADS"])
 

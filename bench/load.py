@@ -12,17 +12,15 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.parse
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from search_app.latency import free_port, wait_ready  # noqa: E402
 from search_app.params import MAX_QUERY  # noqa: E402
 LUA = Path(__file__).resolve().parent / "wrk-questions.lua"
 SERVERS = {"baseline (1 worker, 1 thread)": {"WORKERS": "1", "THREADS": "1"}, "default": {}}
@@ -39,12 +37,6 @@ def request_paths(eval_dir: Path) -> list[str]:
     return list(dict.fromkeys(paths))
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def start_server(index_dir: Path, extra_env: dict[str, str]) -> tuple[subprocess.Popen, str]:
     port = free_port()
     env = {**os.environ, "INDEX_DIR": str(index_dir), "PORT": str(port), "RATE_LIMIT_PER_MINUTE": "0", **extra_env}
@@ -52,15 +44,12 @@ def start_server(index_dir: Path, extra_env: dict[str, str]) -> tuple[subprocess
                                "--log-level", "warning", "search_app:create_app()"], cwd=ROOT, env=env,
                               stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(base + "/readyz", timeout=2):
-                return server, base
-        except OSError:
-            time.sleep(0.5)
-    server.kill()
-    raise RuntimeError("server did not start")
+    try:
+        wait_ready(base)
+    except RuntimeError:
+        server.kill()
+        raise
+    return server, base
 
 
 def wrk(base: str, paths_file: Path, concurrency: int, seconds: int) -> dict:

@@ -122,7 +122,7 @@ def write_version(
     vocabulary: Mapping[str, int],
     manifest: dict,
 ) -> Path:
-    """Write a complete version into a temporary folder, verify it, and return that folder."""
+    """Write a complete version into a temporary folder and return it (publish verifies it)."""
     if len(passages) != len(vectors):
         raise StoreError(f"{len(passages)} passages but {len(vectors)} vectors")
     version = new_version_name()
@@ -134,7 +134,6 @@ def write_version(
         counts = {"pages": len(pages), "sections": sum(len(p.sections) for p in pages), "passages": len(passages)}
         full = {"format": FORMAT_VERSION, "version": version, **manifest, "counts": counts}
         (tmp / "manifest.json").write_text(json.dumps(full, indent=2, ensure_ascii=False), encoding="utf-8")
-        verify_version(tmp)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -188,8 +187,11 @@ def _write_sqlite(path: Path, pages: Sequence[Page], passages: Sequence[Passage]
         db.close()
 
 
-def verify_version(folder: Path) -> dict:
-    """Check that a version folder is complete and self-consistent; return its manifest."""
+def verify_version(folder: Path, vectors: faiss.Index | None = None) -> dict:
+    """Check that a version folder is complete and self-consistent; return its manifest.
+
+    `vectors`: the folder's vectors when the caller has already loaded them.
+    """
     try:
         manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -204,7 +206,7 @@ def verify_version(folder: Path) -> dict:
         db.close()
     if found != manifest["counts"]:
         raise StoreError(f"{folder}: database holds {found}, manifest says {manifest['counts']}")
-    index = faiss.read_index(str(folder / "vectors.faiss"))
+    index = vectors if vectors is not None else faiss.read_index(str(folder / "vectors.faiss"))
     if index.ntotal != found["passages"] or max_id != found["passages"]:
         raise StoreError(f"{folder}: {index.ntotal} vectors for {found['passages']} passages")
     if index.d != manifest["model"]["dimensions"]:
@@ -282,8 +284,8 @@ class IndexReader:
         if not self.version:
             raise StoreError(f"no published index in {self.index_dir}: build one with `python -m indexer build`")
         self.folder = version_dir(self.index_dir, self.version)
-        self.manifest = verify_version(self.folder)
         self.vectors = faiss.read_index(str(self.folder / "vectors.faiss"))
+        self.manifest = verify_version(self.folder, self.vectors)
         self._local = threading.local()
 
     @property

@@ -45,7 +45,8 @@ SHARED_INDEX ?= var/medquad
 shared-index: $(SHARED_INDEX)/current
 
 $(SHARED_INDEX)/current: | $(VENV)/.installed
-	$(PY) -m indexer build --source $(SHARED)/corpus/medquad/pages --index-dir $(SHARED_INDEX)
+	$(PY) -m indexer build --source $(SHARED)/corpus/medquad/pages --synonyms corpus/synonyms.txt \
+		--index-dir $(SHARED_INDEX)
 
 eval: shared-index
 	$(PY) -m search_app.evaluate --index-dir $(SHARED_INDEX) --eval-dir $(SHARED)/eval \

@@ -44,7 +44,7 @@ class BuildReport:
 
 @dataclass
 class Previous:
-    """What the published version already holds, keyed for reuse."""
+    """What the published version already holds, keyed for reuse: pages, and vectors by the text embedded."""
 
     pages: dict[tuple[str, str], tuple[Page, list[tuple[int, Passage]]]]
     vectors: np.ndarray
@@ -54,8 +54,10 @@ class Previous:
     def load(cls, reader: store.IndexReader) -> Previous:
         loaded = reader.load_pages()
         rows_by_text = {p.embed_text: pid - 1 for _, passages in loaded for pid, p in passages}
+        passage_vectors = reader.all_vectors()
+        rows_by_text.update({title: len(passage_vectors) + row for title, row in reader.title_rows().items()})
         pages = {(page.origin, page.path): (page, passages) for page, passages in loaded}
-        return cls(pages, reader.all_vectors(), rows_by_text)
+        return cls(pages, np.concatenate([passage_vectors, reader.titles]), rows_by_text)
 
 
 def read_pages(
@@ -133,10 +135,9 @@ def chunk_pages(pages: list[Page], config: ChunkConfig, previous: Previous | Non
     return passages
 
 
-def vectors_for(passages: list[Passage], previous: Previous | None, device: str, progress: bool | None,
+def vectors_for(texts: list[str], previous: Previous | None, device: str, progress: bool | None,
                 report: BuildReport) -> np.ndarray:
-    """Vectors of the passages: reused where the same text was embedded before, embedded otherwise."""
-    texts = [p.embed_text for p in passages]
+    """Vectors of the texts (passages, page titles): reused where the same text was embedded before."""
     rows = previous.rows_by_text if previous else {}
     fresh = list(dict.fromkeys(t for t in texts if t not in rows))
     embedded = embedding.embed(fresh, device=device, progress=progress)
@@ -155,7 +156,7 @@ def previous_version(index_dir: Path, config: ChunkConfig, info: embedding.Model
     if not store.published_version(index_dir):
         return None
     try:
-        reader = store.IndexReader(index_dir)
+        reader = store.IndexReader(index_dir, formats=store.REUSABLE_FORMATS)
     except store.StoreError:
         return None
     if reader.manifest["model"]["sha256"] != info.sha256:
@@ -189,7 +190,8 @@ def build(
         previous = previous_version(index_dir, config, info) if incremental else None
         pages, _ = read_pages(config_sources, previous, report)
         passages = chunk_pages(pages, config, previous)
-        vectors = vectors_for(passages, previous, device, progress, report)
+        texts = [p.embed_text for p in passages] + [page.title for page in pages]
+        vectors = vectors_for(texts, previous, device, progress, report)
         manifest = {
             "model": {"name": info.name, "sha256": info.sha256, "dimensions": info.dimensions},
             "chunking": asdict(config),
@@ -201,7 +203,8 @@ def build(
         manifest["synonyms"] = [list(group) for group in synonyms]
         vocabulary = page_vocabulary(pages)
         vocabulary.update({word: 2 for group in synonyms for term in group for word in term.split()})
-        built = store.write_version(index_dir, pages, passages, vectors, vocabulary, manifest)
+        built = store.write_version(
+            index_dir, pages, passages, vectors[: len(passages)], vectors[len(passages):], vocabulary, manifest)
         try:
             report.version = store.publish(index_dir, built, keep)
         finally:

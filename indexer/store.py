@@ -4,7 +4,8 @@ Layout of an index directory:
     current                      name of the published version (replaced atomically)
     versions/<version>/          one immutable, verified version
         index.sqlite             pages, sections, passages, passages_fts (FTS5), vocabulary (word counts)
-        vectors.faiss            normalised vectors, ids = passage ids, inner product
+        vectors.faiss            normalised passage vectors, ids = passage ids, inner product
+        titles.faiss             normalised page-title vectors, ids = page ids
         manifest.json            format, model, counts, build time, sources, skipped pages
     .building-<version>/         a build in progress (never read by the app)
     .lock                        held by the process that is building
@@ -32,7 +33,8 @@ import numpy as np
 from indexer.chunking import embed_prefix
 from indexer.documents import Page, Passage, Section
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
+REUSABLE_FORMATS = (2, 3)
 CURRENT_FILE = "current"
 VERSIONS_DIR = "versions"
 KEEP_VERSIONS = 3
@@ -119,18 +121,23 @@ def write_version(
     pages: Sequence[Page],
     passages: Sequence[Passage],
     vectors: np.ndarray,
+    title_vectors: np.ndarray,
     vocabulary: Mapping[str, int],
     manifest: dict,
 ) -> Path:
     """Write a complete version into a temporary folder and return it (publish verifies it)."""
     if len(passages) != len(vectors):
         raise StoreError(f"{len(passages)} passages but {len(vectors)} vectors")
+    if len(pages) != len(title_vectors):
+        raise StoreError(f"{len(pages)} pages but {len(title_vectors)} title vectors")
     version = new_version_name()
     tmp = Path(index_dir) / f".building-{version}"
     tmp.mkdir(parents=True)
     try:
         _write_sqlite(tmp / "index.sqlite", pages, passages, vocabulary)
-        _write_vectors(tmp / "vectors.faiss", vectors, int(manifest["model"]["dimensions"]))
+        dimensions = int(manifest["model"]["dimensions"])
+        _write_vectors(tmp / "vectors.faiss", vectors, dimensions)
+        _write_vectors(tmp / "titles.faiss", title_vectors, dimensions)
         counts = {"pages": len(pages), "sections": sum(len(p.sections) for p in pages), "passages": len(passages)}
         full = {"format": FORMAT_VERSION, "version": version, **manifest, "counts": counts}
         (tmp / "manifest.json").write_text(json.dumps(full, indent=2, ensure_ascii=False), encoding="utf-8")
@@ -187,17 +194,20 @@ def _write_sqlite(path: Path, pages: Sequence[Page], passages: Sequence[Passage]
         db.close()
 
 
-def verify_version(folder: Path, vectors: faiss.Index | None = None) -> dict:
+def verify_version(folder: Path, vectors: faiss.Index | None = None, titles: faiss.Index | None = None,
+                   formats: tuple[int, ...] = (FORMAT_VERSION,)) -> dict:
     """Check that a version folder is complete and self-consistent; return its manifest.
 
-    `vectors`: the folder's vectors when the caller has already loaded them.
+    `vectors`, `titles`: the folder's vectors when the caller has already loaded them. `formats`: the
+    format versions accepted (an older one can still give its vectors to an incremental build).
     """
     try:
         manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise StoreError(f"unreadable manifest in {folder}: {exc}") from None
-    if manifest.get("format") != FORMAT_VERSION:
-        raise StoreError(f"{folder} has index format {manifest.get('format')}, expected {FORMAT_VERSION}")
+    if manifest.get("format") not in formats:
+        raise StoreError(f"{folder} has index format {manifest.get('format')}, expected {FORMAT_VERSION}: "
+                         f"rebuild it with `python -m indexer update` (passage vectors are reused)")
     db = sqlite3.connect(f"file:{folder / 'index.sqlite'}?mode=ro", uri=True)
     try:
         found = {t: db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("pages", "sections", "passages")}
@@ -211,6 +221,10 @@ def verify_version(folder: Path, vectors: faiss.Index | None = None) -> dict:
         raise StoreError(f"{folder}: {index.ntotal} vectors for {found['passages']} passages")
     if index.d != manifest["model"]["dimensions"]:
         raise StoreError(f"{folder}: vectors of dimension {index.d}, model has {manifest['model']['dimensions']}")
+    if manifest["format"] >= 3:
+        titles = titles if titles is not None else faiss.read_index(str(folder / "titles.faiss"))
+        if titles.ntotal != found["pages"] or titles.d != index.d:
+            raise StoreError(f"{folder}: {titles.ntotal} title vectors for {found['pages']} pages")
     return manifest
 
 
@@ -275,17 +289,28 @@ def read_manifest(index_dir: Path, version: str | None = None) -> dict:
     return verify_version(version_dir(index_dir, version))
 
 
+def _title_matrix(titles: faiss.Index | None, dimensions: int) -> np.ndarray:
+    """Title vectors as rows, row i for page id i + 1 (none in a format-2 version)."""
+    if titles is None or not titles.ntotal:
+        return np.zeros((0, dimensions), dtype=np.float32)
+    return titles.index.reconstruct_n(0, titles.ntotal)
+
+
 class IndexReader:
     """Read-only access to one published version: vectors, keyword index and passage records."""
 
-    def __init__(self, index_dir: Path, version: str | None = None) -> None:
+    def __init__(self, index_dir: Path, version: str | None = None,
+                 formats: tuple[int, ...] = (FORMAT_VERSION,)) -> None:
         self.index_dir = Path(index_dir)
         self.version = version or published_version(self.index_dir)
         if not self.version:
             raise StoreError(f"no published index in {self.index_dir}: build one with `python -m indexer build`")
         self.folder = version_dir(self.index_dir, self.version)
         self.vectors = faiss.read_index(str(self.folder / "vectors.faiss"))
-        self.manifest = verify_version(self.folder, self.vectors)
+        titles_file = self.folder / "titles.faiss"
+        titles = faiss.read_index(str(titles_file)) if titles_file.is_file() else None
+        self.manifest = verify_version(self.folder, self.vectors, titles, formats)
+        self.titles = _title_matrix(titles, self.vectors.d)
         self._local = threading.local()
 
     @property
@@ -304,6 +329,14 @@ class IndexReader:
             return []
         scores, ids = self.vectors.search(np.ascontiguousarray(query_vector, dtype=np.float32).reshape(1, -1), k)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+
+    def title_similarity(self, query_vectors: np.ndarray, page_ids: Sequence[int]) -> dict[int, float]:
+        """Each page's best cosine between its title and any of the query vectors."""
+        if not len(page_ids) or not len(self.titles):
+            return {}
+        rows = self.titles[np.asarray(page_ids, dtype=np.int64) - 1]
+        best = (rows @ np.asarray(query_vectors, dtype=np.float32).reshape(-1, rows.shape[1]).T).max(axis=1)
+        return dict(zip(page_ids, best.tolist()))
 
     def keyword(self, match: str, k: int) -> list[tuple[int, float]]:
         """Passage ids and BM25 scores (higher is better) for an FTS5 MATCH expression."""
@@ -332,6 +365,12 @@ class IndexReader:
     def all_vectors(self) -> np.ndarray:
         """Every vector, row i for passage id i + 1."""
         return self.vectors.index.reconstruct_n(0, self.vectors.ntotal)
+
+    def title_rows(self) -> dict[str, int]:
+        """Row in `titles` of each title text this version holds a vector for."""
+        if not len(self.titles):
+            return {}
+        return {title: page_id - 1 for page_id, title in self.db.execute("SELECT id, title FROM pages")}
 
     def load_pages(self) -> list[tuple[Page, list[tuple[int, Passage]]]]:
         """Every page with its (passage id, passage) pairs, as the indexer made them (sub-heading offsets aside)."""

@@ -11,9 +11,10 @@ RRF_K = 60
 
 @dataclass(frozen=True)
 class Fusion:
-    """How dense and keyword scores are combined in the default mode."""
+    """How the default mode combines its signals: passage cosine, keyword score, page-title cosine."""
 
     keyword_weight: float = 0.2
+    title_weight: float = 0.4
 
 
 @dataclass
@@ -73,8 +74,12 @@ def fuse(
     return weighted(dense, keyword, fusion.keyword_weight)
 
 
-def group(records: dict[int, PassageRecord], scores: dict[int, float], sections_per_page: int = 3) -> list[PageHit]:
-    """Best passage per section, best sections per page, pages ordered by their best section."""
+SECTIONS_PER_PAGE = 5
+
+
+def group(records: dict[int, PassageRecord], scores: dict[int, float], page_bonus: dict[int, float] | None = None,
+          sections_per_page: int = SECTIONS_PER_PAGE) -> list[PageHit]:
+    """Best passage per section, best sections per page; pages ordered by their best section plus their bonus."""
     best_in_section: dict[int, tuple[float, PassageRecord]] = {}
     for pid, score in scores.items():
         record = records.get(pid)
@@ -83,13 +88,15 @@ def group(records: dict[int, PassageRecord], scores: dict[int, float], sections_
         held = best_in_section.get(record.section_id)
         if held is None or score > held[0]:
             best_in_section[record.section_id] = (score, record)
+    bonus = page_bonus or {}
     pages: dict[int, PageHit] = {}
     for score, record in sorted(best_in_section.values(), key=lambda item: (-item[0], item[1].id)):
         page = pages.get(record.page_id)
         if page is None:
             page = pages[record.page_id] = PageHit(
-                record.page_id, record.url, record.title, record.updated, record.source, score
+                record.page_id, record.url, record.title, record.updated, record.source,
+                score + bonus.get(record.page_id, 0.0),
             )
         if len(page.sections) < sections_per_page:
             page.sections.append(SectionHit(record.section_id, record.section, record.link, record, score))
-    return list(pages.values())
+    return sorted(pages.values(), key=lambda page: -page.score)

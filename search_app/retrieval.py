@@ -10,8 +10,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from indexer import embedding
-from indexer.store import IndexReader, StoreError, published_version
+from indexer.store import IndexReader, PassageRecord, StoreError, published_version
 from indexer.synonyms import expansions
 from search_app import ranking
 from search_app.spelling import Speller
@@ -108,10 +110,6 @@ class Retriever:
     def sources(self) -> dict[str, int]:
         return self.state().sources
 
-    def dense(self, query: str, k: int, state: IndexState | None = None) -> list[tuple[int, float]]:
-        state = state or self.state()
-        return state.reader.dense(embedding.embed_query(query, self.device), k)
-
     def keyword(self, query: str, k: int, state: IndexState | None = None, operator: str = "OR") -> list[tuple[int, float]]:
         """Keyword hits for any content word and its synonyms (OR), or for all content words (AND)."""
         state = state or self.state()
@@ -119,15 +117,20 @@ class Retriever:
         match = keyword_query(query, operator, also, state.common)
         return state.reader.keyword(match, k) if match else []
 
+    def title_bonus(self, state: IndexState, vectors: np.ndarray, records: dict[int, PassageRecord]) -> dict[int, float]:
+        """A page whose title matches the question (what people ask about) is lifted above pages that only mention it."""
+        page_ids = list(dict.fromkeys(r.page_id for r in records.values()))
+        similarity = state.reader.title_similarity(vectors, page_ids)
+        return {pid: self.fusion.title_weight * cos for pid, cos in similarity.items()}
+
     def search(self, query: str, options: SearchOptions = SearchOptions()) -> SearchResult:
         state = self.state()
         corrected = state.speller.correct(query) if options.correct else None
         effective = corrected or query
         k = FILTERED_CANDIDATES if options.source else DENSE_CANDIDATES
-        dense = self.dense(effective, k, state)
-        focus = question_focus(effective)
-        if focus:
-            dense = ranking.best_of(dense, self.dense(focus, k, state))[:k]
+        questions = [effective, *filter(None, [question_focus(effective)])]
+        vectors = np.vstack([embedding.embed_query(q, self.device) for q in questions])
+        dense = ranking.best_of(*(state.reader.dense(v, k) for v in vectors))[:k]
         empty = SearchResult(query, 0, no_match=True, corrected_query=corrected, version=state.version)
         if not dense:
             return empty
@@ -138,6 +141,7 @@ class Retriever:
         records = state.reader.passages(list(scores))
         if options.source:
             records = {pid: r for pid, r in records.items() if r.source == options.source}
-        pages = ranking.group(records, scores)
+        bonus = self.title_bonus(state, vectors, records) if options.mode == "default" else None
+        pages = ranking.group(records, scores, bonus)
         window = pages[options.offset: options.offset + options.limit]
         return SearchResult(query, len(pages), window, corrected_query=corrected, version=state.version)

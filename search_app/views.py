@@ -10,6 +10,7 @@ from search_app.params import BadRequest, search_params
 from search_app.text import excerpt, highlights, segments
 
 bp = Blueprint("views", __name__)
+EXCERPTS_PER_PAGE = 3
 
 
 def excerpt_parts(text: str, query: str) -> list[tuple[str, bool]]:
@@ -33,7 +34,8 @@ def index():
     result = run_search(query, options)
     more = options.offset + options.limit < result.total
     return render_template(
-        "index.html", result=result, options=options, more=more, excerpt_parts=excerpt_parts, **context
+        "index.html", result=result, options=options, more=more, excerpt_parts=excerpt_parts,
+        excerpts_per_page=EXCERPTS_PER_PAGE, **context
     )
 
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 import pytest
 from bs4 import BeautifulSoup
 
+from search_app.ranking import SECTIONS_PER_PAGE
+from search_app.views import EXCERPTS_PER_PAGE
+
 TREATMENT = "Treatment for metastatic breast cancer"
 
 
@@ -48,7 +51,8 @@ def test_response_shape_and_highlights(client):
         "updated": "2014-05-02",
         "source": "pages",
     }
-    assert 1 <= len(result["passages"]) <= 3
+    assert 1 <= len(result["passages"]) <= SECTIONS_PER_PAGE
+    assert len({p["section"] for p in result["passages"]}) == len(result["passages"])
     scores = [p["score"] for p in result["passages"]]
     assert scores == sorted(scores, reverse=True)
     marked = [p["text"][s:e].lower() for p in result["passages"] for s, e in p["highlights"]]
@@ -170,6 +174,18 @@ def test_search_page_shows_results_with_marks_links_and_date(client):
     assert first.find("time")["datetime"] == "2014-05-02"
     assert soup.find(string=lambda s: s and "not medical advice" in s)
     assert soup.select_one("a.section-link")["href"].endswith("#treatment")
+
+
+def test_page_shows_best_sections_with_excerpts_and_the_rest_as_links(client):
+    sections = [p["section"] or "Introduction" for p in
+                api(client, q="hormone therapy").get_json()["results"][0]["passages"]]
+    assert len(sections) > EXCERPTS_PER_PAGE, "the question should match more sections than get excerpts"
+    soup = BeautifulSoup(client.get("/", query_string={"q": "hormone therapy"}).data, "html.parser")
+    first = soup.select_one("li.page")
+    with_excerpts = [li.find("h4").get_text(strip=True) for li in first.select("ul.sections li")]
+    also = [a.get_text(strip=True) for a in first.select("p.also a")]
+    assert with_excerpts == sections[:EXCERPTS_PER_PAGE] and also == sections[EXCERPTS_PER_PAGE:]
+    assert all(a["href"].startswith("/pages/metastatic-breast-cancer-introduction.html") for a in first.select("p.also a"))
 
 
 def test_home_page_without_query(client):

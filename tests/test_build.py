@@ -9,6 +9,7 @@ import faiss
 import pytest
 
 from indexer import build as build_module
+from indexer import embedding
 from indexer import store
 from indexer.build import build
 from indexer.sources import FolderSource, SourcesConfig
@@ -45,6 +46,30 @@ def test_vectors_are_normalised_and_match_their_passages(corpus_index):
     hits = reader.keyword('"cured"', 5)
     assert hits, "keyword index finds a word of the treatment section"
     assert "cannot be cured" in reader.passages([hits[0][0]])[hits[0][0]].text
+
+
+def test_title_vectors_belong_to_their_pages(tmp_path):
+    pages = tmp_path / "pages"
+    for name in ("Baking bread", "Volcanoes", "Playing the piano"):
+        write_page(pages, name.replace(" ", "-") + ".html", good(name))
+    build([FolderSource(pages)], tmp_path / "index", device="cpu", progress=False)
+    reader = store.IndexReader(tmp_path / "index")
+    ids = {r.title: r.page_id for r in reader.passages(list(range(1, reader.vectors.ntotal + 1))).values()}
+    assert reader.titles.shape == (3, 384)
+    for title, page_id in ids.items():
+        similarity = reader.title_similarity(embedding.embed([title]), list(ids.values()))
+        assert max(similarity, key=similarity.get) == page_id and similarity[page_id] > 0.99
+
+
+def test_missing_title_vectors_fail_verification(tmp_path):
+    pages = tmp_path / "pages"
+    write_page(pages, "a.html", good("First page"))
+    write_page(pages, "b.html", good("Second page"))
+    report = build([FolderSource(pages)], tmp_path / "index", device="cpu", progress=False)
+    folder = store.version_dir(tmp_path / "index", report.version)
+    faiss.write_index(faiss.IndexIDMap2(faiss.IndexFlatIP(384)), str(folder / "titles.faiss"))
+    with pytest.raises(store.StoreError, match="0 title vectors for 2 pages"):
+        store.verify_version(folder)
 
 
 def test_bad_pages_are_reported_and_skipped(tmp_path):

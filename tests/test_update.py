@@ -1,6 +1,7 @@
 """Incremental updates, rollback, and hot swap under live traffic."""
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -50,9 +51,9 @@ def test_update_with_nothing_changed_embeds_nothing(site):
     report = update(pages, index_dir)
     assert report.version != first.version
     assert (report.added, report.changed, report.removed) == ([], [], [])
-    assert report.unchanged == 3 and report.embedded == 0 and report.reused == first.passages
+    assert report.unchanged == 3 and report.embedded == 0 and report.reused == first.passages + first.pages
     old, new = store.IndexReader(index_dir, first.version), store.IndexReader(index_dir)
-    assert (old.all_vectors() == new.all_vectors()).all()
+    assert (old.all_vectors() == new.all_vectors()).all() and (old.titles == new.titles).all()
     assert old.vocabulary() == new.vocabulary()
 
 
@@ -62,8 +63,8 @@ def test_update_after_editing_one_page_embeds_only_its_new_passages(site):
                                               "<h2 id='tune'>Tuning</h2><p>A tuner adjusts each string's tension.</p>"))
     report = update(pages, index_dir)
     assert report.changed == [str(pages / "piano.html")] and report.unchanged == 2
-    assert report.embedded == 1, "only the new section's passage; the unchanged section's vector is reused"
-    assert report.reused == first.passages
+    assert report.embedded == 1, "only the new section's passage; the unchanged section's and title's are reused"
+    assert report.reused == first.passages + first.pages
     hits = store.IndexReader(index_dir).keyword('"tuner"', 3)
     assert hits
 
@@ -78,6 +79,20 @@ def test_update_adds_and_removes_pages(site):
     reader = store.IndexReader(index_dir)
     assert reader.manifest["counts"]["pages"] == 3
     assert not reader.keyword('"dough"', 1) and reader.keyword('"orbits"', 1)
+
+
+def test_update_from_a_version_without_title_vectors_embeds_only_the_titles(site):
+    pages, index_dir, first = site
+    folder = store.version_dir(index_dir, first.version)
+    (folder / "titles.faiss").unlink()
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    (folder / "manifest.json").write_text(json.dumps({**manifest, "format": 2}), encoding="utf-8")
+    with pytest.raises(store.StoreError, match="index format 2.*indexer update"):
+        store.IndexReader(index_dir)
+    report = update(pages, index_dir)
+    assert report.embedded == first.pages and report.reused == first.passages
+    reader = store.IndexReader(index_dir)
+    assert reader.manifest["format"] == store.FORMAT_VERSION and len(reader.titles) == first.pages
 
 
 def test_page_that_breaks_keeps_its_indexed_copy(site):

@@ -1,0 +1,70 @@
+"""Ranking: passages -> sections -> pages (pure functions), and the page-title signal on a real index."""
+from __future__ import annotations
+
+import pytest
+
+from indexer import embedding
+from indexer.build import build
+from indexer.sources import FolderSource
+from indexer.store import PassageRecord
+from search_app.ranking import SECTIONS_PER_PAGE, Fusion, group
+from search_app.retrieval import Retriever, SearchOptions
+from tests.conftest import write_page
+
+
+def record(pid: int, section_id: int, page_id: int) -> PassageRecord:
+    return PassageRecord(pid, f"text {pid}", (f"S{section_id}",), section_id, f"S{section_id}", f"/p{page_id}#s{section_id}",
+                         page_id, f"/p{page_id}", f"Page {page_id}", None, "pages")
+
+
+def test_best_passage_per_section_and_pages_by_best_section():
+    records = {1: record(1, 10, 1), 2: record(2, 10, 1), 3: record(3, 11, 1), 4: record(4, 20, 2)}
+    pages = group(records, {1: 0.5, 2: 0.7, 3: 0.6, 4: 0.65})
+    assert [p.page_id for p in pages] == [1, 2]
+    assert [(s.section_id, s.passage.id, s.score) for s in pages[0].sections] == [(10, 2, 0.7), (11, 3, 0.6)]
+
+
+def test_at_most_sections_per_page():
+    records = {i: record(i, 100 + i, 1) for i in range(1, SECTIONS_PER_PAGE + 3)}
+    [page] = group(records, {i: 1.0 - i / 100 for i in records})
+    assert [s.section_id for s in page.sections] == [100 + i for i in range(1, SECTIONS_PER_PAGE + 1)]
+
+
+def test_page_bonus_reorders_pages_but_not_sections():
+    records = {1: record(1, 10, 1), 2: record(2, 20, 2), 3: record(3, 21, 2)}
+    scores = {1: 0.8, 2: 0.7, 3: 0.75}
+    assert [p.page_id for p in group(records, scores)] == [1, 2]
+    lifted = group(records, scores, {1: 0.05, 2: 0.2})
+    assert [p.page_id for p in lifted] == [2, 1]
+    assert lifted[0].score == pytest.approx(0.95)
+    assert [(s.section_id, s.score) for s in lifted[0].sections] == [(21, 0.75), (20, 0.7)]
+
+
+def page_html(title: str, sections: list[tuple[str, str]]) -> str:
+    body = "".join(f"<h2 id='s{i}'>{h}</h2><p>{t}</p>" for i, (h, t) in enumerate(sections))
+    return f"<html><head><title>{title}</title></head><body><main><h1>{title}</h1>{body}</main></body></html>"
+
+
+@pytest.fixture(scope="module")
+def two_pages(tmp_path_factory):
+    root = tmp_path_factory.mktemp("titles")
+    write_page(root / "pages", "sourdough.html", page_html("Sourdough bread", [
+        ("Starter", "Feed the starter with flour and water every day until it bubbles."),
+        ("Nutrition", "It has fibre, and the long fermentation may make it easier to digest for some people.")]))
+    write_page(root / "pages", "eating.html", page_html("Eating well on a budget", [
+        ("Shopping", "People often ask whether bread like sourdough is healthy. Whole grain loaves are a good choice.")]))
+    build([FolderSource(root / "pages")], root / "index", device="cpu", progress=False)
+    return Retriever(root / "index")
+
+
+@pytest.mark.parametrize("question", ["is sourdough bread healthy", "what do I feed a starter"])
+def test_default_mode_adds_each_pages_title_similarity(two_pages, question):
+    weight = Fusion().title_weight
+    question_vector = embedding.embed([question])[0]
+    default = two_pages.search(question)
+    assert len(default.pages) == 2
+    for page in default.pages:
+        title_cos = float(embedding.embed([page.title])[0] @ question_vector)
+        assert page.score == pytest.approx(page.sections[0].score + weight * title_cos, abs=1e-4)
+    dense = two_pages.search(question, SearchOptions(mode="dense"))
+    assert all(page.score == page.sections[0].score for page in dense.pages), "baseline modes get no title signal"

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from search_app.params import MAX_LIMIT, MAX_OFFSET, MAX_QUERY
-from search_app.ranking import MODES
+from search_app.ranking import MODES, SECTIONS_PER_PAGE
 
 ERROR = {
     "type": "object",
@@ -38,7 +38,8 @@ PAGE_RESULT = {
                 "source": {"type": "string"},
             },
         },
-        "passages": {"type": "array", "items": PASSAGE},
+        "passages": {"type": "array", "items": PASSAGE, "minItems": 1, "maxItems": SECTIONS_PER_PAGE,
+                     "description": "the page's best sections, one passage each, best first"},
     },
 }
 SEARCH_RESPONSE = {

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from indexer import embedding
 from indexer.store import set_search_threads
-from search_app.ranking import MODES
+from search_app.ranking import MODES, SECTIONS_PER_PAGE, Fusion
 from search_app.retrieval import Retriever, SearchOptions, SearchResult
 
 K = 10
@@ -148,10 +148,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="one JSON object (with --queries)")
     parser.add_argument("--off-topic", type=Path, help="questions the corpus cannot answer, one a line")
     parser.add_argument("--threads", type=int, default=1, help="PyTorch threads")
+    levers = parser.add_argument_group("levers", "measure the default mode with other settings than the app's")
+    levers.add_argument("--keyword-weight", type=float, default=Fusion().keyword_weight)
+    levers.add_argument("--title-weight", type=float, default=Fusion().title_weight)
+    levers.add_argument("--sections-per-page", type=int, default=SECTIONS_PER_PAGE)
     args = parser.parse_args(argv)
     embedding.set_threads(args.threads)
     set_search_threads(args.threads)
-    retriever = Retriever(args.index_dir)
+    retriever = Retriever(args.index_dir, fusion=Fusion(args.keyword_weight, args.title_weight),
+                          sections_per_page=args.sections_per_page)
     if args.queries:
         summary = evaluate(retriever, load_queries(args.queries), args.mode, args.correct)
         if args.json:

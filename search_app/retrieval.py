@@ -81,11 +81,13 @@ class Retriever:
     """Searches the published version of an index directory, following new publications."""
 
     def __init__(self, index_dir: Path, device: str = "cpu", fusion: ranking.Fusion = ranking.Fusion(),
-                 min_score: float = MIN_SCORE, refresh_seconds: float = REFRESH_SECONDS) -> None:
+                 min_score: float = MIN_SCORE, refresh_seconds: float = REFRESH_SECONDS,
+                 sections_per_page: int = ranking.SECTIONS_PER_PAGE) -> None:
         self.index_dir = Path(index_dir)
         self.device = device
         self.fusion = fusion
         self.min_score = min_score
+        self.sections_per_page = sections_per_page
         self.refresh_seconds = refresh_seconds
         self._state = IndexState(self.index_dir, device)
         self._checked = time.monotonic()
@@ -142,6 +144,6 @@ class Retriever:
         if options.source:
             records = {pid: r for pid, r in records.items() if r.source == options.source}
         bonus = self.title_bonus(state, vectors, records) if options.mode == "default" else None
-        pages = ranking.group(records, scores, bonus)
+        pages = ranking.group(records, scores, bonus, self.sections_per_page)
         window = pages[options.offset: options.offset + options.limit]
         return SearchResult(query, len(pages), window, corrected_query=corrected, version=state.version)

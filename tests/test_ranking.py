@@ -54,17 +54,29 @@ def two_pages(tmp_path_factory):
     write_page(root / "pages", "eating.html", page_html("Eating well on a budget", [
         ("Shopping", "People often ask whether bread like sourdough is healthy. Whole grain loaves are a good choice.")]))
     build([FolderSource(root / "pages")], root / "index", device="cpu", progress=False)
-    return Retriever(root / "index")
+    return root / "index"
 
 
 @pytest.mark.parametrize("question", ["is sourdough bread healthy", "what do I feed a starter"])
 def test_default_mode_adds_each_pages_title_similarity(two_pages, question):
     weight = Fusion().title_weight
     question_vector = embedding.embed([question])[0]
-    default = two_pages.search(question)
+    retriever = Retriever(two_pages)
+    default = retriever.search(question)
     assert len(default.pages) == 2
     for page in default.pages:
         title_cos = float(embedding.embed([page.title])[0] @ question_vector)
         assert page.score == pytest.approx(page.sections[0].score + weight * title_cos, abs=1e-4)
-    dense = two_pages.search(question, SearchOptions(mode="dense"))
+    dense = retriever.search(question, SearchOptions(mode="dense"))
     assert all(page.score == page.sections[0].score for page in dense.pages), "baseline modes get no title signal"
+
+
+def test_with_its_levers_at_zero_the_default_mode_is_dense_search(two_pages):
+    question = "is sourdough bread healthy"
+    retriever = Retriever(two_pages, fusion=Fusion(keyword_weight=0.0, title_weight=0.0), sections_per_page=1)
+    default = retriever.search(question)
+    dense = retriever.search(question, SearchOptions(mode="dense"))
+    assert [(p.url, p.score) for p in default.pages] == [(p.url, p.score) for p in dense.pages]
+    assert all(len(p.sections) == 1 for p in default.pages)
+    sourdough = [p for p in Retriever(two_pages).search(question).pages if p.url.endswith("sourdough.html")]
+    assert len(sourdough[0].sections) == 2, "by default, both matching sections of the page"

@@ -21,7 +21,8 @@ $(VENV)/.installed: requirements.txt
 
 index: $(INDEX_DIR)/current
 
-$(INDEX_DIR)/current: $(PAGES) corpus/sources.toml | $(VENV)/.installed
+# Incremental: reruns when pages, sources, synonyms or the index format change.
+$(INDEX_DIR)/current: $(PAGES) corpus/sources.toml corpus/synonyms.txt indexer/store.py | $(VENV)/.installed
 	$(PY) -m indexer update --sources corpus/sources.toml --index-dir $(INDEX_DIR)
 
 run: index

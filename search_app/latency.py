@@ -60,7 +60,8 @@ STAGES = {
     "keyword search (SQLite FTS5)": ("store.py", "keyword"),
     "passage records (SQLite)": ("store.py", "passages"),
     "spelling correction": ("spelling.py", "correct"),
-    "fusion and grouping": ("ranking.py", "fuse"),
+    "score fusion": ("ranking.py", "fuse"),
+    "page-title similarity": ("store.py", "title_similarity"),
     "grouping into pages": ("ranking.py", "group"),
 }
 

@@ -7,6 +7,7 @@ from indexer.store import PassageRecord
 
 MODES = ("default", "dense", "keyword", "hybrid")
 RRF_K = 60
+SECTIONS_PER_PAGE = 5
 
 
 @dataclass(frozen=True)
@@ -72,9 +73,6 @@ def fuse(
     if mode == "hybrid":
         return rrf(dense, keyword)
     return weighted(dense, keyword, fusion.keyword_weight)
-
-
-SECTIONS_PER_PAGE = 5
 
 
 def group(records: dict[int, PassageRecord], scores: dict[int, float], page_bonus: dict[int, float] | None = None,

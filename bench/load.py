@@ -20,6 +20,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from search_app.evaluate import load_queries  # noqa: E402
 from search_app.latency import free_port, wait_ready  # noqa: E402
 from search_app.params import MAX_QUERY  # noqa: E402
 LUA = Path(__file__).resolve().parent / "wrk-questions.lua"
@@ -30,8 +31,7 @@ def request_paths(eval_dir: Path) -> list[str]:
     """Every evaluation question the API accepts (at most MAX_QUERY characters), as a request path."""
     paths = []
     for file in sorted(eval_dir.glob("*.jsonl")):
-        for line in file.read_text(encoding="utf-8").splitlines():
-            query = json.loads(line)["query"] if line.strip() else ""
+        for query in (judged.query for judged in load_queries(file)):
             if query.strip() and len(query) <= MAX_QUERY:
                 paths.append("/api/search?" + urllib.parse.urlencode({"q": query}))
     return list(dict.fromkeys(paths))

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import json
 import pstats
 import os
 import signal
@@ -22,6 +21,7 @@ from pathlib import Path
 
 from indexer import embedding
 from indexer.store import set_search_threads
+from search_app.evaluate import load_queries
 from search_app.retrieval import Retriever, SearchOptions
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,11 +35,6 @@ def percentile(values: list[float], share: float) -> float:
 def summary(times_ms: list[float]) -> dict:
     return {"n": len(times_ms), "median_ms": round(statistics.median(times_ms), 1),
             "p99_ms": round(percentile(times_ms, 0.99), 1)}
-
-
-def questions(path: Path, count: int) -> list[str]:
-    with open(path, encoding="utf-8") as handle:
-        return [json.loads(line)["query"] for line in handle if line.strip()][:count]
 
 
 def in_process(index_dir: Path, queries: list[str]) -> dict:
@@ -135,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     embedding.set_threads(1)
     set_search_threads(1)
-    queries = questions(args.queries, args.count)
+    queries = [judged.query for judged in load_queries(args.queries, args.count)]
     results = {"in_process": in_process(args.index_dir, queries), "http": over_http(args.index_dir, queries)}
     for name, values in results.items():
         print(f"{name:11} n={values['n']} median {values['median_ms']} ms, p99 {values['p99_ms']} ms")

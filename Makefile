@@ -12,11 +12,13 @@ PAGES       := $(wildcard $(CORPUS)/*.html $(CORPUS)/*/*.html)
 
 setup: $(VENV)/.installed
 
-# PyTorch goes in first, pinned to the CPU build, so nothing else pulls a CUDA build.
-$(VENV)/.installed: requirements.txt
+# PyTorch goes in first, pinned to the CPU build, so nothing else pulls a CUDA build; then the
+# pinned tree, then the project itself (editable, its dependencies already there).
+$(VENV)/.installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet $$(grep '^torch==' requirements.txt)
 	$(VENV)/bin/pip install --quiet -r requirements.txt
+	$(VENV)/bin/pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
 index: $(INDEX_DIR)/current
@@ -39,6 +41,7 @@ browser-setup:
 	cd tests/browser && npm ci --no-audit --no-fund
 
 test: setup
+	$(PY) -m ruff check .
 	$(PY) -m pytest -q tests
 
 # The benchmark corpus, indexed once and reused by eval and latency.
@@ -50,18 +53,18 @@ $(SHARED_INDEX)/current: | $(VENV)/.installed
 		--index-dir $(SHARED_INDEX)
 
 eval: shared-index
-	$(PY) -m search_app.evaluate --index-dir $(SHARED_INDEX) --eval-dir $(SHARED)/eval \
+	$(PY) -m bench.evaluate --index-dir $(SHARED_INDEX) --eval-dir $(SHARED)/eval \
 		--off-topic bench/off-topic-questions.txt
 
 bench: shared-index
 	command -v wrk >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y wrk)
-	$(PY) bench/load.py --index-dir $(SHARED_INDEX) --eval-dir $(SHARED)/eval
+	$(PY) -m bench.load --index-dir $(SHARED_INDEX) --eval-dir $(SHARED)/eval
 
 bench-update: shared-index
 	bench/update.sh $(SHARED_INDEX) $(SHARED)/corpus/medquad/pages
 
 latency: shared-index
-	$(PY) -m search_app.latency --index-dir $(SHARED_INDEX) --queries $(SHARED)/eval/medquad-questions.jsonl
+	$(PY) -m bench.latency --index-dir $(SHARED_INDEX) --queries $(SHARED)/eval/medquad-questions.jsonl
 
 # Results-page screenshots for the README (needs `make browser-setup` and the shared index).
 screenshots: shared-index

@@ -1,6 +1,6 @@
 """Load benchmark: the app under gunicorn on 127.0.0.1, driven by wrk with real questions.
 
-    python bench/load.py --index-dir DIR --eval-dir DIR [--seconds 20] [--concurrency 1 4 16]
+    python -m bench.load --index-dir DIR --eval-dir DIR [--seconds 20] [--concurrency 1 4 16]
 
 Runs a single-worker baseline and the default server (search_app/gunicorn_conf.py) in the same run,
 and prints queries per second, latency median / 95th / 99th percentile, and errors at each concurrency.
@@ -9,20 +9,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import urllib.parse
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-from search_app.evaluate import load_queries  # noqa: E402
-from search_app.latency import free_port, wait_ready  # noqa: E402
-from search_app.params import MAX_QUERY  # noqa: E402
+from bench.evaluate import load_queries
+from bench.servers import gunicorn
+from search_app.params import MAX_QUERY
+
 LUA = Path(__file__).resolve().parent / "wrk-questions.lua"
 SERVERS = {"baseline (1 worker, 1 thread)": {"WORKERS": "1", "THREADS": "1"}, "default": {}}
 
@@ -35,21 +32,6 @@ def request_paths(eval_dir: Path) -> list[str]:
             if query.strip() and len(query) <= MAX_QUERY:
                 paths.append("/api/search?" + urllib.parse.urlencode({"q": query}))
     return list(dict.fromkeys(paths))
-
-
-def start_server(index_dir: Path, extra_env: dict[str, str]) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = {**os.environ, "INDEX_DIR": str(index_dir), "PORT": str(port), "RATE_LIMIT_PER_MINUTE": "0", **extra_env}
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--config", "search_app/gunicorn_conf.py",
-                               "--log-level", "warning", "search_app:create_app()"], cwd=ROOT, env=env,
-                              stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_ready(base)
-    except RuntimeError:
-        server.kill()
-        raise
-    return server, base
 
 
 def wrk(base: str, paths_file: Path, concurrency: int, seconds: int) -> dict:
@@ -78,15 +60,11 @@ def main(argv: list[str] | None = None) -> int:
         paths_file = Path(handle.name)
     try:
         for name, env in SERVERS.items():
-            server, base = start_server(args.index_dir, env)
-            try:
+            with gunicorn(args.index_dir, {"RATE_LIMIT_PER_MINUTE": "0", **env}) as base:
                 wrk(base, paths_file, 2, 5)
                 for concurrency in args.concurrency:
                     rows.append((name, concurrency, wrk(base, paths_file, concurrency, args.seconds)))
                     print(name, concurrency, rows[-1][2], file=sys.stderr)
-            finally:
-                server.send_signal(signal.SIGTERM)
-                server.wait(timeout=60)
     finally:
         paths_file.unlink()
     print("| server | concurrency | queries/s | median ms | p95 ms | p99 ms | errors | non-2xx |")

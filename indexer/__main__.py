@@ -1,4 +1,4 @@
-"""Command line: `python -m indexer build|update|stats`."""
+"""Command line: `python -m indexer build|update|rollback|stats`."""
 from __future__ import annotations
 
 import argparse
@@ -7,10 +7,12 @@ import os
 import sys
 from pathlib import Path
 
-from indexer import embedding, store
+from indexer import embedding, publishing, store
 from indexer.build import build
-from indexer.sources import DEFAULT_BASE_URL, SOURCES_FILE, FolderSource, SourcesConfig, WebSource, load_sources_file
 from indexer.chunking import ChunkConfig
+from indexer.sources import DEFAULT_BASE_URL, SOURCES_FILE, FolderSource, SourcesConfig, WebSource, load_sources_file
+
+DEFAULT_INDEX_DIR = Path("var/index")
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -32,7 +34,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         b.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="PyTorch threads on the CPU")
         b.add_argument("--max-tokens", type=int, default=ChunkConfig.max_tokens, help="passage window incl. title")
         b.add_argument("--overlap-tokens", type=int, default=ChunkConfig.overlap_tokens)
-        b.add_argument("--keep", type=int, default=store.KEEP_VERSIONS,
+        b.add_argument("--keep", type=int, default=publishing.KEEP_VERSIONS,
                        help="versions kept on disk (the published one and the one before it always are)")
         b.add_argument("--json", action="store_true", help="print the report as JSON")
     r = commands.add_parser("rollback", help="republish the version built before the published one")
@@ -41,9 +43,6 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     s.add_argument("--index-dir", type=Path, default=DEFAULT_INDEX_DIR)
     s.add_argument("--json", action="store_true")
     return parser.parse_args(argv)
-
-
-DEFAULT_INDEX_DIR = Path("var/index")
 
 
 def sources_from(args: argparse.Namespace) -> SourcesConfig:
@@ -79,8 +78,8 @@ def print_stats(info: dict) -> None:
     for key, value in info["counts"].items():
         print(f"  {key}: {value}")
     print(f"  index size: {info['size_bytes'] / 1e6:.1f} MB")
-    print("  per source:")
-    for name, counts in info["sources"].items():
+    print("  per site:")
+    for name, counts in info["sites"].items():
         print(f"    {name}: {counts['pages']} pages, {counts['passages']} passages")
     print(f"  pages skipped at build: {len(info['skipped'])}")
     for item in info["skipped"]:
@@ -99,9 +98,9 @@ def main(argv: list[str] | None = None) -> int:
                            keep=args.keep).to_json()
             print(json.dumps(report, indent=2)) if args.json else print_build(report)
         elif args.command == "rollback":
-            print(f"published version {store.rollback(args.index_dir)}")
+            print(f"published version {publishing.rollback(args.index_dir)}")
         else:
-            info = store.stats(args.index_dir)
+            info = store.stats(publishing.open_version(args.index_dir))
             print(json.dumps(info, indent=2)) if args.json else print_stats(info)
     except (store.StoreError, embedding.ModelMissing, FileNotFoundError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)

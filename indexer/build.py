@@ -3,22 +3,23 @@ from __future__ import annotations
 
 import hashlib
 import resource
-import shutil
 import time
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
-from indexer import embedding, store
-from indexer.chunking import ChunkConfig, TokenCounter, chunk_page
-from indexer.documents import Page, Passage, Skipped
+from indexer import embedding, publishing, store
+from indexer.chunking import ChunkConfig, TokenCounter, chunk_page, embed_text
 from indexer.crawling import CrawlError
+from indexer.documents import Page, Passage, Skipped, StoredPage
 from indexer.parsing import PageError, parse_page
 from indexer.sources import RawPage, Source, SourcesConfig
 from indexer.synonyms import load_synonyms
 from indexer.vocabulary import page_vocabulary
+
 
 @dataclass
 class BuildReport:
@@ -44,20 +45,10 @@ class BuildReport:
 
 @dataclass
 class Previous:
-    """What the published version already holds, keyed for reuse: pages, and vectors by the text embedded."""
+    """The published version, for reuse: its pages by (origin, path), and its reader for vectors by text."""
 
-    pages: dict[tuple[str, str], tuple[Page, list[tuple[int, Passage]]]]
-    vectors: np.ndarray
-    rows_by_text: dict[str, int]
-
-    @classmethod
-    def load(cls, reader: store.IndexReader) -> Previous:
-        loaded = reader.load_pages()
-        rows_by_text = {p.embed_text: pid - 1 for _, passages in loaded for pid, p in passages}
-        passage_vectors = reader.all_vectors()
-        rows_by_text.update({title: len(passage_vectors) + row for title, row in reader.title_rows().items()})
-        pages = {(page.origin, page.path): (page, passages) for page, passages in loaded}
-        return cls(pages, np.concatenate([passage_vectors, reader.titles]), rows_by_text)
+    pages: dict[tuple[str, str], StoredPage]
+    reader: store.IndexReader
 
 
 def read_pages(
@@ -74,7 +65,7 @@ def read_pages(
     seen: dict[str, str] = {}
     listed: set[tuple[str, str]] = set()
     for source in config.sources:
-        known = {path: page for (origin, path), (page, _) in old.items() if origin == source.origin}
+        known = {path: held.page for (origin, path), held in old.items() if origin == source.origin}
         try:
             for raw in source.pages(known, crawler):
                 listed.add((source.origin, raw.path))
@@ -82,7 +73,8 @@ def read_pages(
                 if page is None:
                     continue
                 if page.url in seen:
-                    report.skipped.append(Skipped(_shown(source.origin, raw.path), f"same URL as {seen[page.url]}: {page.url}"))
+                    shown = _shown(source.origin, raw.path)
+                    report.skipped.append(Skipped(shown, f"same URL as {seen[page.url]}: {page.url}"))
                     continue
                 seen[page.url] = _shown(source.origin, raw.path)
                 pages.append(page)
@@ -99,24 +91,25 @@ def _shown(origin: str, path: str) -> str:
     return path if "://" in path else f"{origin.rstrip('/')}/{path}"
 
 
-def _read_one(origin: str, raw: RawPage, old, report: BuildReport) -> Page | None:
+def _read_one(origin: str, raw: RawPage, held: StoredPage | None, report: BuildReport) -> Page | None:
     shown = _shown(origin, raw.path)
+    old = held.page if held else None
     kept = ", kept the indexed copy" if old else ""
     if raw.error:
         report.skipped.append(Skipped(shown, raw.error + kept))
-        return old[0] if old else None
+        return old
     if raw.not_modified and old:
         report.unchanged += 1
-        return old[0]
+        return old
     digest = hashlib.sha256(raw.data or b"").hexdigest()
-    if old and old[0].content_hash == digest:
+    if old and old.content_hash == digest:
         report.unchanged += 1
-        return replace(old[0], etag=raw.etag, last_modified=raw.last_modified) if raw.etag or raw.last_modified else old[0]
+        return replace(old, etag=raw.etag, last_modified=raw.last_modified) if raw.etag or raw.last_modified else old
     try:
-        page = parse_page(raw.data or b"", raw.path, raw.label, raw.url_if_no_canonical)
+        page = parse_page(raw.data or b"", raw.path, raw.site, raw.url_if_no_canonical)
     except (PageError, ValueError) as exc:
         report.skipped.append(Skipped(shown, str(exc) + kept))
-        return old[0] if old else None
+        return old
     (report.changed if old else report.added).append(shown)
     return replace(page, origin=origin, etag=raw.etag, last_modified=raw.last_modified)
 
@@ -128,43 +121,40 @@ def chunk_pages(pages: list[Page], config: ChunkConfig, previous: Previous | Non
     passages: list[Passage] = []
     for index, page in enumerate(pages):
         held = old.get((page.origin, page.path))
-        if held and held[0].content_hash == page.content_hash and held[0].url == page.url:
-            passages.extend(replace(p, page_index=index) for _, p in held[1])
+        if held and held.page.content_hash == page.content_hash and held.page.url == page.url:
+            passages.extend(replace(p, page_index=index) for p in held.passages)
         else:
             passages.extend(chunk_page(page, index, counter, config))
     return passages
 
 
-def vectors_for(texts: list[str], previous: Previous | None, device: str, progress: bool | None,
+def vectors_for(texts: list[str], known: Mapping[str, np.ndarray], device: str, progress: bool | None,
                 report: BuildReport) -> np.ndarray:
-    """Vectors of the texts (passages, page titles): reused where the same text was embedded before."""
-    rows = previous.rows_by_text if previous else {}
-    fresh = list(dict.fromkeys(t for t in texts if t not in rows))
+    """Vectors of the texts (passages, page titles): `known` ones reused, the others embedded."""
+    fresh = [t for t in texts if t not in known]
     embedded = embedding.embed(fresh, device=device, progress=progress)
     fresh_rows = {t: i for i, t in enumerate(fresh)}
-    dims = embedded.shape[1] if len(fresh) else embedding.model_info(device).dimensions
+    dims = embedded.shape[1] if fresh else embedding.model_info(device).dimensions
     vectors = np.empty((len(texts), dims), dtype=np.float32)
     for i, text in enumerate(texts):
-        vectors[i] = embedded[fresh_rows[text]] if text in fresh_rows else previous.vectors[rows[text]]
-    report.embedded = len(fresh)
-    report.reused = len(texts) - sum(1 for t in texts if t in fresh_rows)
+        vectors[i] = embedded[fresh_rows[text]] if text in fresh_rows else known[text]
+    report.embedded = len(fresh_rows)
+    report.reused = len(texts) - len(fresh)
     return vectors
 
 
 def previous_version(index_dir: Path, config: ChunkConfig, info: embedding.ModelInfo) -> Previous | None:
     """The published version when it is readable and its model matches; pages are reused only if chunked alike."""
-    if not store.published_version(index_dir):
-        return None
     try:
-        reader = store.IndexReader(index_dir, formats=store.REUSABLE_FORMATS)
+        reader = publishing.open_version(index_dir, formats=store.REUSABLE_FORMATS)
     except store.StoreError:
         return None
-    if reader.manifest["model"]["sha256"] != info.sha256:
+    if not info.built(reader.manifest["model"]):
         return None
-    previous = Previous.load(reader)
-    if reader.manifest.get("chunking") != asdict(config):
-        previous.pages = {}
-    return previous
+    pages = {}
+    if reader.manifest.get("chunking") == asdict(config):
+        pages = {(held.page.origin, held.page.path): held for held in reader.stored_pages()}
+    return Previous(pages, reader)
 
 
 def build(
@@ -174,7 +164,7 @@ def build(
     config: ChunkConfig = ChunkConfig(),
     progress: bool | None = None,
     incremental: bool = False,
-    keep: int = store.KEEP_VERSIONS,
+    keep: int = publishing.KEEP_VERSIONS,
 ) -> BuildReport:
     """Build, verify and publish a new version; the published one is untouched if anything fails.
 
@@ -185,17 +175,18 @@ def build(
     config_sources = sources if isinstance(sources, SourcesConfig) else SourcesConfig(list(sources))
     report = BuildReport()
     device = embedding.pick_device(device)
-    with store.build_lock(index_dir):
+    with publishing.build_lock(index_dir):
         info = embedding.model_info(device)
         previous = previous_version(index_dir, config, info) if incremental else None
         pages, _ = read_pages(config_sources, previous, report)
         passages = chunk_pages(pages, config, previous)
-        texts = [p.embed_text for p in passages] + [page.title for page in pages]
-        vectors = vectors_for(texts, previous, device, progress, report)
+        texts = [embed_text(pages[p.page_index].title, p) for p in passages] + [page.title for page in pages]
+        known = previous.reader.embedded_vectors(set(texts), embed_text) if previous else {}
+        vectors = vectors_for(texts, known, device, progress, report)
         manifest = {
             "model": {"name": info.name, "sha256": info.sha256, "dimensions": info.dimensions},
             "chunking": asdict(config),
-            "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "sources": [s.origin for s in config_sources.sources],
             "skipped": [asdict(s) for s in report.skipped],
         }
@@ -203,16 +194,14 @@ def build(
         manifest["synonyms"] = [list(group) for group in synonyms]
         vocabulary = page_vocabulary(pages)
         vocabulary.update({word: 2 for group in synonyms for term in group for word in term.split()})
-        built = store.write_version(
-            index_dir, pages, passages, vectors[: len(passages)], vectors[len(passages):], vocabulary, manifest)
-        try:
-            report.version = store.publish(index_dir, built, keep)
-        finally:
-            shutil.rmtree(built, ignore_errors=True)
+        with publishing.build_folder(index_dir) as (version, folder):
+            store.write_version(folder, version, pages, passages, vectors[: len(passages)], vectors[len(passages):],
+                                vocabulary, manifest)
+            report.version = publishing.publish(index_dir, folder, keep)
     report.pages, report.passages = len(pages), len(passages)
     report.sections = sum(len(p.sections) for p in pages)
     report.seconds = round(time.perf_counter() - started, 2)
     report.passages_per_second = round(len(passages) / report.seconds, 1) if report.seconds else 0.0
     report.peak_memory_mb = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
-    report.size_bytes = store.disk_size(store.version_dir(index_dir, report.version))
+    report.size_bytes = store.disk_size(publishing.version_dir(index_dir, report.version))
     return report

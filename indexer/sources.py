@@ -20,7 +20,7 @@ class RawPage:
     """One page as its source delivers it, before parsing: bytes, 'unchanged since last time', or an error."""
 
     path: str
-    label: str
+    site: str
     url_if_no_canonical: str
     data: bytes | None = None
     not_modified: bool = False
@@ -31,7 +31,10 @@ class RawPage:
 
 @dataclass(frozen=True)
 class FolderSource:
-    """A folder of HTML pages; pages without a canonical link get base_url + their relative path."""
+    """A folder of HTML pages; pages without a canonical link get base_url + their relative path.
+
+    `name`: the site name of its pages (default: a page's first sub-folder, else the folder's name).
+    """
 
     folder: Path
     base_url: str = DEFAULT_BASE_URL
@@ -41,14 +44,11 @@ class FolderSource:
     def origin(self) -> str:
         return str(self.folder)
 
-    def label(self, relative: Path) -> str:
-        """A page's site section: the source's name, else its first sub-folder, else the folder's name."""
+    def site(self, relative: Path) -> str:
+        """A page's site: the source's name, else its first sub-folder, else the folder's name."""
         if self.name:
             return self.name
         return relative.parts[0] if len(relative.parts) > 1 else self.folder.resolve().name
-
-    def hosts(self) -> set[str]:
-        return set()
 
     def pages(self, known: dict[str, Page], crawler: Crawler | None) -> Iterator[RawPage]:
         if not self.folder.is_dir():
@@ -56,7 +56,7 @@ class FolderSource:
         files = sorted(p for p in self.folder.rglob("*") if p.suffix.lower() in HTML_SUFFIXES and p.is_file())
         for file in files:
             relative = file.relative_to(self.folder)
-            raw = RawPage(relative.as_posix(), self.label(relative), fallback_url(self.base_url, relative.as_posix()))
+            raw = RawPage(relative.as_posix(), self.site(relative), fallback_url(self.base_url, relative.as_posix()))
             try:
                 yield replace(raw, data=file.read_bytes())
             except OSError as exc:
@@ -65,7 +65,8 @@ class FolderSource:
 
 @dataclass(frozen=True)
 class WebSource:
-    """Pages listed by a sitemap URL or by a file of URLs, fetched over HTTP."""
+    """Pages listed by a sitemap URL or by a file of URLs, fetched over HTTP; `name`: their site name
+    (default: each page's host)."""
 
     sitemap: str | None = None
     url_list: Path | None = None
@@ -131,6 +132,7 @@ def load_sources_file(path: Path) -> SourcesConfig:
         sources.append(WebSource(sitemap=item["url"], name=item.get("name")))
     for item in data.get("url_list", []):
         sources.append(WebSource(url_list=here / item["path"], name=item.get("name")))
-    crawl = {k: data["crawl"][k] for k in ("user_agent", "timeout", "max_bytes", "retries") if k in data.get("crawl", {})}
+    crawl_table = data.get("crawl", {})
+    crawl = {k: crawl_table[k] for k in ("user_agent", "timeout", "max_bytes", "retries") if k in crawl_table}
     synonyms = here / data["synonyms"] if data.get("synonyms") else None
     return SourcesConfig(sources, set(data.get("allow_hosts", [])), crawl, synonyms)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from indexer.vocabulary import words
+from indexer.text import words
 
 
 def parse_synonyms(text: str) -> list[tuple[str, ...]]:

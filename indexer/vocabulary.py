@@ -1,18 +1,11 @@
 """Words of the corpus with their frequencies: the dictionary that query spelling correction trusts."""
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Iterable
 
 from indexer.documents import Page
-
-WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
-
-
-def words(text: str) -> list[str]:
-    """Lower-cased words, apostrophes kept inside words ("don't")."""
-    return [w.lower().replace("’", "'") for w in WORD.findall(text)]
+from indexer.text import words
 
 
 def count_words(texts: Iterable[str]) -> Counter:

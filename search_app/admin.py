@@ -1,4 +1,5 @@
-"""Read-only status for maintainers at /admin/status, behind ADMIN_TOKEN (Bearer, or Basic with the token as password)."""
+"""Read-only status for maintainers at /admin/status, behind ADMIN_TOKEN (Bearer, or Basic with the token
+as the password)."""
 from __future__ import annotations
 
 import base64
@@ -34,8 +35,7 @@ def status():
         response.status_code = 401
         response.headers["WWW-Authenticate"] = 'Basic realm="curated-search admin"'
         return response
-    state = current_app.extensions["retriever"].state()
-    info = stats(state.reader.index_dir, state.reader)
+    info = stats(current_app.extensions["retriever"].state().reader)
     if request.accept_mimetypes.best == "application/json":
         return jsonify(info)
     return render_template("admin.html", info=info)

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
 
-from search_app import openapi, run_search
+from search_app import openapi
+from search_app.hooks import run_search
 from search_app.params import BadRequest, search_params
 from search_app.retrieval import SearchResult
 from search_app.text import highlights
@@ -20,7 +21,7 @@ def result_json(result: SearchResult) -> dict:
         "no_match": result.no_match,
         "results": [
             {
-                "page": {"url": page.url, "title": page.title, "updated": page.updated, "source": page.source},
+                "page": {"url": page.url, "title": page.title, "updated": page.updated, "source": page.site},
                 "passages": [
                     {
                         "section": hit.heading,
@@ -41,7 +42,7 @@ def result_json(result: SearchResult) -> dict:
 def search():
     retriever = current_app.extensions["retriever"]
     try:
-        query, options = search_params(request.args, retriever.sources())
+        query, options = search_params(request.args, retriever.sites())
     except BadRequest as exc:
         return jsonify(error="Bad Request", reason=str(exc)), 400
     result = run_search(query, options)

@@ -12,7 +12,7 @@ import threading
 from datetime import date, timedelta
 from pathlib import Path
 
-from indexer.vocabulary import words
+from indexer.text import words
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS gaps (query TEXT NOT NULL, day TEXT NOT NULL, count INTEGER NOT NULL,

@@ -19,3 +19,12 @@ limit_request_fields = 50
 limit_request_field_size = 8190
 max_requests = 0
 accesslog = os.environ.get("ACCESS_LOG") or None
+
+
+def post_fork(server, worker) -> None:
+    """Each worker computes on TORCH_THREADS threads (PyTorch and FAISS), set once before the app loads."""
+    from indexer import embedding, store
+
+    threads = int(os.environ["TORCH_THREADS"])
+    embedding.set_threads(threads)
+    store.set_search_threads(threads)

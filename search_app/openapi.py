@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from search_app.params import MAX_LIMIT, MAX_OFFSET, MAX_QUERY
-from search_app.ranking import MODES, SECTIONS_PER_PAGE
+from search_app.ranking import MODES, RankingConfig
 
 ERROR = {
     "type": "object",
@@ -38,7 +38,7 @@ PAGE_RESULT = {
                 "source": {"type": "string"},
             },
         },
-        "passages": {"type": "array", "items": PASSAGE, "minItems": 1, "maxItems": SECTIONS_PER_PAGE,
+        "passages": {"type": "array", "items": PASSAGE, "minItems": 1, "maxItems": RankingConfig.sections_per_page,
                      "description": "the page's best sections, one passage each, best first"},
     },
 }

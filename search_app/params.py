@@ -42,18 +42,20 @@ def integer(args: Mapping[str, str], name: str, default: int, low: int, high: in
     return value
 
 
-def search_params(args: Mapping[str, str], sources: Mapping[str, int]) -> tuple[str, SearchOptions]:
-    """The query and options from request arguments; BadRequest names the first bad one."""
+def search_params(args: Mapping[str, str], sites: Mapping[str, int]) -> tuple[str, SearchOptions]:
+    """The query and options from request arguments; BadRequest names the first bad one.
+
+    The `source` parameter names a site (the API's name for it since its first version)."""
     query = clean_query(args.get("q"))
     limit = integer(args, "limit", 10, 1, MAX_LIMIT)
     offset = integer(args, "offset", 0, 0, MAX_OFFSET)
-    source = args.get("source") or None
-    if source is not None and source not in sources:
-        raise BadRequest("Unknown source: choose one of " + ", ".join(sorted(sources)) + ".")
+    site = args.get("source") or None
+    if site is not None and site not in sites:
+        raise BadRequest("Unknown source: choose one of " + ", ".join(sorted(sites)) + ".")
     mode = args.get("mode") or "default"
     if mode not in MODES:
         raise BadRequest("mode must be one of " + ", ".join(MODES) + ".")
-    return query, SearchOptions(limit=limit, offset=offset, source=source, mode=mode, correct=flag(args, "correct"))
+    return query, SearchOptions(limit=limit, offset=offset, site=site, mode=mode, correct=flag(args, "correct"))
 
 
 def flag(args: Mapping[str, str], name: str, default: bool = True) -> bool:

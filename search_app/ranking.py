@@ -1,21 +1,47 @@
-"""Scores of passages -> ranked pages, each with its best sections (pure functions)."""
+"""How search ranks: every weight, threshold and candidate count in one place, and the pure
+functions that turn passage scores into ranked pages with their best sections."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from indexer.store import PassageRecord
 
 MODES = ("default", "dense", "keyword", "hybrid")
-RRF_K = 60
-SECTIONS_PER_PAGE = 5
 
 
 @dataclass(frozen=True)
-class Fusion:
-    """How the default mode combines its signals: passage cosine, keyword score, page-title cosine."""
+class RankingConfig:
+    """The search's tuning. Figures are `make eval` on the benchmark index unless said otherwise."""
 
+    # Nearest passages per question vector. The pages a person reads are among the top few dozen;
+    # 200 leaves room for the keyword and title signals to reorder them.
+    dense_candidates: int = 200
+    # A site filter drops other sites' passages after retrieval, so it asks for ten times more.
+    filtered_candidates: int = 2000
+    # Keyword (BM25) hits fused with the dense candidates.
+    keyword_candidates: int = 200
+    # The keyword query leaves out words found in more than this share of passages: they add almost
+    # nothing to BM25 and cost the most to score (keyword search 13 -> 7 ms; liveqa-dev nDCG@10
+    # 0.429 -> 0.427, MedQuAD MRR@10 0.753 -> 0.751).
+    common_share: float = 0.2
+    # "No good match" below this best passage cosine, unless a passage holds every content word:
+    # 82% of bench/off-topic-questions.txt refused, 0% of liveqa-dev, 0.05% of medquad-questions.
+    min_score: float = 0.42
+    # Default mode: cosine + w x BM25 scaled to the best keyword hit; of 0.05 / 0.1 / 0.2 / 0.3,
+    # 0.2 was best on liveqa-dev (0.420 / 0.416 / 0.427 / 0.415 nDCG@10, 256-token passages).
     keyword_weight: float = 0.2
+    # Default mode: a page scores its best section + w x the cosine of the question and its title;
+    # 0.2 / 0.4 / 0.6 gave liveqa-dev nDCG@10 0.489 / 0.513 / 0.516, MedQuAD MRR@10 0.760 / 0.765 / 0.767.
     title_weight: float = 0.4
+    # Sections returned per page: 3 / 5 / 10 gave liveqa-dev nDCG@10 0.427 / 0.459 / 0.468 (the judged
+    # sections of one page are often several); more than 5 made results long for a small gain.
+    sections_per_page: int = 5
+    # Of those, the page shows this many with excerpts and the rest as links.
+    excerpts_per_page: int = 3
+    # Reciprocal rank fusion's constant (the `hybrid` comparison mode), as Cormack et al. (2009) set it.
+    rrf_k: int = 60
 
 
 @dataclass
@@ -33,7 +59,7 @@ class PageHit:
     url: str
     title: str
     updated: str | None
-    source: str
+    site: str
     score: float
     sections: list[SectionHit] = field(default_factory=list)
 
@@ -42,45 +68,55 @@ def best_of(*rankings: list[tuple[int, float]]) -> list[tuple[int, float]]:
     """Each id with its best score over the rankings, best first."""
     best: dict[int, float] = {}
     for ranking in rankings:
-        for pid, score in ranking:
-            best[pid] = max(best.get(pid, score), score)
+        for passage_id, score in ranking:
+            best[passage_id] = max(best.get(passage_id, score), score)
     return sorted(best.items(), key=lambda item: -item[1])
 
 
-def rrf(*rankings: list[tuple[int, float]]) -> dict[int, float]:
+def rrf(rankings: list[list[tuple[int, float]]], k: int) -> dict[int, float]:
     """Reciprocal rank fusion of ranked (id, score) lists."""
     fused: dict[int, float] = {}
     for ranking in rankings:
-        for rank, (pid, _) in enumerate(ranking, start=1):
-            fused[pid] = fused.get(pid, 0.0) + 1.0 / (RRF_K + rank)
+        for rank, (passage_id, _) in enumerate(ranking, start=1):
+            fused[passage_id] = fused.get(passage_id, 0.0) + 1.0 / (k + rank)
     return fused
 
 
 def weighted(dense: list[tuple[int, float]], keyword: list[tuple[int, float]], weight: float) -> dict[int, float]:
     """Cosine plus `weight` times BM25 scaled to the best keyword hit; dense candidates only."""
     top = max((s for _, s in keyword), default=0.0)
-    scaled = {pid: s / top for pid, s in keyword} if top > 0 else {}
-    return {pid: cos + weight * scaled.get(pid, 0.0) for pid, cos in dense}
+    scaled = {passage_id: s / top for passage_id, s in keyword} if top > 0 else {}
+    return {passage_id: cos + weight * scaled.get(passage_id, 0.0) for passage_id, cos in dense}
 
 
-def fuse(
-    mode: str, dense: list[tuple[int, float]], keyword: list[tuple[int, float]], fusion: Fusion
-) -> dict[int, float]:
+def fuse(mode: str, dense: list[tuple[int, float]], keyword: list[tuple[int, float]],
+         config: RankingConfig) -> dict[int, float]:
+    """Each candidate passage's score in the given mode."""
     if mode == "dense":
         return dict(dense)
     if mode == "keyword":
         return dict(keyword)
     if mode == "hybrid":
-        return rrf(dense, keyword)
-    return weighted(dense, keyword, fusion.keyword_weight)
+        return rrf([dense, keyword], config.rrf_k)
+    return weighted(dense, keyword, config.keyword_weight)
+
+
+def title_bonus(page_ids: list[int], title_vectors: np.ndarray, query_vectors: np.ndarray,
+                weight: float) -> dict[int, float]:
+    """`weight` times each page's best cosine between its title and any of the question's vectors:
+    the page about what was asked is lifted above pages that only mention it."""
+    if not len(page_ids) or not len(title_vectors):
+        return {}
+    cosines = title_vectors @ np.asarray(query_vectors, dtype=np.float32).reshape(-1, title_vectors.shape[1]).T
+    return {page_id: weight * best for page_id, best in zip(page_ids, cosines.max(axis=1).tolist())}
 
 
 def group(records: dict[int, PassageRecord], scores: dict[int, float], page_bonus: dict[int, float] | None = None,
-          sections_per_page: int = SECTIONS_PER_PAGE) -> list[PageHit]:
+          sections_per_page: int = RankingConfig.sections_per_page) -> list[PageHit]:
     """Best passage per section, best sections per page; pages ordered by their best section plus their bonus."""
     best_in_section: dict[int, tuple[float, PassageRecord]] = {}
-    for pid, score in scores.items():
-        record = records.get(pid)
+    for passage_id, score in scores.items():
+        record = records.get(passage_id)
         if record is None:
             continue
         held = best_in_section.get(record.section_id)
@@ -92,7 +128,7 @@ def group(records: dict[int, PassageRecord], scores: dict[int, float], page_bonu
         page = pages.get(record.page_id)
         if page is None:
             page = pages[record.page_id] = PageHit(
-                record.page_id, record.url, record.title, record.updated, record.source,
+                record.page_id, record.url, record.title, record.updated, record.site,
                 score + bonus.get(record.page_id, 0.0),
             )
         if len(page.sections) < sections_per_page:

@@ -5,7 +5,7 @@ from collections.abc import Iterable
 
 from symspellpy import SymSpell, Verbosity
 
-from indexer.vocabulary import WORD
+from indexer.text import WORD
 from search_app.text import STOP_WORDS
 
 MIN_SUGGESTION_COUNT = 2

@@ -1,9 +1,7 @@
 """Query words: tokenising, stop words, and marking them in passage text."""
 from __future__ import annotations
 
-import re
-
-from indexer.vocabulary import WORD, words
+from indexer.text import QUESTION_SENTENCE_END, WORD, words
 
 STOP_WORDS = frozenset(
     """a about above after again against all am an and any are aren't as at be because been before being below
@@ -17,7 +15,6 @@ STOP_WORDS = frozenset(
     yourself yourselves im ive id hi hello dear regarding question questions want wanted""".split()
 )
 MAX_EXCERPT = 320
-SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 FOCUS_MIN_WORDS = 3
 
 
@@ -28,7 +25,7 @@ def content_words(text: str) -> list[str]:
 
 def question_focus(text: str) -> str | None:
     """The last sentence of a question of several sentences (people give context first, then ask)."""
-    sentences = [s for s in SENTENCE_END.split(text.strip()) if len(s.split()) >= FOCUS_MIN_WORDS]
+    sentences = [s for s in QUESTION_SENTENCE_END.split(text.strip()) if len(s.split()) >= FOCUS_MIN_WORDS]
     return sentences[-1] if len(sentences) > 1 else None
 
 

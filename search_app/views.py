@@ -5,12 +5,11 @@ from pathlib import Path
 
 from flask import Blueprint, abort, current_app, render_template, request, send_from_directory
 
-from search_app import run_search
+from search_app.hooks import run_search
 from search_app.params import BadRequest, search_params
 from search_app.text import excerpt, highlights, segments
 
 bp = Blueprint("views", __name__)
-EXCERPTS_PER_PAGE = 3
 
 
 def excerpt_parts(text: str, query: str) -> list[tuple[str, bool]]:
@@ -21,21 +20,21 @@ def excerpt_parts(text: str, query: str) -> list[tuple[str, bool]]:
 @bp.get("/")
 def index():
     retriever = current_app.extensions["retriever"]
-    sources = retriever.sources()
-    context = {"sources": sources if len(sources) > 1 else {}, "query": "", "source": "",
+    sites = retriever.sites()
+    context = {"sites": sites if len(sites) > 1 else {}, "query": "", "site": "",
                "helpline": current_app.config["HELPLINE"]}
     if "q" not in request.args:
         return render_template("index.html", **context)
-    context.update(query=request.args.get("q", "")[:600], source=request.args.get("source", ""))
+    context.update(query=request.args.get("q", "")[:600], site=request.args.get("source", ""))
     try:
-        query, options = search_params(request.args, sources)
+        query, options = search_params(request.args, sites)
     except BadRequest as exc:
         return render_template("index.html", error=str(exc), **context), 400
     result = run_search(query, options)
     more = options.offset + options.limit < result.total
     return render_template(
         "index.html", result=result, options=options, more=more, excerpt_parts=excerpt_parts,
-        excerpts_per_page=EXCERPTS_PER_PAGE, **context
+        excerpts_per_page=retriever.config.excerpts_per_page, **context
     )
 
 

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from search_app import create_app
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 
 @pytest.fixture(scope="module")
@@ -26,21 +26,22 @@ def test_status_needs_the_token(admin_client, client):
 
 
 def test_status_page_with_bearer_or_basic(admin_client, corpus_index):
-    from indexer.store import published_version
+    from indexer.publishing import published_version
 
     response = admin_client.get("/admin/status", headers={"Authorization": "Bearer s3cret-token",
                                                            "Accept": "application/json"})
     info = response.get_json()
     assert info["version"] == published_version(corpus_index)
-    assert info["sources"] == {"pages": {"pages": 1, "passages": info["counts"]["passages"]}}
+    assert info["sites"] == {"pages": {"pages": 1, "passages": info["counts"]["passages"]}}
     assert info["skipped"] == []
     basic = base64.b64encode(b"staff:s3cret-token").decode()
     page = admin_client.get("/admin/status", headers={"Authorization": f"Basic {basic}"})
     assert page.status_code == 200 and b"Index status" in page.data and info["version"].encode() in page.data
 
 
+@pytest.mark.slow
 def test_cli_stats_json(corpus_index):
     result = subprocess.run([sys.executable, "-m", "indexer", "stats", "--index-dir", str(corpus_index), "--json"],
                             capture_output=True, text=True, cwd=ROOT, check=True)
     info = json.loads(result.stdout)
-    assert info["counts"]["pages"] == 1 and info["sources"]["pages"]["pages"] == 1
+    assert info["counts"]["pages"] == 1 and info["sites"]["pages"]["pages"] == 1

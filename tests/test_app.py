@@ -4,8 +4,10 @@ from __future__ import annotations
 import pytest
 from bs4 import BeautifulSoup
 
-from search_app.ranking import SECTIONS_PER_PAGE
-from search_app.views import EXCERPTS_PER_PAGE
+from search_app.ranking import RankingConfig
+
+SECTIONS_PER_PAGE = RankingConfig.sections_per_page
+EXCERPTS_PER_PAGE = RankingConfig.excerpts_per_page
 
 TREATMENT = "Treatment for metastatic breast cancer"
 
@@ -146,7 +148,7 @@ def test_errors_never_show_a_stack_trace(client):
 
 
 def test_health_and_readiness(client, corpus_index):
-    from indexer.store import published_version
+    from indexer.publishing import published_version
 
     assert client.get("/healthz").get_json() == {"status": "ok"}
     ready = client.get("/readyz").get_json()

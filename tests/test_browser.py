@@ -10,7 +10,8 @@ from tests.browser.chrome import AXE, chrome, live_server, missing
 MISSING = missing()
 if MISSING and os.environ.get("CI"):
     raise RuntimeError(f"CI needs {', '.join(MISSING)}: run `make browser-setup`")
-pytestmark = pytest.mark.skipif(bool(MISSING), reason=f"missing {', '.join(MISSING)}: run `make browser-setup`")
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(bool(MISSING), reason=f"missing {', '.join(MISSING)}: run `make browser-setup`")]
 
 
 @pytest.fixture(scope="module")

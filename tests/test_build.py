@@ -9,26 +9,19 @@ import faiss
 import pytest
 
 from indexer import build as build_module
-from indexer import embedding
-from indexer import store
-from indexer.build import build
+from indexer import embedding, publishing, store
 from indexer.sources import FolderSource, SourcesConfig
-from tests.conftest import CORPUS_PAGES, ROOT, write_page
-
-GOOD = "<html><head><title>{t}</title></head><body><main><h1>{t}</h1><h2 id='s'>Part</h2><p>{body}</p></main></body></html>"
-
-
-def good(title: str, body: str = "Some useful text about the topic.") -> str:
-    return GOOD.format(t=title, body=body)
+from search_app.ranking import title_bonus
+from tests.helpers import CORPUS_PAGES, ROOT, build_folder, page_html, write_page
 
 
 def test_default_corpus_build(corpus_index):
-    manifest = store.read_manifest(corpus_index)
+    reader = publishing.open_version(corpus_index)
+    manifest = reader.manifest
     assert manifest["counts"]["pages"] == 1
     assert manifest["counts"]["sections"] == 4
     assert manifest["model"]["name"] == "sentence-transformers/all-MiniLM-L6-v2"
     assert len(manifest["model"]["sha256"]) == 64
-    reader = store.IndexReader(corpus_index)
     assert reader.vectors.ntotal == manifest["counts"]["passages"]
     records = reader.passages(list(range(1, manifest["counts"]["passages"] + 1)))
     headings = {r.section for r in records.values()}
@@ -39,7 +32,7 @@ def test_default_corpus_build(corpus_index):
 
 
 def test_vectors_are_normalised_and_match_their_passages(corpus_index):
-    reader = store.IndexReader(corpus_index)
+    reader = publishing.open_version(corpus_index)
     vectors = reader.vectors.index.reconstruct_n(0, reader.vectors.ntotal)
     norms = (vectors ** 2).sum(axis=1)
     assert norms.min() > 0.99 and norms.max() < 1.01
@@ -51,22 +44,23 @@ def test_vectors_are_normalised_and_match_their_passages(corpus_index):
 def test_title_vectors_belong_to_their_pages(tmp_path):
     pages = tmp_path / "pages"
     for name in ("Baking bread", "Volcanoes", "Playing the piano"):
-        write_page(pages, name.replace(" ", "-") + ".html", good(name))
-    build([FolderSource(pages)], tmp_path / "index", device="cpu", progress=False)
-    reader = store.IndexReader(tmp_path / "index")
+        write_page(pages, name.replace(" ", "-") + ".html", page_html(name))
+    build_folder(pages, tmp_path / "index")
+    reader = publishing.open_version(tmp_path / "index")
     ids = {r.title: r.page_id for r in reader.passages(list(range(1, reader.vectors.ntotal + 1))).values()}
     assert reader.titles.shape == (3, 384)
+    page_ids = list(ids.values())
     for title, page_id in ids.items():
-        similarity = reader.title_similarity(embedding.embed([title]), list(ids.values()))
+        similarity = title_bonus(page_ids, reader.title_vectors(page_ids), embedding.embed([title]), 1.0)
         assert max(similarity, key=similarity.get) == page_id and similarity[page_id] > 0.99
 
 
 def test_missing_title_vectors_fail_verification(tmp_path):
     pages = tmp_path / "pages"
-    write_page(pages, "a.html", good("First page"))
-    write_page(pages, "b.html", good("Second page"))
-    report = build([FolderSource(pages)], tmp_path / "index", device="cpu", progress=False)
-    folder = store.version_dir(tmp_path / "index", report.version)
+    write_page(pages, "a.html", page_html("First page"))
+    write_page(pages, "b.html", page_html("Second page"))
+    report = build_folder(pages, tmp_path / "index")
+    folder = publishing.version_dir(tmp_path / "index", report.version)
     faiss.write_index(faiss.IndexIDMap2(faiss.IndexFlatIP(384)), str(folder / "titles.faiss"))
     with pytest.raises(store.StoreError, match="0 title vectors for 2 pages"):
         store.verify_version(folder)
@@ -74,14 +68,14 @@ def test_missing_title_vectors_fail_verification(tmp_path):
 
 def test_bad_pages_are_reported_and_skipped(tmp_path):
     pages = tmp_path / "pages"
-    write_page(pages, "ok.html", good("Fine page"))
+    write_page(pages, "ok.html", page_html("Fine page"))
     write_page(pages, "no-title.html", "<html><body><main><p>Text but no title.</p></main></body></html>")
     write_page(pages, "empty.html", "<html><head><title>Empty</title></head><body><main><h1>Empty</h1></main></body></html>")
     write_page(pages, "latin1.html", "<html><title>Caf\xe9</title><body><p>Cr\xe8me</p></body></html>".encode("latin-1"))
-    write_page(pages, "copy.html", good("Copy").replace("<head>", "<head><link rel='canonical' href='https://x.org/a'>"))
-    write_page(pages, "original.html", good("Orig").replace("<head>", "<head><link rel='canonical' href='https://x.org/a'>"))
+    write_page(pages, "copy.html", page_html("Copy", canonical="https://x.org/a"))
+    write_page(pages, "original.html", page_html("Orig", canonical="https://x.org/a"))
     write_page(pages, "notes.txt", "not a page")
-    report = build([FolderSource(pages)], tmp_path / "index", device="cpu", progress=False)
+    report = build_folder(pages, tmp_path / "index")
     assert report.pages == 2
     reasons = {s.path.rsplit("/", 1)[1]: s.reason for s in report.skipped}
     assert set(reasons) == {"no-title.html", "empty.html", "latin1.html", "original.html"}
@@ -89,52 +83,51 @@ def test_bad_pages_are_reported_and_skipped(tmp_path):
     assert "no text" in reasons["empty.html"]
     assert "UTF-8" in reasons["latin1.html"]
     assert "same URL" in reasons["original.html"] and "copy.html" in reasons["original.html"]
-    assert store.read_manifest(tmp_path / "index")["skipped"] == [
+    assert publishing.open_version(tmp_path / "index").manifest["skipped"] == [
         {"path": s.path, "reason": s.reason} for s in report.skipped]
 
 
 def test_failed_build_leaves_published_index_untouched(tmp_path, monkeypatch):
     pages = tmp_path / "pages"
-    write_page(pages, "a.html", good("First page"))
+    write_page(pages, "a.html", page_html("First page"))
     index_dir = tmp_path / "index"
-    first = build([FolderSource(pages)], index_dir, device="cpu", progress=False)
-    write_page(pages, "b.html", good("Second page"))
+    first = build_folder(pages, index_dir)
+    write_page(pages, "b.html", page_html("Second page"))
 
     def broken_vectors(*args, **kwargs):
         raise OSError("disk full")
 
     monkeypatch.setattr(store, "_write_vectors", broken_vectors)
     with pytest.raises(OSError, match="disk full"):
-        build([FolderSource(pages)], index_dir, device="cpu", progress=False)
+        build_folder(pages, index_dir)
     monkeypatch.undo()
-    assert store.published_version(index_dir) == first.version
-    reader = store.IndexReader(index_dir)
-    assert reader.manifest["counts"]["pages"] == 1
+    assert publishing.published_version(index_dir) == first.version
+    assert publishing.open_version(index_dir).manifest["counts"]["pages"] == 1
     assert not list(index_dir.glob(".building-*"))
-    second = build([FolderSource(pages)], index_dir, device="cpu", progress=False)
-    assert store.read_manifest(index_dir)["counts"]["pages"] == 2
+    second = build_folder(pages, index_dir)
+    assert publishing.open_version(index_dir).manifest["counts"]["pages"] == 2
     assert second.version != first.version
 
 
 def test_half_written_build_is_never_read_and_is_cleared(tmp_path):
     pages = tmp_path / "pages"
-    write_page(pages, "a.html", good("First page"))
+    write_page(pages, "a.html", page_html("First page"))
     index_dir = tmp_path / "index"
-    first = build([FolderSource(pages)], index_dir, device="cpu", progress=False)
+    first = build_folder(pages, index_dir)
     stale = index_dir / ".building-19990101T000000Z-dead00"
     stale.mkdir()
     (stale / "index.sqlite").write_bytes(b"half written")
-    assert store.IndexReader(index_dir).version == first.version
-    build([FolderSource(pages)], index_dir, device="cpu", progress=False)
+    assert publishing.open_version(index_dir).version == first.version
+    build_folder(pages, index_dir)
     assert not stale.exists()
 
 
 def test_inconsistent_version_fails_verification(tmp_path):
     pages = tmp_path / "pages"
-    write_page(pages, "a.html", good("First page"))
+    write_page(pages, "a.html", page_html("First page"))
     index_dir = tmp_path / "index"
-    report = build([FolderSource(pages)], index_dir, device="cpu", progress=False)
-    folder = store.version_dir(index_dir, report.version)
+    report = build_folder(pages, index_dir)
+    folder = publishing.version_dir(index_dir, report.version)
     faiss.write_index(faiss.IndexIDMap2(faiss.IndexFlatIP(384)), str(folder / "vectors.faiss"))
     with pytest.raises(store.StoreError, match="vectors for"):
         store.verify_version(folder)
@@ -142,14 +135,15 @@ def test_inconsistent_version_fails_verification(tmp_path):
 
 def test_old_versions_pruned_but_published_and_previous_kept(tmp_path):
     pages = tmp_path / "pages"
-    write_page(pages, "a.html", good("First page"))
+    write_page(pages, "a.html", page_html("First page"))
     index_dir = tmp_path / "index"
-    versions = [build([FolderSource(pages)], index_dir, device="cpu", progress=False).version for _ in range(5)]
+    versions = [build_folder(pages, index_dir).version for _ in range(5)]
     kept = sorted(p.name for p in (index_dir / "versions").iterdir())
-    assert kept == versions[-store.KEEP_VERSIONS:]
-    assert store.published_version(index_dir) == versions[-1]
+    assert kept == versions[-publishing.KEEP_VERSIONS:]
+    assert publishing.published_version(index_dir) == versions[-1]
 
 
+@pytest.mark.slow
 def test_cli_build_and_stats(tmp_path):
     index_dir = tmp_path / "index"
     run = [sys.executable, "-m", "indexer"]
@@ -163,6 +157,7 @@ def test_cli_build_and_stats(tmp_path):
     assert report["version"] in stats.stdout and "passages:" in stats.stdout
 
 
+@pytest.mark.slow
 def test_cli_fails_clearly(tmp_path):
     result = subprocess.run([sys.executable, "-m", "indexer", "stats", "--index-dir", str(tmp_path)],
                             capture_output=True, text=True, cwd=ROOT)
@@ -183,8 +178,8 @@ def test_missing_model_package_is_named(monkeypatch):
 
 def test_build_module_reads_nested_folders_as_sources(tmp_path):
     pages = tmp_path / "site"
-    write_page(pages, "news/a.html", good("News page"))
-    write_page(pages, "top.html", good("Top page"))
+    write_page(pages, "news/a.html", page_html("News page"))
+    write_page(pages, "top.html", page_html("Top page"))
     read, skipped = build_module.read_pages(SourcesConfig([FolderSource(pages)]))
     assert not skipped
-    assert {p.source for p in read} == {"news", "site"}
+    assert {p.site for p in read} == {"news", "site"}

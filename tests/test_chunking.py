@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import pytest
 
-from indexer.chunking import ChunkConfig, TokenCounter, chunk_page, embed_prefix, sentence_spans
+from indexer.chunking import ChunkConfig, TokenCounter, chunk_page, embed_prefix, embed_text, sentence_spans
 from indexer.embedding import model_dir
 from indexer.parsing import parse_page
+from tests.helpers import page_html
 
 
 @pytest.fixture(scope="module")
@@ -14,8 +15,7 @@ def counter() -> TokenCounter:
 
 
 def page_with(body: str, title: str = "Bone health"):
-    html = f"<html><head><title>{title}</title></head><body><main><h1>{title}</h1>{body}</main></body></html>"
-    return parse_page(html.encode(), "p.html", "test", "/pages/")
+    return parse_page(page_html(title, (), extra=body).encode(), "p.html", "test", "/pages/")
 
 
 def model_tokens(counter: TokenCounter, text: str) -> int:
@@ -39,7 +39,7 @@ def test_short_section_is_one_passage(counter):
     [passage] = chunk_page(page, 0, counter, ChunkConfig())
     assert passage.text == "Calcium keeps bones strong."
     assert passage.heading_path == ("Calcium",)
-    assert passage.embed_text == embed_prefix("Bone health", ("Calcium",)) + passage.text
+    assert embed_text("Bone health", passage) == embed_prefix("Bone health", ("Calcium",)) + passage.text
 
 
 @pytest.mark.parametrize("max_tokens", [64, 128, 256])
@@ -48,7 +48,7 @@ def test_passages_fit_window_including_prefix(counter, max_tokens):
     passages = chunk_page(page, 0, counter, ChunkConfig(max_tokens=max_tokens, overlap_tokens=16))
     assert len(passages) > 1
     for passage in passages:
-        assert model_tokens(counter, passage.embed_text) <= max_tokens
+        assert model_tokens(counter, embed_text("Bone health", passage)) <= max_tokens
 
 
 def test_passages_cover_the_section_in_order_with_overlap(counter):
@@ -79,7 +79,7 @@ def test_sentence_longer_than_window_is_cut_at_words(counter):
     rebuilt = " ".join(p.text for p in passages)
     assert rebuilt == words
     for passage in passages:
-        assert model_tokens(counter, passage.embed_text) <= 64
+        assert model_tokens(counter, embed_text("Bone health", passage)) <= 64
 
 
 def test_heading_path_follows_subheadings(counter):
@@ -87,10 +87,10 @@ def test_heading_path_follows_subheadings(counter):
     passages = chunk_page(page_with(body), 0, counter, ChunkConfig(max_tokens=64, overlap_tokens=0))
     assert passages[0].heading_path == ("Treatment",)
     assert passages[-1].heading_path == ("Treatment", "Surgery")
-    assert passages[-1].embed_text.startswith("Bone health > Treatment > Surgery\n")
+    assert embed_text("Bone health", passages[-1]).startswith("Bone health > Treatment > Surgery\n")
 
 
 def test_lead_section_has_no_heading(counter):
     [passage] = chunk_page(page_with("<p>Lead text.</p>"), 0, counter, ChunkConfig())
     assert passage.heading_path == ()
-    assert passage.embed_text == "Bone health\nLead text."
+    assert embed_text("Bone health", passage) == "Bone health\nLead text."

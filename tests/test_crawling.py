@@ -7,13 +7,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from indexer import store
+from indexer import publishing
 from indexer.build import build
 from indexer.crawling import CrawlConfig, Crawler
 from indexer.sources import SourcesConfig, WebSource
+from tests.helpers import page_html
 
-PAGE = ("<html><head><title>{t}</title></head><body><header>Menu</header><main><h1>{t}</h1>"
-        "<h2 id='s'>About</h2><p>{body}</p></main></body></html>")
+
+def fruit_page(title: str, text: str) -> str:
+    return page_html(title, [("About", text)])
 
 
 class Site:
@@ -21,9 +23,9 @@ class Site:
 
     def __init__(self) -> None:
         self.pages = {
-            "/a.html": PAGE.format(t="Apples", body="Apples grow on trees in orchards."),
-            "/b.html": PAGE.format(t="Bananas", body="Bananas grow in tropical climates."),
-            "/private/p.html": PAGE.format(t="Private", body="Staff only."),
+            "/a.html": fruit_page("Apples", "Apples grow on trees in orchards."),
+            "/b.html": fruit_page("Bananas", "Bananas grow in tropical climates."),
+            "/private/p.html": fruit_page("Private", "Staff only."),
         }
         self.listed = ["/a.html", "/b.html", "/missing.html", "/broken.html", "/slow.html", "/away.html",
                        "/huge.html", "/doc.pdf", "/logo.png", "/private/p.html", "/flaky.html", "/moved.html"]
@@ -75,16 +77,16 @@ def handler_for(site: Site):
                     failing = site.flaky_failures >= 0
                 if failing:
                     return self.send(503, b"busy")
-                return self.send(200, PAGE.format(t="Cherries", body="Cherries ripen in early summer.").encode())
+                return self.send(200, fruit_page("Cherries", "Cherries ripen in early summer.").encode())
             if path == "/slow.html":
                 time.sleep(1.5)
-                return self.send(200, PAGE.format(t="Slow", body="Too late.").encode())
+                return self.send(200, fruit_page("Slow", "Too late.").encode())
             if path == "/away.html":
                 return self.send(302, Location=f"http://localhost:{site.port}/a.html")
             if path == "/moved.html":
                 return self.send(301, Location="/b.html")
             if path == "/huge.html":
-                return self.send(200, PAGE.format(t="Huge", body="x " * 200_000).encode())
+                return self.send(200, fruit_page("Huge", "x " * 200_000).encode())
             if path == "/doc.pdf":
                 return self.send(200, b"%PDF-1.4", "application/pdf")
             if path == "/logo.png":
@@ -132,8 +134,8 @@ def test_crawl_indexes_good_pages_and_reports_every_failure(site, tmp_path):
     assert why["logo.png"] == "not HTML (image/png)"
     assert why["p.html"] == "disallowed by robots.txt"
     assert "same URL" in why["moved.html"]
-    reader = store.IndexReader(tmp_path / "index")
-    assert reader.sources() == {"fruit": 3}
+    reader = publishing.open_version(tmp_path / "index")
+    assert reader.sites() == {"fruit": 3}
     assert reader.keyword('"cherries"', 1), "flaky page indexed after retries"
     assert not any(path == "/private/p.html" for path, _ in site.requests), "robots.txt obeyed"
     assert sum(1 for path, _ in site.requests if path == "/broken.html") == 4, "first try and 3 retries"
@@ -142,7 +144,7 @@ def test_crawl_indexes_good_pages_and_reports_every_failure(site, tmp_path):
 def test_update_uses_conditional_requests_and_keeps_pages_on_transient_errors(site, tmp_path):
     crawl(site, tmp_path / "index")
     site.requests.clear()
-    site.pages["/b.html"] = PAGE.format(t="Bananas", body="Bananas are berries, botanically speaking.")
+    site.pages["/b.html"] = fruit_page("Bananas", "Bananas are berries, botanically speaking.")
     site.listed.remove("/flaky.html")
     site.listed.append("/gone.html")
     report = crawl(site, tmp_path / "index", incremental=True)
@@ -153,7 +155,7 @@ def test_update_uses_conditional_requests_and_keeps_pages_on_transient_errors(si
     site.pages.pop("/a.html")
     report = crawl(site, tmp_path / "index", incremental=True)
     assert "kept the indexed copy" in reasons(report)["a.html"]
-    assert store.IndexReader(tmp_path / "index").keyword('"orchards"', 1), "a 404 on a listed page is not a removal"
+    assert publishing.open_version(tmp_path / "index").keyword('"orchards"', 1), "a 404 on a listed page is not a removal"
 
 
 def test_unreachable_sitemap_keeps_the_sources_pages(site, tmp_path):

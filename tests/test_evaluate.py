@@ -8,11 +8,9 @@ import sys
 
 import pytest
 
-from indexer.build import build
-from indexer.sources import FolderSource
-from search_app.evaluate import Judged, evaluate, load_queries, ndcg, recall, reciprocal_rank
+from bench.evaluate import Judged, evaluate, load_queries, ndcg, recall, reciprocal_rank
 from search_app.retrieval import Retriever
-from tests.conftest import ROOT, write_page
+from tests.helpers import ROOT, build_folder, page_html, write_page
 
 A, B, C, D = ("u1", "s1"), ("u1", "s2"), ("u2", "s1"), ("u3", "s1")
 
@@ -34,20 +32,18 @@ def test_recall_and_reciprocal_rank_by_hand():
 
 
 PAGES = {
-    "bread.html": ("Baking bread", "bread", "Knead the dough, let it rise for an hour, then bake the loaf in a hot oven."),
-    "volcano.html": ("Volcanoes", "lava", "A volcano erupts when molten rock and gas escape; lava flows down its slopes."),
-    "piano.html": ("Playing the piano", "keys", "Practise scales on the piano keys every day to train your fingers."),
+    "bread.html": ("Baking bread", "Knead the dough, let it rise for an hour, then bake the loaf in a hot oven."),
+    "volcano.html": ("Volcanoes", "A volcano erupts when molten rock and gas escape; lava flows down its slopes."),
+    "piano.html": ("Playing the piano", "Practise scales on the piano keys every day to train your fingers."),
 }
 
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
     root = tmp_path_factory.mktemp("tiny")
-    for name, (title, anchor, text) in PAGES.items():
-        write_page(root / "pages", name, f"<html><head><title>{title}</title>"
-                   f"<link rel='canonical' href='https://t.example/{name}'></head><body><main><h1>{title}</h1>"
-                   f"<h2 id='{anchor}'>How</h2><p>{text}</p></main></body></html>")
-    build([FolderSource(root / "pages")], root / "index", device="cpu", progress=False)
+    for name, (title, text) in PAGES.items():
+        write_page(root / "pages", name, page_html(title, [("How", text)], canonical=f"https://t.example/{name}"))
+    build_folder(root / "pages", root / "index")
     queries = [
         {"query": "how long should dough rise before baking a loaf", "relevant": [
             {"url": "https://t.example/bread.html", "section": "How", "grade": 3}]},
@@ -75,9 +71,10 @@ def test_evaluate_on_a_tiny_index(tiny):
     assert summary["page_recall5"] == pytest.approx((1 + 0.5) / 2)
 
 
+@pytest.mark.slow
 def test_evaluate_cli_json(tiny):
     root, qfile = tiny
-    result = subprocess.run([sys.executable, "-m", "search_app.evaluate", "--index-dir", str(root / "index"),
+    result = subprocess.run([sys.executable, "-m", "bench.evaluate", "--index-dir", str(root / "index"),
                              "--queries", str(qfile), "--mode", "dense", "--json"],
                             capture_output=True, text=True, cwd=ROOT, check=True)
     body = json.loads(result.stdout)

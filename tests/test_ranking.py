@@ -4,17 +4,17 @@ from __future__ import annotations
 import pytest
 
 from indexer import embedding
-from indexer.build import build
-from indexer.sources import FolderSource
 from indexer.store import PassageRecord
-from search_app.ranking import SECTIONS_PER_PAGE, Fusion, group
+from search_app.ranking import RankingConfig, group
 from search_app.retrieval import Retriever, SearchOptions
-from tests.conftest import write_page
+from tests.helpers import build_folder, page_html, write_page
+
+SECTIONS_PER_PAGE = RankingConfig.sections_per_page
 
 
-def record(pid: int, section_id: int, page_id: int) -> PassageRecord:
-    return PassageRecord(pid, f"text {pid}", (f"S{section_id}",), section_id, f"S{section_id}", f"/p{page_id}#s{section_id}",
-                         page_id, f"/p{page_id}", f"Page {page_id}", None, "pages")
+def record(passage_id: int, section_id: int, page_id: int) -> PassageRecord:
+    return PassageRecord(passage_id, f"text {passage_id}", (f"S{section_id}",), section_id, f"S{section_id}",
+                         f"/p{page_id}#s{section_id}", page_id, f"/p{page_id}", f"Page {page_id}", None, "pages")
 
 
 def test_best_passage_per_section_and_pages_by_best_section():
@@ -40,11 +40,6 @@ def test_page_bonus_reorders_pages_but_not_sections():
     assert [(s.section_id, s.score) for s in lifted[0].sections] == [(21, 0.75), (20, 0.7)]
 
 
-def page_html(title: str, sections: list[tuple[str, str]]) -> str:
-    body = "".join(f"<h2 id='s{i}'>{h}</h2><p>{t}</p>" for i, (h, t) in enumerate(sections))
-    return f"<html><head><title>{title}</title></head><body><main><h1>{title}</h1>{body}</main></body></html>"
-
-
 @pytest.fixture(scope="module")
 def two_pages(tmp_path_factory):
     root = tmp_path_factory.mktemp("titles")
@@ -53,13 +48,13 @@ def two_pages(tmp_path_factory):
         ("Nutrition", "It has fibre, and the long fermentation may make it easier to digest for some people.")]))
     write_page(root / "pages", "eating.html", page_html("Eating well on a budget", [
         ("Shopping", "People often ask whether bread like sourdough is healthy. Whole grain loaves are a good choice.")]))
-    build([FolderSource(root / "pages")], root / "index", device="cpu", progress=False)
+    build_folder(root / "pages", root / "index")
     return root / "index"
 
 
 @pytest.mark.parametrize("question", ["is sourdough bread healthy", "what do I feed a starter"])
 def test_default_mode_adds_each_pages_title_similarity(two_pages, question):
-    weight = Fusion().title_weight
+    weight = RankingConfig().title_weight
     question_vector = embedding.embed([question])[0]
     retriever = Retriever(two_pages)
     default = retriever.search(question)
@@ -73,7 +68,7 @@ def test_default_mode_adds_each_pages_title_similarity(two_pages, question):
 
 def test_with_its_levers_at_zero_the_default_mode_is_dense_search(two_pages):
     question = "is sourdough bread healthy"
-    retriever = Retriever(two_pages, fusion=Fusion(keyword_weight=0.0, title_weight=0.0), sections_per_page=1)
+    retriever = Retriever(two_pages, RankingConfig(keyword_weight=0.0, title_weight=0.0, sections_per_page=1))
     default = retriever.search(question)
     dense = retriever.search(question, SearchOptions(mode="dense"))
     assert [(p.url, p.score) for p in default.pages] == [(p.url, p.score) for p in dense.pages]

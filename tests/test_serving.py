@@ -2,13 +2,17 @@
 from __future__ import annotations
 
 import resource
+import subprocess
+import sys
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bench.servers import gunicorn
 from search_app import create_app
 from search_app.ratelimit import RateLimiter
+from tests.helpers import ROOT
 
 
 def test_token_bucket_allows_bursts_then_paces():
@@ -72,6 +76,7 @@ def resident_mb() -> float:
         return int(handle.read().split()[1]) * resource.getpagesize() / 1e6
 
 
+@pytest.mark.slow
 def test_memory_stays_flat_over_many_requests(client):
     questions = [f"question {i % 50} about stage {i % 4} breast cancer treatment" for i in range(20_000)]
     for q in questions[:1000]:
@@ -82,12 +87,8 @@ def test_memory_stays_flat_over_many_requests(client):
     assert resident_mb() < before * 1.10
 
 
+@pytest.mark.slow
 def test_unanswered_questions_are_counted_without_personal_data(corpus_index, tmp_path):
-    import subprocess
-    import sys
-
-    from tests.conftest import ROOT
-
     log = tmp_path / "gaps.sqlite"
     app = create_app({"TESTING": True, "INDEX_DIR": str(corpus_index), "RATE_LIMIT_PER_MINUTE": 0,
                       "QUERY_LOG": str(log)})
@@ -114,33 +115,13 @@ def test_query_log_prunes_old_days(tmp_path):
     assert log.top(days=3650, today=date(2026, 3, 1)) == [("new question", 1)]
 
 
+@pytest.mark.slow
 def test_server_limits_cut_off_huge_requests(corpus_index):
     import http.client
-    import os
-    import socket
-    import subprocess
-    import sys
-    import time
+    from urllib.parse import urlsplit
 
-    from tests.conftest import ROOT
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    env = {**os.environ, "INDEX_DIR": str(corpus_index), "PORT": str(port), "WORKERS": "1"}
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--config", "search_app/gunicorn_conf.py",
-                               "search_app:create_app()"], cwd=ROOT, env=env, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-                connection.request("GET", "/healthz")
-                assert connection.getresponse().status == 200
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "server did not start"
-                time.sleep(0.5)
+    with gunicorn(corpus_index, {"WORKERS": "1"}) as base:
+        port = urlsplit(base).port
 
         def status(path: str, headers: dict | None = None) -> int:
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
@@ -151,6 +132,3 @@ def test_server_limits_cut_off_huge_requests(corpus_index):
         assert status("/healthz", {"X-Big": "b" * 10000}) in (400, 431)
         assert status("/healthz", {f"X-H{i}": "1" for i in range(60)}) in (400, 431)
         assert status("/api/search?q=cure") == 200
-    finally:
-        server.terminate()
-        server.wait(timeout=30)

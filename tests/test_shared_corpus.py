@@ -7,7 +7,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from indexer.parsing import parse_page
-from tests.conftest import SHARED
+from tests.helpers import SHARED
 
 PAGES = SHARED / "corpus" / "medquad" / "pages"
 pytestmark = pytest.mark.skipif(not PAGES.is_dir(), reason="benchmark corpus ../shared not present")

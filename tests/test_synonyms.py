@@ -1,7 +1,7 @@
 """The maintainers' synonym list: parsing, expansion, and its use in keyword search."""
 from __future__ import annotations
 
-from indexer import store
+from indexer import publishing
 from indexer.synonyms import expansions, parse_synonyms
 from search_app.retrieval import keyword_query
 
@@ -29,7 +29,7 @@ def test_keyword_query_quotes_phrases():
 
 
 def test_index_stores_the_list_and_its_words(corpus_index):
-    reader = store.IndexReader(corpus_index)
+    reader = publishing.open_version(corpus_index)
     groups = reader.manifest["synonyms"]
     assert ["chemo", "chemotherapy"] in groups
     assert ("chemo", 2) in reader.vocabulary() or dict(reader.vocabulary())["chemo"] >= 2
@@ -37,7 +37,7 @@ def test_index_stores_the_list_and_its_words(corpus_index):
 
 def test_lay_word_finds_the_pages_word(app):
     retriever = app.extensions["retriever"]
-    hits = retriever.keyword("chemo", 5)
-    records = retriever.state().reader.passages([pid for pid, _ in hits])
+    hits = retriever.keyword("chemo", 5, retriever.state())
+    records = retriever.state().reader.passages([passage_id for passage_id, _ in hits])
     assert any("Chemotherapy" in r.text for r in records.values())
     assert retriever.state().speller.correct("chemo side effects") is None, "synonym words are never corrected"

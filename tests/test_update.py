@@ -13,12 +13,10 @@ import urllib.request
 
 import pytest
 
-from indexer import store
-from indexer.build import build
-from indexer.sources import FolderSource
+from indexer import publishing, store
 from search_app import create_app
 from tests.browser.chrome import live_server
-from tests.conftest import ROOT, write_page
+from tests.helpers import ROOT, build_folder, page_html, write_page
 
 TOPICS = {
     "bread.html": ("Baking bread", "Knead the dough, let it rise for an hour, then bake the loaf in a hot oven."),
@@ -27,23 +25,22 @@ TOPICS = {
 }
 
 
-def page_html(title: str, text: str, more: str = "") -> str:
-    return (f"<html><head><title>{title}</title></head><body><main><h1>{title}</h1>"
-            f"<h2 id='how'>How it works</h2><p>{text}</p>{more}</main></body></html>")
+def topic_page(title: str, text: str, extra: str = "") -> str:
+    return page_html(title, [("How it works", text)], extra=extra)
 
 
 @pytest.fixture()
 def site(tmp_path):
     pages = tmp_path / "pages"
     for name, (title, text) in TOPICS.items():
-        write_page(pages, name, page_html(title, text))
+        write_page(pages, name, topic_page(title, text))
     index_dir = tmp_path / "index"
-    first = build([FolderSource(pages)], index_dir, device="cpu", progress=False)
+    first = build_folder(pages, index_dir)
     return pages, index_dir, first
 
 
 def update(pages, index_dir):
-    return build([FolderSource(pages)], index_dir, device="cpu", progress=False, incremental=True)
+    return build_folder(pages, index_dir, incremental=True)
 
 
 def test_update_with_nothing_changed_embeds_nothing(site):
@@ -52,46 +49,47 @@ def test_update_with_nothing_changed_embeds_nothing(site):
     assert report.version != first.version
     assert (report.added, report.changed, report.removed) == ([], [], [])
     assert report.unchanged == 3 and report.embedded == 0 and report.reused == first.passages + first.pages
-    old, new = store.IndexReader(index_dir, first.version), store.IndexReader(index_dir)
-    assert (old.all_vectors() == new.all_vectors()).all() and (old.titles == new.titles).all()
+    old, new = publishing.open_version(index_dir, first.version), publishing.open_version(index_dir)
+    vectors = [reader.vectors.index.reconstruct_n(0, reader.vectors.ntotal) for reader in (old, new)]
+    assert (vectors[0] == vectors[1]).all() and (old.titles == new.titles).all()
     assert old.vocabulary() == new.vocabulary()
 
 
 def test_update_after_editing_one_page_embeds_only_its_new_passages(site):
     pages, index_dir, first = site
-    write_page(pages, "piano.html", page_html("Playing the piano", TOPICS["piano.html"][1],
+    write_page(pages, "piano.html", topic_page("Playing the piano", TOPICS["piano.html"][1],
                                               "<h2 id='tune'>Tuning</h2><p>A tuner adjusts each string's tension.</p>"))
     report = update(pages, index_dir)
     assert report.changed == [str(pages / "piano.html")] and report.unchanged == 2
     assert report.embedded == 1, "only the new section's passage; the unchanged section's and title's are reused"
     assert report.reused == first.passages + first.pages
-    hits = store.IndexReader(index_dir).keyword('"tuner"', 3)
+    hits = publishing.open_version(index_dir).keyword('"tuner"', 3)
     assert hits
 
 
 def test_update_adds_and_removes_pages(site):
     pages, index_dir, _ = site
     (pages / "bread.html").unlink()
-    write_page(pages, "moon.html", page_html("The moon", "The moon orbits the earth every 27 days."))
+    write_page(pages, "moon.html", topic_page("The moon", "The moon orbits the earth every 27 days."))
     report = update(pages, index_dir)
     assert report.added == [str(pages / "moon.html")]
     assert report.removed == [f"{pages}/bread.html"]
-    reader = store.IndexReader(index_dir)
+    reader = publishing.open_version(index_dir)
     assert reader.manifest["counts"]["pages"] == 3
     assert not reader.keyword('"dough"', 1) and reader.keyword('"orbits"', 1)
 
 
 def test_update_from_a_version_without_title_vectors_embeds_only_the_titles(site):
     pages, index_dir, first = site
-    folder = store.version_dir(index_dir, first.version)
+    folder = publishing.version_dir(index_dir, first.version)
     (folder / "titles.faiss").unlink()
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     (folder / "manifest.json").write_text(json.dumps({**manifest, "format": 2}), encoding="utf-8")
     with pytest.raises(store.StoreError, match="index format 2.*indexer update"):
-        store.IndexReader(index_dir)
+        publishing.open_version(index_dir)
     report = update(pages, index_dir)
     assert report.embedded == first.pages and report.reused == first.passages
-    reader = store.IndexReader(index_dir)
+    reader = publishing.open_version(index_dir)
     assert reader.manifest["format"] == store.FORMAT_VERSION and len(reader.titles) == first.pages
 
 
@@ -101,27 +99,29 @@ def test_page_that_breaks_keeps_its_indexed_copy(site):
     report = update(pages, index_dir)
     [skipped] = report.skipped
     assert skipped.path.endswith("volcano.html") and "kept the indexed copy" in skipped.reason
-    assert store.IndexReader(index_dir).keyword('"lava"', 1)
+    assert publishing.open_version(index_dir).keyword('"lava"', 1)
 
 
+@pytest.mark.slow
 def test_rollback_republishes_the_previous_version(site):
     pages, index_dir, first = site
-    write_page(pages, "moon.html", page_html("The moon", "The moon orbits the earth every 27 days."))
+    write_page(pages, "moon.html", topic_page("The moon", "The moon orbits the earth every 27 days."))
     second = update(pages, index_dir)
     result = subprocess.run([sys.executable, "-m", "indexer", "rollback", "--index-dir", str(index_dir)],
                             capture_output=True, text=True, cwd=ROOT, check=True)
     assert first.version in result.stdout
-    assert store.published_version(index_dir) == first.version
-    assert store.IndexReader(index_dir).manifest["counts"]["pages"] == 3
-    assert store.version_dir(index_dir, second.version).is_dir()
+    assert publishing.published_version(index_dir) == first.version
+    assert publishing.open_version(index_dir).manifest["counts"]["pages"] == 3
+    assert publishing.version_dir(index_dir, second.version).is_dir()
     with pytest.raises(store.StoreError, match="no earlier version"):
-        store.rollback(index_dir)
+        publishing.rollback(index_dir)
 
 
+@pytest.mark.slow
 def test_update_killed_part_way_leaves_index_intact(site):
     pages, index_dir, first = site
     for i in range(60):
-        write_page(pages, f"extra-{i}.html", page_html(f"Extra {i}", f"Extra page number {i} about topic {i}. " * 20))
+        write_page(pages, f"extra-{i}.html", topic_page(f"Extra {i}", f"Extra page number {i} about topic {i}. " * 20))
     process = subprocess.Popen([sys.executable, "-m", "indexer", "update", "--source", str(pages), "--index-dir",
                                 str(index_dir), "--threads", "1"], cwd=ROOT, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
@@ -129,12 +129,13 @@ def test_update_killed_part_way_leaves_index_intact(site):
     assert process.poll() is None, "update still running when killed"
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
-    assert store.published_version(index_dir) == first.version
-    assert store.IndexReader(index_dir).manifest["counts"]["pages"] == 3
+    assert publishing.published_version(index_dir) == first.version
+    assert publishing.open_version(index_dir).manifest["counts"]["pages"] == 3
     report = update(pages, index_dir)
-    assert len(report.added) == 60 and store.IndexReader(index_dir).manifest["counts"]["pages"] == 63
+    assert len(report.added) == 60 and publishing.open_version(index_dir).manifest["counts"]["pages"] == 63
 
 
+@pytest.mark.slow
 def test_live_app_follows_three_updates_without_a_failed_request(site):
     pages, index_dir, first = site
     app = create_app({"TESTING": True, "INDEX_DIR": str(index_dir), "RATE_LIMIT_PER_MINUTE": 0})
@@ -161,7 +162,7 @@ def test_live_app_follows_three_updates_without_a_failed_request(site):
             thread.start()
         try:
             for word in words:
-                write_page(pages, f"{word}.html", page_html(word.title(), f"All about the {word} and its {word} story."))
+                write_page(pages, f"{word}.html", topic_page(word.title(), f"All about the {word} and its {word} story."))
                 report = update(pages, index_dir)
                 deadline = time.monotonic() + 10
                 while time.monotonic() < deadline:

@@ -1,30 +1,25 @@
 """Query latency, in-process and over HTTP on 127.0.0.1, with median and 99th percentile,
 and a profile of where an in-process search spends its time.
 
-    python -m search_app.latency --index-dir DIR --queries FILE.jsonl [--count 500]
+    python -m bench.latency --index-dir DIR --queries FILE.jsonl [--count 500]
 """
 from __future__ import annotations
 
 import argparse
 import cProfile
 import pstats
-import os
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
 
+from bench.evaluate import load_queries
+from bench.servers import gunicorn
 from indexer import embedding
 from indexer.store import set_search_threads
-from search_app.evaluate import load_queries
 from search_app.retrieval import Retriever, SearchOptions
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -56,7 +51,7 @@ STAGES = {
     "passage records (SQLite)": ("store.py", "passages"),
     "spelling correction": ("spelling.py", "correct"),
     "score fusion": ("ranking.py", "fuse"),
-    "page-title similarity": ("store.py", "title_similarity"),
+    "page-title similarity": ("ranking.py", "title_bonus"),
     "grouping into pages": ("ranking.py", "group"),
 }
 
@@ -80,34 +75,9 @@ def profile(index_dir: Path, queries: list[str]) -> dict[str, float]:
     return per_stage
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_ready(base: str, seconds: float = 120) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(base + "/readyz", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.25)
-    raise RuntimeError("server did not become ready")
-
-
 def over_http(index_dir: Path, queries: list[str]) -> dict:
     """One gunicorn worker on 127.0.0.1, one request at a time."""
-    port = free_port()
-    env = {**os.environ, "INDEX_DIR": str(index_dir), "TORCH_THREADS": "1", "RATE_LIMIT_PER_MINUTE": "0"}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1",
-         "--log-level", "warning", "search_app:create_app()"], cwd=ROOT, env=env)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_ready(base)
+    with gunicorn(index_dir, {"WORKERS": "1", "THREADS": "1", "RATE_LIMIT_PER_MINUTE": "0"}) as base:
         times = []
         for i, query in enumerate(queries[:20] + queries):
             url = base + "/api/search?" + urllib.parse.urlencode({"q": query})
@@ -117,13 +87,10 @@ def over_http(index_dir: Path, queries: list[str]) -> dict:
             if i >= 20:
                 times.append((time.perf_counter() - started) * 1000)
         return summary(times)
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m search_app.latency", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m bench.latency", description=__doc__)
     parser.add_argument("--index-dir", required=True, type=Path)
     parser.add_argument("--queries", required=True, type=Path)
     parser.add_argument("--count", type=int, default=500)

@@ -1,7 +1,10 @@
 """Search quality on judged questions: nDCG@10, Recall@10, MRR@10, Success@1, page Recall@5.
 
-    python -m search_app.evaluate --index-dir DIR --queries FILE.jsonl [--mode MODE] [--json]
-    python -m search_app.evaluate --index-dir DIR --eval-dir DIR     (every file, every mode, one table)
+    python -m bench.evaluate --index-dir DIR --queries FILE.jsonl [--mode MODE] [--json]
+    python -m bench.evaluate --index-dir DIR --eval-dir DIR     (every file, every mode, one table)
+
+Every field of the ranking configuration is a flag (--title-weight 0.2, --sections-per-page 3, ...),
+so a lever is measured with the same code the app runs.
 
 Each line of a queries file: {"query": "...", "relevant": [{"url", "section", "grade"}, ...]}.
 Questions go through the same code path as the API (Retriever.search).
@@ -14,12 +17,12 @@ import math
 import statistics
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 from indexer import embedding
 from indexer.store import set_search_threads
-from search_app.ranking import MODES, SECTIONS_PER_PAGE, Fusion
+from search_app.ranking import MODES, RankingConfig
 from search_app.retrieval import Retriever, SearchOptions, SearchResult
 
 K = 10
@@ -136,7 +139,7 @@ def print_table(rows: list[tuple[str, str, dict]]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m search_app.evaluate", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m bench.evaluate", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--index-dir", required=True, type=Path)
     source = parser.add_mutually_exclusive_group(required=True)
@@ -148,15 +151,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="one JSON object (with --queries)")
     parser.add_argument("--off-topic", type=Path, help="questions the corpus cannot answer, one a line")
     parser.add_argument("--threads", type=int, default=1, help="PyTorch threads")
-    levers = parser.add_argument_group("levers", "measure the default mode with other settings than the app's")
-    levers.add_argument("--keyword-weight", type=float, default=Fusion().keyword_weight)
-    levers.add_argument("--title-weight", type=float, default=Fusion().title_weight)
-    levers.add_argument("--sections-per-page", type=int, default=SECTIONS_PER_PAGE)
+    levers = parser.add_argument_group("levers", "measure with other ranking settings than the app's")
+    for lever in fields(RankingConfig):
+        levers.add_argument("--" + lever.name.replace("_", "-"), type=type(lever.default), default=lever.default)
     args = parser.parse_args(argv)
     embedding.set_threads(args.threads)
     set_search_threads(args.threads)
-    retriever = Retriever(args.index_dir, fusion=Fusion(args.keyword_weight, args.title_weight),
-                          sections_per_page=args.sections_per_page)
+    config = RankingConfig(**{lever.name: getattr(args, lever.name) for lever in fields(RankingConfig)})
+    retriever = Retriever(args.index_dir, config)
     if args.queries:
         summary = evaluate(retriever, load_queries(args.queries), args.mode, args.correct)
         if args.json:

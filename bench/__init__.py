@@ -1,0 +1,1 @@
+"""Measurement tools: search quality (`evaluate`), latency (`latency`), load (`load`), and the servers they start."""

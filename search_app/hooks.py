@@ -1,0 +1,75 @@
+"""What every request goes through: rate limits, security headers, error pages, and running a search."""
+from __future__ import annotations
+
+from flask import Flask, Request, current_app, g, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from search_app.retrieval import SearchOptions, SearchResult
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
+        "base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "X-Frame-Options": "DENY",
+}
+
+
+def run_search(query: str, options: SearchOptions) -> SearchResult:
+    """Search for a web request: remember the answering version, count unanswered questions."""
+    result = current_app.extensions["retriever"].search(query, options)
+    g.index_version = result.version
+    gap_log = current_app.extensions.get("gap_log")
+    if gap_log is not None and result.no_match:
+        gap_log.record(query)
+    return result
+
+
+def is_search(req: Request) -> bool:
+    return req.path == "/api/search" or (req.path == "/" and "q" in req.args)
+
+
+def rate_limit():
+    limiter = current_app.extensions.get("rate_limiter")
+    if limiter is None or not is_search(request):
+        return None
+    wait = limiter.retry_after(request.remote_addr or "unknown")
+    if not wait:
+        return None
+    reason = f"Too many searches from your address: try again in {wait} seconds."
+    if request.path.startswith("/api/"):
+        response = jsonify(error="Too Many Requests", reason=reason)
+    else:
+        response = current_app.make_response(render_template("index.html", error=reason, query="", sites={}))
+    response.status_code = 429
+    response.headers["Retry-After"] = str(wait)
+    return response
+
+
+def security_headers(response):
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    response.headers["X-Index-Version"] = g.get("index_version") or current_app.extensions["retriever"].version
+    return response
+
+
+def http_error(error: HTTPException):
+    if request.path.startswith("/api/"):
+        return jsonify(error=error.name, reason=error.description), error.code
+    return render_template("error.html", error=error), error.code
+
+
+def unexpected_error(error: Exception):
+    current_app.logger.exception("unhandled error")
+    if request.path.startswith("/api/"):
+        return jsonify(error="Internal Server Error", reason="Something went wrong on our side."), 500
+    return render_template("error.html", error=None), 500
+
+
+def register(app: Flask) -> None:
+    app.before_request(rate_limit)
+    app.after_request(security_headers)
+    app.register_error_handler(HTTPException, http_error)
+    app.register_error_handler(Exception, unexpected_error)

@@ -8,9 +8,15 @@ from symspellpy import SymSpell, Verbosity
 from indexer.text import WORD
 from search_app.text import STOP_WORDS
 
+# A word seen once in the corpus may itself be a typo: it is known, but never offered as a correction.
 MIN_SUGGESTION_COUNT = 2
+# Words under four letters are too often a different word one edit away ("cat" / "car").
 MIN_WORD_LENGTH = 4
+# Words of six letters or more may be two edits away; shorter ones only one.
 LONG_WORD = 6
+# SymSpell indexes each word by its first seven letters (its default): a small dictionary that still
+# finds every correction within two edits.
+PREFIX_LENGTH = 7
 
 
 class Speller:
@@ -18,7 +24,7 @@ class Speller:
 
     def __init__(self, vocabulary: Iterable[tuple[str, int]]) -> None:
         self.known: set[str] = set(STOP_WORDS)
-        self.symspell = SymSpell(max_dictionary_edit_distance=2, prefix_length=7)
+        self.symspell = SymSpell(max_dictionary_edit_distance=2, prefix_length=PREFIX_LENGTH)
         for word, count in vocabulary:
             self.known.add(word)
             if count >= MIN_SUGGESTION_COUNT and word.isalpha():

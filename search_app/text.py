@@ -14,7 +14,9 @@ STOP_WORDS = frozenset(
     weren't what what's when where which while who whom why will with won't would wouldn't you your yours
     yourself yourselves im ive id hi hello dear regarding question questions want wanted""".split()
 )
+# About three lines of a phone screen: enough to show that a passage answers, short enough to scan.
 MAX_EXCERPT = 320
+# A sentence of fewer words ("Thanks.", "Hi Dr.") is no question of its own.
 FOCUS_MIN_WORDS = 3
 
 

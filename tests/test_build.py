@@ -55,14 +55,16 @@ def test_title_vectors_belong_to_their_pages(tmp_path):
         assert max(similarity, key=similarity.get) == page_id and similarity[page_id] > 0.99
 
 
-def test_missing_title_vectors_fail_verification(tmp_path):
+@pytest.mark.parametrize("emptied, message", [("vectors.faiss", "0 vectors for 2 passages"),
+                                              ("titles.faiss", "0 title vectors for 2 pages")])
+def test_version_missing_vectors_fails_verification(tmp_path, emptied, message):
     pages = tmp_path / "pages"
     write_page(pages, "a.html", page_html("First page"))
     write_page(pages, "b.html", page_html("Second page"))
     report = build_folder(pages, tmp_path / "index")
     folder = publishing.version_dir(tmp_path / "index", report.version)
-    faiss.write_index(faiss.IndexIDMap2(faiss.IndexFlatIP(384)), str(folder / "titles.faiss"))
-    with pytest.raises(store.StoreError, match="0 title vectors for 2 pages"):
+    faiss.write_index(faiss.IndexIDMap2(faiss.IndexFlatIP(384)), str(folder / emptied))
+    with pytest.raises(store.StoreError, match=message):
         store.verify_version(folder)
 
 
@@ -120,17 +122,6 @@ def test_half_written_build_is_never_read_and_is_cleared(tmp_path):
     assert publishing.open_version(index_dir).version == first.version
     build_folder(pages, index_dir)
     assert not stale.exists()
-
-
-def test_inconsistent_version_fails_verification(tmp_path):
-    pages = tmp_path / "pages"
-    write_page(pages, "a.html", page_html("First page"))
-    index_dir = tmp_path / "index"
-    report = build_folder(pages, index_dir)
-    folder = publishing.version_dir(index_dir, report.version)
-    faiss.write_index(faiss.IndexIDMap2(faiss.IndexFlatIP(384)), str(folder / "vectors.faiss"))
-    with pytest.raises(store.StoreError, match="vectors for"):
-        store.verify_version(folder)
 
 
 def test_old_versions_pruned_but_published_and_previous_kept(tmp_path):

@@ -1,0 +1,35 @@
+"""Settings: one table with defaults, read from the environment unless a test gives its own."""
+from __future__ import annotations
+
+import pytest
+
+from search_app import create_app, settings
+from tests.helpers import ROOT
+
+
+def test_a_test_config_replaces_the_environment(corpus_index, monkeypatch):
+    monkeypatch.setenv("ADMIN_TOKEN", "from-the-environment")
+    monkeypatch.setenv("RATE_LIMIT_PER_MINUTE", "7")
+    app = create_app({"INDEX_DIR": str(corpus_index)})
+    assert app.config["ADMIN_TOKEN"] is None and app.config["RATE_LIMIT_PER_MINUTE"] == 120
+    assert app.test_client().get("/admin/status").status_code == 404
+
+
+def test_the_environment_is_read_without_a_test_config(corpus_index, monkeypatch):
+    monkeypatch.setenv("INDEX_DIR", str(corpus_index))
+    monkeypatch.setenv("RATE_LIMIT_PER_MINUTE", "7")
+    monkeypatch.setenv("QUERY_LOG", "")
+    app = create_app()
+    assert app.config["RATE_LIMIT_PER_MINUTE"] == 7 and app.config["QUERY_LOG"] is None
+
+
+def test_a_bad_value_names_the_variable():
+    with pytest.raises(ValueError, match="RATE_LIMIT_BURST='many'"):
+        settings.from_env({"RATE_LIMIT_BURST": "many"})
+
+
+def test_every_setting_is_in_the_readme_with_its_default_and_help():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for setting in settings.SETTINGS:
+        default = "unset" if setting.default is None else f"`{setting.default}`" if setting.default != "" else "empty"
+        assert f"| `{setting.name}` | {default} | {setting.help} |" in readme, setting.name

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from indexer import embedding
 from indexer.store import set_search_threads
-from search_app.ranking import MODES, RankingConfig
+from search_app.ranking import MODES, PageHit, RankingConfig
 from search_app.retrieval import Retriever, SearchOptions, SearchResult
 
 K = 10
@@ -35,8 +35,12 @@ CLEAN_FILE = "medquad-questions.jsonl"
 
 @dataclass(frozen=True)
 class Judged:
+    """A question with its graded sections; `misspelled` when it was written with spelling mistakes
+    (every question of the typo set, and those marked so), so that correcting it is no false correction."""
+
     query: str
     grades: dict[tuple[str, str], int]
+    misspelled: bool = False
 
 
 def load_queries(path: Path, head: int | None = None) -> list[Judged]:
@@ -47,7 +51,8 @@ def load_queries(path: Path, head: int | None = None) -> list[Judged]:
                 continue
             item = json.loads(line)
             grades = {(r["url"], r["section"]): int(r.get("grade", 1)) for r in item["relevant"]}
-            judged.append(Judged(item["query"], grades))
+            misspelled = Path(path).name == TYPO_FILE or bool(item.get("misspelled"))
+            judged.append(Judged(item["query"], grades, misspelled))
             if head and len(judged) == head:
                 break
     return judged
@@ -55,12 +60,17 @@ def load_queries(path: Path, head: int | None = None) -> list[Judged]:
 
 def ranked_sections(result: SearchResult) -> list[tuple[str, str]]:
     """Distinct (url, section) pairs in the order the results show them; first occurrence wins."""
-    seen = dict.fromkeys((page.url, hit.heading) for page in result.pages for hit in page.sections)
+    seen = dict.fromkeys((public_url(page), hit.heading) for page in result.pages for hit in page.sections)
     return list(seen)
 
 
+def public_url(page: PageHit) -> str:
+    """The page's public address, by which judgments name it (its link may be a local copy)."""
+    return page.original_url or page.url
+
+
 def ranked_pages(result: SearchResult) -> list[str]:
-    return list(dict.fromkeys(page.url for page in result.pages))
+    return list(dict.fromkeys(public_url(page) for page in result.pages))
 
 
 def ndcg(ranking: list[tuple[str, str]], grades: dict[tuple[str, str], int], k: int = K) -> float:
@@ -96,8 +106,9 @@ def score_one(result: SearchResult, judged: Judged) -> dict[str, float]:
 
 
 def evaluate(retriever: Retriever, queries: list[Judged], mode: str = "default", correct: bool = True) -> dict:
-    """Mean metrics over the queries, how many the speller changed, and the median query time in ms."""
-    rows, times, corrected = [], [], 0
+    """Mean metrics over the queries, how many the speller changed (and how many of those were written
+    without mistakes), and the median query time in ms."""
+    rows, times, corrected, wrongly = [], [], 0, 0
     options = SearchOptions(limit=RESULT_PAGES, mode=mode, correct=correct)
     for judged in queries:
         started = time.perf_counter()
@@ -105,7 +116,8 @@ def evaluate(retriever: Retriever, queries: list[Judged], mode: str = "default",
         times.append((time.perf_counter() - started) * 1000)
         rows.append(score_one(result, judged))
         corrected += result.corrected_query is not None
-    summary = {"n": len(rows), "corrected": corrected}
+        wrongly += result.corrected_query is not None and not judged.misspelled
+    summary = {"n": len(rows), "corrected": corrected, "wrongly_corrected": wrongly}
     for key in ("ndcg10", "recall10", "mrr10", "success1", "page_recall5", "refused"):
         summary[key] = round(statistics.fmean(r[key] for r in rows), 4) if rows else 0.0
     summary["median_ms"] = round(statistics.median(times), 1) if times else 0.0
@@ -126,7 +138,8 @@ def eval_sets(eval_dir: Path) -> list[tuple[str, Path, int | None]]:
     return sets
 
 
-COLUMNS = ("n", "ndcg10", "recall10", "mrr10", "success1", "page_recall5", "refused", "corrected", "median_ms")
+COLUMNS = ("n", "ndcg10", "recall10", "mrr10", "success1", "page_recall5", "refused", "corrected",
+           "wrongly_corrected", "median_ms")
 RUNS = (("keyword", True), ("dense", True), ("hybrid", True), ("default", False), ("default", True))
 
 
@@ -149,7 +162,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--correct", action=argparse.BooleanOptionalAction, default=True,
                         help="spelling correction (with --queries)")
     parser.add_argument("--json", action="store_true", help="one JSON object (with --queries)")
-    parser.add_argument("--off-topic", type=Path, help="questions the corpus cannot answer, one a line")
+    parser.add_argument("--refusals", type=Path, nargs="+", default=[],
+                        help="files of questions the corpus does not answer, one a line: the share refused")
     parser.add_argument("--threads", type=int, default=1, help="PyTorch threads")
     levers = parser.add_argument_group("levers", "measure with other ranking settings than the app's")
     for lever in fields(RankingConfig):
@@ -162,22 +176,24 @@ def main(argv: list[str] | None = None) -> int:
     if args.queries:
         summary = evaluate(retriever, load_queries(args.queries), args.mode, args.correct)
         if args.json:
-            print(json.dumps({k: summary[k] for k in ("n", "ndcg10", "recall10", "mrr10", "success1", "page_recall5")}))
+            keys = ("n", "ndcg10", "recall10", "mrr10", "success1", "page_recall5", "refused", "wrongly_corrected")
+            print(json.dumps({k: summary[k] for k in keys}))
         else:
             print_table([(args.queries.stem, args.mode + ("" if args.correct else " (no correction)"), summary)])
-        return 0
-    rows = []
-    for name, path, head in eval_sets(args.eval_dir):
-        queries = load_queries(path, head)
-        for mode, correct in RUNS:
-            label = mode + ("" if correct else " (no correction)")
-            rows.append((name, label, evaluate(retriever, queries, mode, correct)))
-            print(f"{name} {mode}: {rows[-1][2]}", file=sys.stderr)
-    print_table(rows)
-    if args.off_topic:
-        questions = [q.strip() for q in args.off_topic.read_text(encoding="utf-8").splitlines() if q.strip()]
-        print(f"\noff-topic questions answered 'no good match': {refused_share(retriever, questions)} "
-              f"of {len(questions)} ({args.off_topic})")
+    else:
+        rows = []
+        for name, path, head in eval_sets(args.eval_dir):
+            queries = load_queries(path, head)
+            for mode, correct in RUNS:
+                label = mode + ("" if correct else " (no correction)")
+                rows.append((name, label, evaluate(retriever, queries, mode, correct)))
+                print(f"{name} {mode}: {rows[-1][2]}", file=sys.stderr)
+        print_table(rows)
+    for path in args.refusals:
+        questions = [q.strip() for q in path.read_text(encoding="utf-8").splitlines() if q.strip()]
+        share = refused_share(retriever, questions)
+        print(f"\nanswered 'no good match': {share} of {len(questions)} questions in {path} "
+              f"(threshold {retriever.state().min_score:.3f})", file=sys.stderr if args.json else None)
     return 0
 
 

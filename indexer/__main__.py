@@ -68,9 +68,10 @@ def print_build(report: dict) -> None:
         print(f"  pages {key}: {len(report[key])}")
         for path in report[key]:
             print(f"    {path}")
-    print(f"  pages skipped: {len(report['skipped'])}")
-    for item in report["skipped"]:
-        print(f"    {item['path']}: {item['reason']}")
+    for key, label in (("skipped", "pages skipped"), ("notes", "ignored in pages")):
+        print(f"  {label}: {len(report[key])}")
+        for item in report[key]:
+            print(f"    {item['path']}: {item['reason']}")
 
 
 def print_stats(info: dict) -> None:

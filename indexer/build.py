@@ -11,11 +11,11 @@ from pathlib import Path
 
 import numpy as np
 
-from indexer import embedding, publishing, store
+from indexer import calibration, embedding, publishing, store
 from indexer.chunking import ChunkConfig, TokenCounter, chunk_page, embed_text
 from indexer.crawling import CrawlError
-from indexer.documents import Page, Passage, Skipped, StoredPage
-from indexer.parsing import PageError, parse_page
+from indexer.documents import Page, PageNote, Passage, StoredPage
+from indexer.parsing import PageError, parse_page, relink
 from indexer.sources import RawPage, Source, SourcesConfig
 from indexer.synonyms import load_synonyms
 from indexer.vocabulary import page_vocabulary
@@ -33,7 +33,8 @@ class BuildReport:
     changed: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     unchanged: int = 0
-    skipped: list[Skipped] = field(default_factory=list)
+    skipped: list[PageNote] = field(default_factory=list)
+    notes: list[PageNote] = field(default_factory=list)
     seconds: float = 0.0
     passages_per_second: float = 0.0
     peak_memory_mb: float = 0.0
@@ -45,7 +46,8 @@ class BuildReport:
 
 @dataclass
 class Previous:
-    """The published version, for reuse: its pages by (origin, path), and its reader for vectors by text."""
+    """The published version, for reuse: its pages by (origin, path) (on update), and its reader for
+    vectors by text (on every build)."""
 
     pages: dict[tuple[str, str], StoredPage]
     reader: store.IndexReader
@@ -53,38 +55,62 @@ class Previous:
 
 def read_pages(
     config: SourcesConfig, previous: Previous | None = None, report: BuildReport | None = None
-) -> tuple[list[Page], list[Skipped]]:
+) -> tuple[list[Page], list[PageNote]]:
     """Parse every page that is new or changed; reuse unchanged ones; report broken pages and duplicate URLs.
 
     A page that fails to load keeps its indexed copy; a page is dropped only when its source no longer lists it.
     """
     report = report if report is not None else BuildReport()
     old = previous.pages if previous else {}
-    crawler = config.crawler()
-    pages: list[Page] = []
-    seen: dict[str, str] = {}
+    reading = config.reading()
+    found: list[Claim] = []
     listed: set[tuple[str, str]] = set()
     for source in config.sources:
         known = {path: held.page for (origin, path), held in old.items() if origin == source.origin}
         try:
-            for raw in source.pages(known, crawler):
+            for raw in source.pages(known, reading):
                 listed.add((source.origin, raw.path))
                 page = _read_one(source.origin, raw, old.get((source.origin, raw.path)), report)
-                if page is None:
-                    continue
-                if page.url in seen:
-                    shown = _shown(source.origin, raw.path)
-                    report.skipped.append(Skipped(shown, f"same URL as {seen[page.url]}: {page.url}"))
-                    continue
-                seen[page.url] = _shown(source.origin, raw.path)
-                pages.append(page)
+                if page is not None:
+                    found.append(Claim(page, raw.address.own_url, _shown(source.origin, raw.path)))
         except CrawlError as exc:
-            report.skipped.append(Skipped(source.origin, f"{exc}; kept its indexed pages"))
+            report.skipped.append(PageNote(source.origin, f"{exc}; kept its indexed pages"))
             for path, page in known.items():
                 listed.add((source.origin, path))
-                pages.append(page)
+                found.append(Claim(page, page.url, _shown(source.origin, path)))
     report.removed = sorted(_shown(origin, path) for origin, path in set(old) - listed)
-    return pages, report.skipped
+    return settle_urls(found, report), report.skipped
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A page, the address it has of its own, and how the report names it."""
+
+    page: Page
+    own_url: str
+    shown: str
+
+
+def settle_urls(claims: list[Claim], report: BuildReport) -> list[Page]:
+    """One page per URL. Where pages claim the same URL, the page at that address keeps it and the
+    others fall back to their own addresses; pages whose own address is taken too are skipped."""
+    holder = {c.page.url: c for c in claims if c.page.url == c.own_url}
+    for claim in claims:
+        holder.setdefault(claim.page.url, claim)
+    pages: list[Page] = []
+    taken: dict[str, str] = {}
+    for claim in claims:
+        page, winner = claim.page, holder[claim.page.url]
+        if winner is not claim and claim.own_url != page.url:
+            report.notes.append(PageNote(claim.shown, f"its canonical URL {page.url} belongs to {winner.shown}; "
+                                                      "linked at its own address"))
+            page = relink(page, claim.own_url)
+        if page.url in taken:
+            report.skipped.append(PageNote(claim.shown, f"same URL as {taken[page.url]}: {page.url}"))
+            continue
+        taken[page.url] = claim.shown
+        pages.append(page)
+    return pages
 
 
 def _shown(origin: str, path: str) -> str:
@@ -96,7 +122,7 @@ def _read_one(origin: str, raw: RawPage, held: StoredPage | None, report: BuildR
     old = held.page if held else None
     kept = ", kept the indexed copy" if old else ""
     if raw.error:
-        report.skipped.append(Skipped(shown, raw.error + kept))
+        report.skipped.append(PageNote(shown, raw.error + kept))
         return old
     if raw.not_modified and old:
         report.unchanged += 1
@@ -106,10 +132,11 @@ def _read_one(origin: str, raw: RawPage, held: StoredPage | None, report: BuildR
         report.unchanged += 1
         return replace(old, etag=raw.etag, last_modified=raw.last_modified) if raw.etag or raw.last_modified else old
     try:
-        page = parse_page(raw.data or b"", raw.path, raw.site, raw.url_if_no_canonical)
+        page = parse_page(raw.data or b"", raw.path, raw.site, raw.address)
     except (PageError, ValueError) as exc:
-        report.skipped.append(Skipped(shown, str(exc) + kept))
+        report.skipped.append(PageNote(shown, str(exc) + kept))
         return old
+    report.notes.extend(PageNote(shown, note) for note in page.notes)
     (report.changed if old else report.added).append(shown)
     return replace(page, origin=origin, etag=raw.etag, last_modified=raw.last_modified)
 
@@ -143,8 +170,10 @@ def vectors_for(texts: list[str], known: Mapping[str, np.ndarray], device: str, 
     return vectors
 
 
-def previous_version(index_dir: Path, config: ChunkConfig, info: embedding.ModelInfo) -> Previous | None:
-    """The published version when it is readable and its model matches; pages are reused only if chunked alike."""
+def previous_version(index_dir: Path, config: ChunkConfig, info: embedding.ModelInfo,
+                     incremental: bool) -> Previous | None:
+    """The published version when it is readable and its model matches; its pages are reused on update
+    when they were chunked alike."""
     try:
         reader = publishing.open_version(index_dir, formats=store.REUSABLE_FORMATS)
     except store.StoreError:
@@ -152,7 +181,7 @@ def previous_version(index_dir: Path, config: ChunkConfig, info: embedding.Model
     if not info.built(reader.manifest["model"]):
         return None
     pages = {}
-    if reader.manifest.get("chunking") == asdict(config):
+    if incremental and reader.manifest.get("chunking") == asdict(config):
         pages = {(held.page.origin, held.page.path): held for held in reader.stored_pages()}
     return Previous(pages, reader)
 
@@ -168,8 +197,9 @@ def build(
 ) -> BuildReport:
     """Build, verify and publish a new version; the published one is untouched if anything fails.
 
-    Incremental: unchanged pages (same content hash) are not parsed again, and passages whose text was
-    embedded before keep their vectors; pages no longer in a source folder are dropped.
+    A text (passage or title) that the published version embedded with the same model keeps its
+    vector. Incremental: unchanged pages (same content hash) are not even parsed again, and pages no
+    longer listed by their source are dropped.
     """
     started = time.perf_counter()
     config_sources = sources if isinstance(sources, SourcesConfig) else SourcesConfig(list(sources))
@@ -177,7 +207,7 @@ def build(
     device = embedding.pick_device(device)
     with publishing.build_lock(index_dir):
         info = embedding.model_info(device)
-        previous = previous_version(index_dir, config, info) if incremental else None
+        previous = previous_version(index_dir, config, info, incremental)
         pages, _ = read_pages(config_sources, previous, report)
         passages = chunk_pages(pages, config, previous)
         texts = [embed_text(pages[p.page_index].title, p) for p in passages] + [page.title for page in pages]
@@ -189,6 +219,7 @@ def build(
             "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "sources": [s.origin for s in config_sources.sources],
             "skipped": [asdict(s) for s in report.skipped],
+            "off_topic_scores": calibration.off_topic_scores(vectors[: len(passages)], device),
         }
         synonyms = load_synonyms(config_sources.synonyms)
         manifest["synonyms"] = [list(group) for group in synonyms]

@@ -10,6 +10,8 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from indexer.urls import is_allowed
+
 USER_AGENT = "curated-search-indexer/1.0"
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 SITEMAP_NS = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
@@ -19,7 +21,9 @@ MAX_SITEMAPS = 50
 
 @dataclass(frozen=True)
 class CrawlConfig:
-    allow_hosts: frozenset[str]
+    """Origins ("scheme://host:port") the crawler may fetch from, and its limits."""
+
+    allow_origins: frozenset[str]
     user_agent: str = USER_AGENT
     timeout: float = 10.0
     max_bytes: int = 5_000_000
@@ -45,7 +49,22 @@ class CrawlError(RuntimeError):
 
 
 def host_of(url: str) -> str:
-    return (urlsplit(url).hostname or "").lower()
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return ""
+
+
+def _shown_origin(url: str) -> str:
+    """Scheme, host and port of a URL for a report (never its user name or password)."""
+    try:
+        parts = urlsplit(url)
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return "a malformed URL"
+    if parts.username or parts.password:
+        return f"{parts.scheme}://{parts.hostname}{port} (with a user name or password)"
+    return f"{parts.scheme}://{parts.hostname or ''}{port}"
 
 
 class Crawler:
@@ -61,8 +80,8 @@ class Crawler:
         self.session.mount("https://", adapter)
         self.robots: dict[str, urllib.robotparser.RobotFileParser] = {}
 
-    def allowed_host(self, url: str) -> bool:
-        return urlsplit(url).scheme in ("http", "https") and host_of(url) in self.config.allow_hosts
+    def allowed(self, url: str) -> bool:
+        return is_allowed(url, self.config.allow_origins)
 
     def robots_allow(self, url: str) -> bool:
         parts = urlsplit(url)
@@ -86,8 +105,8 @@ class Crawler:
     def get(self, url: str, headers: dict[str, str] | None = None) -> tuple[str, requests.Response]:
         """GET following redirects only within the allow-list; returns the final URL and response."""
         for _ in range(MAX_REDIRECTS + 1):
-            if not self.allowed_host(url):
-                raise PermissionError(f"host not on the allow-list: {host_of(url) or url}")
+            if not self.allowed(url):
+                raise PermissionError(f"not on the allow-list: {_shown_origin(url)}")
             if not self.robots_allow(url):
                 raise PermissionError("disallowed by robots.txt")
             response = self.session.get(url, headers=headers, timeout=self.config.timeout, stream=True,

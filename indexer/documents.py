@@ -25,12 +25,24 @@ class Section:
 
 
 @dataclass(frozen=True)
+class Address:
+    """Where a page is linked: its own URL, the origins on which a canonical URL it declares is trusted,
+    and whether a trusted canonical URL becomes its link (else it is shown as its original address)."""
+
+    own_url: str
+    trusted: frozenset[str] = frozenset()
+    link_canonical: bool = True
+
+
+@dataclass(frozen=True)
 class Page:
     """One HTML page.
 
-    `origin` names the source that delivered it (a folder or a sitemap) and `path` the page within it;
-    `site` is the site name a person sees and filters by. etag and last_modified are the HTTP
-    validators of a fetched page, for conditional requests on update.
+    `url` is where results link; `original_url` the page's public address when the link is a local
+    copy. `origin` names the source that delivered it (a folder or a sitemap) and `path` the page
+    within it; `site` is the site name a person sees and filters by. etag and last_modified are the
+    HTTP validators of a fetched page, for conditional requests on update. `notes`: what the parser
+    ignored in the page, for the build report.
     """
 
     url: str
@@ -43,6 +55,8 @@ class Page:
     origin: str = ""
     etag: str | None = None
     last_modified: str | None = None
+    original_url: str | None = None
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -66,6 +80,8 @@ class StoredPage:
 
 
 @dataclass(frozen=True)
-class Skipped:
+class PageNote:
+    """A page the build skipped, or something it ignored in a page, and why."""
+
     path: str
     reason: str

@@ -3,13 +3,15 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import replace
 from datetime import datetime
 from urllib.parse import quote, urljoin
 
 from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 from bs4.dammit import EncodingDetector
 
-from indexer.documents import Page, Section, Subheading
+from indexer.documents import Address, Page, Section, Subheading
+from indexer.urls import is_allowed
 
 CHROME_TAGS = ("header", "nav", "footer", "aside", "form", "script", "style", "noscript", "template", "iframe", "svg")
 BLOCK_TAGS = frozenset(
@@ -50,14 +52,14 @@ def decode_html(data: bytes) -> str:
 
 
 def fallback_url(base_url: str, relative_path: str) -> str:
-    """The URL of a page from a folder that has no canonical link."""
+    """The URL of a page of a folder: its relative path under the folder's base URL."""
     return urljoin(base_url, quote(relative_path))
 
 
-def parse_page(data: bytes, path: str, site: str, url_if_no_canonical: str) -> Page:
+def parse_page(data: bytes, path: str, site: str, address: Address) -> Page:
     """Parse one page's bytes; `path` identifies it within its source (relative path or URL)."""
     soup = BeautifulSoup(decode_html(data), "html.parser")
-    url = canonical_url(soup) or url_if_no_canonical
+    url, original_url, notes = page_urls(canonical_url(soup), address)
     updated = find_updated(soup)
     content = main_content(soup)
     h1 = content.find("h1")
@@ -70,7 +72,37 @@ def parse_page(data: bytes, path: str, site: str, url_if_no_canonical: str) -> P
     if not sections:
         raise PageError("no text in the page's main content")
     digest = hashlib.sha256(data).hexdigest()
-    return Page(url=url, title=title, updated=updated, site=site, path=path, content_hash=digest, sections=sections)
+    return Page(url=url, title=title, updated=updated, site=site, path=path, content_hash=digest, sections=sections,
+                original_url=original_url, notes=notes)
+
+
+def page_urls(canonical: str | None, address: Address) -> tuple[str, str | None, tuple[str, ...]]:
+    """The page's link, its original address (when the link is its own copy), and what was ignored.
+
+    A canonical URL is trusted only when it is http(s) on one of the source's own origins: anything
+    else (another site, javascript:, data:, a protocol-relative or malformed URL) is ignored and
+    reported, and the page keeps its own address."""
+    if canonical is None:
+        return address.own_url, None, ()
+    try:
+        canonical = urljoin(address.own_url, canonical)
+    except ValueError:
+        pass
+    if not is_allowed(canonical, address.trusted):
+        shown = canonical if len(canonical) <= 200 else canonical[:200] + "…"
+        return address.own_url, None, (f"canonical link {shown!r} ignored: not an http(s) URL on this source's site",)
+    if address.link_canonical:
+        return canonical, None, ()
+    return address.own_url, canonical, ()
+
+
+def relink(page: Page, url: str) -> Page:
+    """The page linked at another address: its sections' links move with it; no original address."""
+    old = page.url.split("#", 1)[0]
+    new = url.split("#", 1)[0]
+    sections = tuple(replace(s, link=new + s.link[len(old):]) if s.link.startswith(old) else s
+                     for s in page.sections)
+    return replace(page, url=url, original_url=None, sections=sections)
 
 
 def canonical_url(soup: BeautifulSoup) -> str | None:

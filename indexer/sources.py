@@ -1,14 +1,16 @@
 """Where pages come from: folders, sitemaps and URL lists, declared on the command line or in sources.toml."""
 from __future__ import annotations
 
+import os
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from indexer.crawling import CrawlConfig, Crawler, host_of
-from indexer.documents import Page
+from indexer.documents import Address, Page
 from indexer.parsing import fallback_url
+from indexer.urls import allowed_origins, origin
 
 HTML_SUFFIXES = (".html", ".htm")
 DEFAULT_BASE_URL = "/pages/"
@@ -21,7 +23,7 @@ class RawPage:
 
     path: str
     site: str
-    url_if_no_canonical: str
+    address: Address
     data: bytes | None = None
     not_modified: bool = False
     error: str | None = None
@@ -30,37 +32,72 @@ class RawPage:
 
 
 @dataclass(frozen=True)
-class FolderSource:
-    """A folder of HTML pages; pages without a canonical link get base_url + their relative path.
+class Reading:
+    """What every source reads with: the crawler (when a source is on the web), the origins on which a
+    page's canonical URL is trusted, and the size limit of one page."""
 
-    `name`: the site name of its pages (default: a page's first sub-folder, else the folder's name).
-    """
+    crawler: Crawler | None
+    trusted: frozenset[str]
+    max_bytes: int
+
+
+def shown_path(path: Path) -> str:
+    """A file path as text that can always be printed and stored (bytes that are not UTF-8 escaped)."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+@dataclass(frozen=True)
+class FolderSource:
+    """A folder of HTML pages, each linked at base_url + its relative path.
+
+    `name`: the site name of the pages directly in the folder (default: the folder's name); `sites`:
+    the site name of the pages in each sub-folder (default: the sub-folder's name). With an absolute
+    base_url the folder is a copy of that site, and a page's canonical URL on it becomes its link."""
 
     folder: Path
     base_url: str = DEFAULT_BASE_URL
     name: str | None = None
+    sites: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def origin(self) -> str:
         return str(self.folder)
 
-    def site(self, relative: Path) -> str:
-        """A page's site: the source's name, else its first sub-folder, else the folder's name."""
-        if self.name:
-            return self.name
-        return relative.parts[0] if len(relative.parts) > 1 else self.folder.resolve().name
+    def own_origins(self) -> set[str]:
+        found = origin(self.base_url)
+        return {found} if found else set()
 
-    def pages(self, known: dict[str, Page], crawler: Crawler | None) -> Iterator[RawPage]:
+    def site(self, relative: Path) -> str:
+        if len(relative.parts) > 1:
+            return self.sites.get(relative.parts[0], relative.parts[0])
+        return self.name or self.folder.resolve().name
+
+    def pages(self, known: dict[str, Page], reading: Reading) -> Iterator[RawPage]:
         if not self.folder.is_dir():
             raise FileNotFoundError(f"source folder not found: {self.folder}")
+        root = self.folder.resolve()
         files = sorted(p for p in self.folder.rglob("*") if p.suffix.lower() in HTML_SUFFIXES and p.is_file())
+        link_canonical = origin(self.base_url) is not None
         for file in files:
             relative = file.relative_to(self.folder)
-            raw = RawPage(relative.as_posix(), self.site(relative), fallback_url(self.base_url, relative.as_posix()))
-            try:
-                yield replace(raw, data=file.read_bytes())
-            except OSError as exc:
-                yield replace(raw, error=f"unreadable: {exc.strerror or exc}")
+            shown = shown_path(relative)
+            address = Address(fallback_url(self.base_url, shown), reading.trusted, link_canonical)
+            raw = RawPage(shown, self.site(relative), address)
+            if shown != str(relative):
+                yield replace(raw, error="file name is not valid UTF-8")
+            elif not file.resolve().is_relative_to(root):
+                yield replace(raw, error="a link to a file outside the source folder")
+            else:
+                yield self._read(file, raw, reading.max_bytes)
+
+    @staticmethod
+    def _read(file: Path, raw: RawPage, max_bytes: int) -> RawPage:
+        try:
+            if file.stat().st_size > max_bytes:
+                return replace(raw, error=f"larger than the {max_bytes} byte limit")
+            return replace(raw, data=file.read_bytes())
+        except OSError as exc:
+            return replace(raw, error=f"unreadable: {exc.strerror or exc}")
 
 
 @dataclass(frozen=True)
@@ -76,26 +113,28 @@ class WebSource:
     def origin(self) -> str:
         return self.sitemap or str(self.url_list)
 
-    def urls(self, crawler: Crawler) -> list[str]:
-        if self.sitemap:
-            return crawler.sitemap_urls(self.sitemap)
+    def listed_urls(self) -> list[str]:
+        """The URLs of the URL list (none for a sitemap)."""
+        if not self.url_list:
+            return []
         lines = Path(self.url_list).read_text(encoding="utf-8").splitlines()
         return list(dict.fromkeys(line.strip() for line in lines if line.strip() and not line.startswith("#")))
 
-    def hosts(self) -> set[str]:
-        if self.sitemap:
-            return {host_of(self.sitemap)}
-        if self.url_list and Path(self.url_list).is_file():
-            return {host_of(u) for u in Path(self.url_list).read_text(encoding="utf-8").split() if "://" in u}
-        return set()
+    def own_origins(self) -> set[str]:
+        urls = [self.sitemap] if self.sitemap else self.listed_urls()
+        return {found for found in map(origin, urls) if found}
 
-    def pages(self, known: dict[str, Page], crawler: Crawler | None) -> Iterator[RawPage]:
+    def pages(self, known: dict[str, Page], reading: Reading) -> Iterator[RawPage]:
+        crawler = reading.crawler
         assert crawler is not None
-        for url in self.urls(crawler):
+        urls = crawler.sitemap_urls(self.sitemap) if self.sitemap else self.listed_urls()
+        for url in urls:
             old = known.get(url)
             fetched = crawler.fetch(url, old.etag if old else None, old.last_modified if old else None)
-            yield RawPage(url, self.name or host_of(url), fetched.final_url or url, fetched.data, fetched.not_modified,
-                          fetched.error, fetched.etag, fetched.last_modified)
+            site = self.name or host_of(url)
+            address = Address(fetched.final_url or url, reading.trusted)
+            yield RawPage(url, site, address, fetched.data, fetched.not_modified, fetched.error, fetched.etag,
+                          fetched.last_modified)
 
 
 Source = FolderSource | WebSource
@@ -108,13 +147,12 @@ class SourcesConfig:
     crawl: dict = field(default_factory=dict)
     synonyms: Path | None = None
 
-    def crawler(self) -> Crawler | None:
-        """A crawler allowed on the configured hosts and on each web source's own host."""
-        web = [s for s in self.sources if isinstance(s, WebSource)]
-        if not web:
-            return None
-        hosts = set(self.allow_hosts).union(*(s.hosts() for s in web))
-        return Crawler(CrawlConfig(allow_hosts=frozenset(h.lower() for h in hosts), **self.crawl))
+    def reading(self) -> Reading:
+        """Trusted origins: the configured hosts and each source's own; a crawler when a source is on the web."""
+        trusted = allowed_origins(self.allow_hosts).union(*(s.own_origins() for s in self.sources))
+        config = CrawlConfig(allow_origins=trusted, **self.crawl)
+        crawler = Crawler(config) if any(isinstance(s, WebSource) for s in self.sources) else None
+        return Reading(crawler, trusted, config.max_bytes)
 
 
 def load_sources_file(path: Path) -> SourcesConfig:
@@ -127,7 +165,8 @@ def load_sources_file(path: Path) -> SourcesConfig:
     base_url = data.get("base_url", DEFAULT_BASE_URL)
     sources: list[Source] = []
     for item in data.get("folder", []):
-        sources.append(FolderSource(here / item["path"], item.get("base_url", base_url), item.get("name")))
+        sources.append(FolderSource(here / item["path"], item.get("base_url", base_url), item.get("name"),
+                                    dict(item.get("sites", {}))))
     for item in data.get("sitemap", []):
         sources.append(WebSource(sitemap=item["url"], name=item.get("name")))
     for item in data.get("url_list", []):

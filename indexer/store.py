@@ -25,14 +25,14 @@ from indexer.documents import Page, Passage, Section, StoredPage
 
 FORMAT_VERSION = 4
 # Older formats an update can still take vectors from: 2 has no title vectors, 2 and 3 call a page's
-# site its "source".
+# site its "source" and have no original URLs.
 REUSABLE_FORMATS = (2, 3, 4)
 
 SCHEMA = """
 CREATE TABLE pages (
     id INTEGER PRIMARY KEY, url TEXT NOT NULL UNIQUE, title TEXT NOT NULL, updated TEXT,
     site TEXT NOT NULL, origin TEXT NOT NULL, path TEXT NOT NULL, content_hash TEXT NOT NULL,
-    etag TEXT, last_modified TEXT
+    etag TEXT, last_modified TEXT, original_url TEXT
 );
 CREATE TABLE sections (
     id INTEGER PRIMARY KEY, page_id INTEGER NOT NULL REFERENCES pages(id), ord INTEGER NOT NULL,
@@ -72,6 +72,7 @@ class PassageRecord:
     title: str
     updated: str | None
     site: str
+    original_url: str | None = None
 
 
 def set_search_threads(threads: int) -> None:
@@ -119,10 +120,10 @@ def _write_sqlite(path: Path, pages: Sequence[Page], passages: Sequence[Passage]
         section_ids: dict[tuple[int, int], int] = {}
         for page_id, page in enumerate(pages, start=1):
             db.execute(
-                "INSERT INTO pages (id, url, title, updated, site, origin, path, content_hash, etag, last_modified) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO pages (id, url, title, updated, site, origin, path, content_hash, etag, last_modified, "
+                "original_url) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (page_id, page.url, page.title, page.updated, page.site, page.origin, page.path, page.content_hash,
-                 page.etag, page.last_modified),
+                 page.etag, page.last_modified, page.original_url),
             )
             for ord_, section in enumerate(page.sections):
                 cursor = db.execute(
@@ -249,7 +250,7 @@ class IndexReader:
         marks = ",".join("?" * len(ids))
         rows = self.db.execute(
             "SELECT ps.id, ps.text, ps.heading_path, s.id AS section_id, s.heading, s.link, p.id AS page_id, "
-            f"p.url, p.title, p.updated, p.{self._site_column} AS site "
+            f"p.url, p.title, p.updated, p.{self._site_column} AS site, p.original_url "
             "FROM passages ps JOIN sections s ON s.id = ps.section_id JOIN pages p ON p.id = s.page_id "
             f"WHERE ps.id IN ({marks})",
             list(ids),
@@ -257,7 +258,8 @@ class IndexReader:
         return {
             row["id"]: PassageRecord(
                 row["id"], row["text"], tuple(json.loads(row["heading_path"])), row["section_id"], row["heading"],
-                row["link"], row["page_id"], row["url"], row["title"], row["updated"], row["site"])
+                row["link"], row["page_id"], row["url"], row["title"], row["updated"], row["site"],
+                row["original_url"])
             for row in rows
         }
 
@@ -273,7 +275,7 @@ class IndexReader:
         return [
             StoredPage(Page(row["url"], row["title"], row["updated"], row["site_name"], row["path"],
                             row["content_hash"], tuple(sections[page_id]), row["origin"], row["etag"],
-                            row["last_modified"]),
+                            row["last_modified"], row["original_url"] if "original_url" in row.keys() else None),
                        tuple(passages[page_id]))
             for page_id, row in pages.items()
         ]

@@ -21,7 +21,8 @@ def result_json(result: SearchResult) -> dict:
         "no_match": result.no_match,
         "results": [
             {
-                "page": {"url": page.url, "title": page.title, "updated": page.updated, "source": page.site},
+                "page": {"url": page.url, "title": page.title, "updated": page.updated, "source": page.site,
+                         "original_url": page.original_url},
                 "passages": [
                     {
                         "section": hit.heading,

@@ -30,12 +30,14 @@ PAGE_RESULT = {
     "properties": {
         "page": {
             "type": "object",
-            "required": ["url", "title", "updated", "source"],
+            "required": ["url", "title", "updated", "source", "original_url"],
             "properties": {
-                "url": {"type": "string"},
+                "url": {"type": "string", "description": "the page (a local copy where original_url is set)"},
                 "title": {"type": "string"},
                 "updated": {"type": ["string", "null"], "format": "date"},
-                "source": {"type": "string"},
+                "source": {"type": "string", "description": "the page's site"},
+                "original_url": {"type": ["string", "null"],
+                                 "description": "the page's public address, when url is a local copy of it"},
             },
         },
         "passages": {"type": "array", "items": PASSAGE, "minItems": 1, "maxItems": RankingConfig.sections_per_page,

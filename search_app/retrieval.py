@@ -69,6 +69,8 @@ class IndexState:
                              f"but the installed model is {info.name} ({info.sha256[:12]}): rebuild the index")
         vocabulary = self.reader.vocabulary()
         self.speller = Speller(vocabulary)
+        self.min_score = ranking.off_topic_threshold(self.reader.manifest["off_topic_scores"],
+                                                     config.off_topic_quantile)
         limit = config.common_share * self.reader.manifest["counts"]["passages"]
         self.common = frozenset(word for word, count in vocabulary if count > limit)
         self.sites = self.reader.sites()
@@ -124,7 +126,7 @@ class Retriever:
         empty = SearchResult(query, 0, no_match=True, corrected_query=corrected, version=state.version)
         if not dense:
             return empty
-        if dense[0][1] < config.min_score and not self.keyword(effective, 1, state, operator="AND"):
+        if dense[0][1] < state.min_score and not self.keyword(effective, 1, state, operator="AND"):
             return empty
         keyword = self.keyword(effective, config.keyword_candidates, state) if options.mode != "dense" else []
         scores = ranking.fuse(options.mode, dense, keyword, config)

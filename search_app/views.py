@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, render_template, request, send_from_directory
 
@@ -10,6 +11,12 @@ from search_app.params import BadRequest, search_params
 from search_app.text import excerpt, highlights, segments
 
 bp = Blueprint("views", __name__)
+
+
+@bp.app_template_filter("host")
+def host(url: str) -> str:
+    """The host of a URL, as a short link text."""
+    return urlsplit(url).hostname or url
 
 
 def excerpt_parts(text: str, query: str) -> list[tuple[str, bool]]:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from indexer.build import BuildReport, build
-from indexer.sources import FolderSource
+from indexer.sources import FolderSource, SourcesConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS_PAGES = ROOT / "corpus" / "pages"
@@ -35,6 +35,9 @@ def write_page(folder: Path, name: str, html: str | bytes) -> Path:
     return path
 
 
-def build_folder(pages: Path, index_dir: Path, incremental: bool = False) -> BuildReport:
-    """Build (or update) an index of one folder with the real model on the CPU."""
-    return build([FolderSource(pages)], index_dir, device="cpu", progress=False, incremental=incremental)
+def build_folder(pages: Path, index_dir: Path, incremental: bool = False,
+                 allow_hosts: frozenset[str] = frozenset()) -> BuildReport:
+    """Build (or update) an index of one folder with the real model on the CPU; canonical URLs on
+    `allow_hosts` are kept as the pages' original addresses."""
+    config = SourcesConfig([FolderSource(pages)], set(allow_hosts))
+    return build(config, index_dir, device="cpu", progress=False, incremental=incremental)

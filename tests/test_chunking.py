@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from indexer.chunking import ChunkConfig, TokenCounter, chunk_page, embed_prefix, embed_text, sentence_spans
+from indexer.documents import Address
 from indexer.embedding import model_dir
 from indexer.parsing import parse_page
 from tests.helpers import page_html
@@ -15,7 +16,7 @@ def counter() -> TokenCounter:
 
 
 def page_with(body: str, title: str = "Bone health"):
-    return parse_page(page_html(title, (), extra=body).encode(), "p.html", "test", "/pages/")
+    return parse_page(page_html(title, (), extra=body).encode(), "p.html", "test", Address("/pages/p.html"))
 
 
 def model_tokens(counter: TokenCounter, text: str) -> int:

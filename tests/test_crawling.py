@@ -11,6 +11,7 @@ from indexer import publishing
 from indexer.build import build
 from indexer.crawling import CrawlConfig, Crawler
 from indexer.sources import SourcesConfig, WebSource
+from indexer.urls import allowed_origins
 from tests.helpers import page_html
 
 
@@ -128,7 +129,7 @@ def test_crawl_indexes_good_pages_and_reports_every_failure(site, tmp_path):
     assert why["missing.html"] == "HTTP 404"
     assert why["broken.html"] == "HTTP 500"
     assert why["slow.html"].startswith("timed out")
-    assert why["away.html"] == "host not on the allow-list: localhost"
+    assert why["away.html"] == f"not on the allow-list: http://localhost:{site.port}"
     assert why["huge.html"].startswith("larger than")
     assert why["doc.pdf"] == "not HTML (application/pdf)"
     assert why["logo.png"] == "not HTML (image/png)"
@@ -168,7 +169,8 @@ def test_unreachable_sitemap_keeps_the_sources_pages(site, tmp_path):
 
 def test_crawler_sends_its_user_agent(site):
     seen = []
-    crawler = Crawler(CrawlConfig(allow_hosts=frozenset({"127.0.0.1"}), user_agent="test-agent/9"))
+    origins = allowed_origins([f"http://127.0.0.1:{site.port}"])
+    crawler = Crawler(CrawlConfig(allow_origins=origins, user_agent="test-agent/9"))
     original = crawler.session.get
 
     def spy(url, **kwargs):

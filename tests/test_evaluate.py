@@ -43,7 +43,7 @@ def tiny(tmp_path_factory):
     root = tmp_path_factory.mktemp("tiny")
     for name, (title, text) in PAGES.items():
         write_page(root / "pages", name, page_html(title, [("How", text)], canonical=f"https://t.example/{name}"))
-    build_folder(root / "pages", root / "index")
+    build_folder(root / "pages", root / "index", allow_hosts=frozenset({"t.example"}))
     queries = [
         {"query": "how long should dough rise before baking a loaf", "relevant": [
             {"url": "https://t.example/bread.html", "section": "How", "grade": 3}]},
@@ -78,7 +78,7 @@ def test_evaluate_cli_json(tiny):
                              "--queries", str(qfile), "--mode", "dense", "--json"],
                             capture_output=True, text=True, cwd=ROOT, check=True)
     body = json.loads(result.stdout)
-    assert set(body) == {"n", "ndcg10", "recall10", "mrr10", "success1", "page_recall5"}
+    assert set(body) == {"n", "ndcg10", "recall10", "mrr10", "success1", "page_recall5", "refused", "wrongly_corrected"}
     assert body["n"] == 2 and body["mrr10"] == 1.0
 
 

@@ -5,7 +5,9 @@ from urllib.parse import unquote
 
 import pytest
 
+from indexer.documents import Address
 from indexer.parsing import PageError, decode_html, fallback_url, parse_page
+from indexer.urls import allowed_origins
 
 PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>Site title | Org</title>
 <link rel="canonical" href="https://example.org/topics/knees"></head>
@@ -28,8 +30,9 @@ PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>Site title | O
 
 
 def parse(html: str | bytes, path: str = "knees.html", base: str = "/pages/"):
+    """Parse as a page of a copy of example.org: its canonical URL there becomes its link."""
     data = html.encode("utf-8") if isinstance(html, str) else html
-    return parse_page(data, path, "test", fallback_url(base, path))
+    return parse_page(data, path, "test", Address(fallback_url(base, path), allowed_origins(["example.org"])))
 
 
 def test_url_title_and_date():

@@ -6,6 +6,7 @@ from urllib.parse import unquote
 import pytest
 from bs4 import BeautifulSoup
 
+from indexer.documents import Address
 from indexer.parsing import parse_page
 from tests.helpers import SHARED
 
@@ -26,7 +27,7 @@ def h2_texts(path):
 
 
 def parse(path):
-    return parse_page(path.read_bytes(), path.name, path.parent.name, "/pages/")
+    return parse_page(path.read_bytes(), path.name, path.parent.name, Address(f"/pages/{path.name}"))
 
 
 def test_sections_wrapped_in_section_ids():

@@ -1,0 +1,56 @@
+"""A ranking lever measured on halves: choose a value on one half of the questions, confirm on the other.
+
+    python -m bench.levers --index-dir DIR --queries FILE.jsonl [FILE.jsonl ...] --lever NAME VALUE [VALUE ...]
+
+For each value of the lever (a field of search_app.ranking.RankingConfig, every other field at the
+app's setting) it prints nDCG@10, MRR@10 and Success@1 on the even-numbered questions (half A), the
+odd-numbered ones (half B) and all, for each file. A value earns its place only if it wins on the
+half it was not picked on.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import fields, replace
+from pathlib import Path
+
+from bench.evaluate import evaluate, load_queries
+from indexer import embedding
+from indexer.store import set_search_threads
+from search_app.ranking import RankingConfig
+from search_app.retrieval import Retriever
+
+METRICS = ("ndcg10", "mrr10", "success1")
+
+
+def halves(items: list) -> dict[str, list]:
+    return {"A": items[0::2], "B": items[1::2], "all": items}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.levers", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--index-dir", required=True, type=Path)
+    parser.add_argument("--queries", required=True, type=Path, nargs="+")
+    parser.add_argument("--lever", required=True, nargs="+", metavar=("NAME", "VALUE"))
+    args = parser.parse_args(argv)
+    name, values = args.lever[0], args.lever[1:]
+    kinds = {f.name: type(f.default) for f in fields(RankingConfig)}
+    if name not in kinds or not values:
+        parser.error(f"--lever takes one of {', '.join(kinds)} and at least one value")
+    embedding.set_threads(1)
+    set_search_threads(1)
+    sets = {path.stem: load_queries(path) for path in args.queries}
+    print("| lever | set | " + " | ".join(f"{m} {h}" for m in METRICS for h in ("A", "B", "all")) + " |")
+    print("|" + "---|" * (2 + 3 * len(METRICS)))
+    for value in values:
+        retriever = Retriever(args.index_dir, replace(RankingConfig(), **{name: kinds[name](value)}))
+        for set_name, queries in sets.items():
+            scores = {h: evaluate(retriever, part) for h, part in halves(queries).items()}
+            cells = [str(scores[h][m]) for m in METRICS for h in ("A", "B", "all")]
+            print(f"| {name}={value} | {set_name} | " + " | ".join(cells) + " |", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

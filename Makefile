@@ -26,6 +26,7 @@ index: $(INDEX_DIR)/current
 # Incremental: reruns when pages, sources, synonyms or the index format change.
 $(INDEX_DIR)/current: $(PAGES) corpus/sources.toml corpus/synonyms.txt indexer/store.py | $(VENV)/.installed
 	$(PY) -m indexer update --sources corpus/sources.toml --index-dir $(INDEX_DIR)
+	$(PY) -m indexer export-onnx --cache var/models
 
 run: index
 	INDEX_DIR=$(INDEX_DIR) PAGES_DIR=$(CORPUS) PORT=$(PORT) $(MAKE) --no-print-directory serve
@@ -56,9 +57,12 @@ $(SHARED_INDEX)/current: indexer/store.py | $(VENV)/.installed
 	$(PY) -m indexer build --source $(SHARED)/corpus/medquad/pages --synonyms corpus/synonyms.txt \
 		$(addprefix --allow-host ,$(SHARED_HOSTS)) --index-dir $(SHARED_INDEX)
 
-eval: shared-index
+# Quality on the default corpus (its own plain-language questions) and on the benchmark corpus.
+eval: index shared-index
+	$(PY) -m bench.evaluate --index-dir $(INDEX_DIR) --eval-dir corpus/eval \
+		--refusals bench/off-topic-questions.txt corpus/eval/patients-unanswered.txt
 	$(PY) -m bench.evaluate --index-dir $(SHARED_INDEX) --eval-dir $(SHARED)/eval \
-		--off-topic bench/off-topic-questions.txt
+		--refusals bench/off-topic-questions.txt
 
 bench: shared-index
 	command -v wrk >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y wrk)

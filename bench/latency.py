@@ -45,7 +45,7 @@ def in_process(index_dir: Path, queries: list[str]) -> dict:
 
 
 STAGES = {
-    "query embedding (model)": ("embedding.py", "embed"),
+    "query embedding (model)": ("query_encoder.py", "encode"),
     "vector search (FAISS)": ("store.py", "dense"),
     "keyword search (SQLite FTS5)": ("store.py", "keyword"),
     "passage records (SQLite)": ("store.py", "passages"),
@@ -59,7 +59,6 @@ STAGES = {
 def profile(index_dir: Path, queries: list[str]) -> dict[str, float]:
     """Milliseconds per query spent in each stage (cumulative time, profiler overhead included)."""
     retriever = Retriever(index_dir)
-    embedding.embed_query.cache_clear()
     profiler = cProfile.Profile()
     profiler.enable()
     for query in queries:

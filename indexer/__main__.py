@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from indexer import embedding, publishing, store
+from indexer import embedding, publishing, query_encoder, store
 from indexer.build import build
 from indexer.chunking import ChunkConfig
 from indexer.sources import DEFAULT_BASE_URL, SOURCES_FILE, FolderSource, SourcesConfig, WebSource, load_sources_file
@@ -39,6 +39,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         b.add_argument("--json", action="store_true", help="print the report as JSON")
     r = commands.add_parser("rollback", help="republish the version built before the published one")
     r.add_argument("--index-dir", type=Path, default=DEFAULT_INDEX_DIR)
+    e = commands.add_parser("export-onnx", help="export the model for the app's query encoder (checked against it)")
+    e.add_argument("--cache", type=Path, default=query_encoder.DEFAULT_CACHE, help="the app's MODEL_CACHE")
     s = commands.add_parser("stats", help="describe the published version")
     s.add_argument("--index-dir", type=Path, default=DEFAULT_INDEX_DIR)
     s.add_argument("--json", action="store_true")
@@ -98,12 +100,14 @@ def main(argv: list[str] | None = None) -> int:
             report = build(sources, args.index_dir, args.device, config, incremental=incremental,
                            keep=args.keep).to_json()
             print(json.dumps(report, indent=2)) if args.json else print_build(report)
+        elif args.command == "export-onnx":
+            print(f"ONNX export checked against the model: {query_encoder.export(args.cache)}")
         elif args.command == "rollback":
             print(f"published version {publishing.rollback(args.index_dir)}")
         else:
             info = store.stats(publishing.open_version(args.index_dir))
             print(json.dumps(info, indent=2)) if args.json else print_stats(info)
-    except (store.StoreError, embedding.ModelMissing, FileNotFoundError, ValueError) as exc:
+    except (store.StoreError, embedding.ModelMissing, FileNotFoundError, ValueError, RuntimeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0

@@ -161,7 +161,7 @@ def vectors_for(texts: list[str], known: Mapping[str, np.ndarray], device: str, 
     fresh = [t for t in texts if t not in known]
     embedded = embedding.embed(fresh, device=device, progress=progress)
     fresh_rows = {t: i for i, t in enumerate(fresh)}
-    dims = embedded.shape[1] if fresh else embedding.model_info(device).dimensions
+    dims = embedded.shape[1] if fresh else embedding.model_info().dimensions
     vectors = np.empty((len(texts), dims), dtype=np.float32)
     for i, text in enumerate(texts):
         vectors[i] = embedded[fresh_rows[text]] if text in fresh_rows else known[text]
@@ -206,7 +206,7 @@ def build(
     report = BuildReport()
     device = embedding.pick_device(device)
     with publishing.build_lock(index_dir):
-        info = embedding.model_info(device)
+        info = embedding.model_info()
         previous = previous_version(index_dir, config, info, incremental)
         pages, _ = read_pages(config_sources, previous, report)
         passages = chunk_pages(pages, config, previous)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import json
 import os
 import sys
 from collections.abc import Mapping
@@ -80,15 +81,17 @@ def load_model(device: str = "cpu"):
     return SentenceTransformer(str(model_dir()), device=device, local_files_only=True)
 
 
-def model_info(device: str = "cpu") -> ModelInfo:
-    model = load_model(device)
-    return ModelInfo(MODEL_NAME, weights_sha256(), model.get_embedding_dimension())
+@lru_cache(maxsize=1)
+def model_info() -> ModelInfo:
+    """Name, weights and vector size of the packaged model, read from its files (PyTorch not loaded)."""
+    pooling = json.loads((model_dir() / "1_Pooling" / "config.json").read_text(encoding="utf-8"))
+    return ModelInfo(MODEL_NAME, weights_sha256(), int(pooling["word_embedding_dimension"]))
 
 
 def embed(texts: list[str], device: str = "cpu", batch_size: int = 64, progress: bool | None = None) -> np.ndarray:
     """Normalised float32 vectors, one row per text; each distinct text is encoded once."""
     if not texts:
-        return np.zeros((0, model_info(device).dimensions), dtype=np.float32)
+        return np.zeros((0, model_info().dimensions), dtype=np.float32)
     unique = list(dict.fromkeys(texts))
     show = sys.stderr.isatty() if progress is None else progress
     vectors = load_model(device).encode(
@@ -96,11 +99,3 @@ def embed(texts: list[str], device: str = "cpu", batch_size: int = 64, progress:
     )
     row = {text: i for i, text in enumerate(unique)}
     return np.ascontiguousarray(vectors[[row[t] for t in texts]], dtype=np.float32)
-
-
-@lru_cache(maxsize=1024)
-def embed_query(text: str, device: str = "cpu") -> np.ndarray:
-    """One normalised vector, shape (1, dimensions), read-only; recent questions are remembered."""
-    vector = embed([text], device=device, progress=False)
-    vector.flags.writeable = False
-    return vector

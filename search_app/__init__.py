@@ -6,6 +6,7 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from indexer.query_encoder import QueryEncoder
 from search_app import admin, api, hooks, settings, views
 from search_app.gaps import GapLog
 from search_app.ratelimit import RateLimiter
@@ -19,7 +20,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_mapping(settings.from_env() if test_config is None else test_config)
     app.json.sort_keys = False
 
-    app.extensions["retriever"] = Retriever(Path(app.config["INDEX_DIR"]))
+    encoder = QueryEncoder(Path(app.config["MODEL_CACHE"]))
+    app.extensions["retriever"] = Retriever(Path(app.config["INDEX_DIR"]), encoder=encoder)
     if app.config["RATE_LIMIT_PER_MINUTE"] > 0:
         app.extensions["rate_limiter"] = RateLimiter(app.config["RATE_LIMIT_PER_MINUTE"],
                                                      app.config["RATE_LIMIT_BURST"])

@@ -21,6 +21,7 @@ def run_search(query: str, options: SearchOptions) -> SearchResult:
     """Search for a web request: remember the answering version, count unanswered questions."""
     result = current_app.extensions["retriever"].search(query, options)
     g.index_version = result.version
+    g.query_cache = "hit" if result.cached else "miss"
     gap_log = current_app.extensions.get("gap_log")
     if gap_log is not None and result.no_match:
         gap_log.record(query)
@@ -52,6 +53,8 @@ def security_headers(response):
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
     response.headers["X-Index-Version"] = g.get("index_version") or current_app.extensions["retriever"].version
+    if "query_cache" in g:
+        response.headers["X-Query-Cache"] = g.query_cache
     return response
 
 

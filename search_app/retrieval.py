@@ -11,10 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 from indexer import embedding
 from indexer.publishing import open_version, published_version
+from indexer.query_encoder import DEFAULT_CACHE, QueryEncoder
 from indexer.store import StoreError
 from indexer.synonyms import expansions
 from search_app import ranking
@@ -42,6 +41,7 @@ class SearchResult:
     no_match: bool = False
     corrected_query: str | None = None
     version: str = ""
+    cached: bool = False
 
 
 def keyword_query(query: str, operator: str = "OR", also: Sequence[str] = (),
@@ -59,10 +59,10 @@ def keyword_query(query: str, operator: str = "OR", also: Sequence[str] = (),
 class IndexState:
     """One published version and what is derived from it: its reader and its speller."""
 
-    def __init__(self, index_dir: Path, device: str, config: RankingConfig, version: str | None = None) -> None:
+    def __init__(self, index_dir: Path, config: RankingConfig, version: str | None = None) -> None:
         self.reader = open_version(index_dir, version)
         self.version = self.reader.version
-        info = embedding.model_info(device)
+        info = embedding.model_info()
         expected = self.reader.manifest["model"]
         if not info.built(expected):
             raise StoreError(f"index built with {expected['name']} ({expected['sha256'][:12]}), "
@@ -80,13 +80,13 @@ class IndexState:
 class Retriever:
     """Searches the published version of an index directory, following new publications."""
 
-    def __init__(self, index_dir: Path, config: RankingConfig = RankingConfig(), device: str = "cpu",
+    def __init__(self, index_dir: Path, config: RankingConfig = RankingConfig(), encoder: QueryEncoder | None = None,
                  refresh_seconds: float = REFRESH_SECONDS) -> None:
         self.index_dir = Path(index_dir)
         self.config = config
-        self.device = device
+        self.encoder = encoder or QueryEncoder(DEFAULT_CACHE)
         self.refresh_seconds = refresh_seconds
-        self._state = IndexState(self.index_dir, device, config)
+        self._state = IndexState(self.index_dir, config)
         self._checked = time.monotonic()
         self._lock = threading.Lock()
 
@@ -97,7 +97,7 @@ class Retriever:
                 self._checked = time.monotonic()
                 version = published_version(self.index_dir)
                 if version and version != self._state.version:
-                    self._state = IndexState(self.index_dir, self.device, self.config, version)
+                    self._state = IndexState(self.index_dir, self.config, version)
             finally:
                 self._lock.release()
         return self._state
@@ -121,9 +121,9 @@ class Retriever:
         effective = corrected or query
         k = config.filtered_candidates if options.site else config.dense_candidates
         questions = [effective, *filter(None, [question_focus(effective)])]
-        vectors = np.vstack([embedding.embed_query(q, self.device) for q in questions])
+        vectors, cached = self.encoder.encode(questions)
         dense = ranking.best_of(*(state.reader.dense(v, k) for v in vectors))[:k]
-        empty = SearchResult(query, 0, no_match=True, corrected_query=corrected, version=state.version)
+        empty = SearchResult(query, 0, no_match=True, corrected_query=corrected, version=state.version, cached=cached)
         if not dense:
             return empty
         if dense[0][1] < state.min_score and not self.keyword(effective, 1, state, operator="AND"):
@@ -139,4 +139,5 @@ class Retriever:
             bonus = ranking.title_bonus(page_ids, state.reader.title_vectors(page_ids), vectors, config.title_weight)
         pages = ranking.group(records, scores, bonus, config.sections_per_page)
         window = pages[options.offset: options.offset + options.limit]
-        return SearchResult(query, len(pages), window, corrected_query=corrected, version=state.version)
+        return SearchResult(query, len(pages), window, corrected_query=corrected, version=state.version,
+                            cached=cached)

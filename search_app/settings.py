@@ -17,6 +17,7 @@ class Setting:
 
 SETTINGS = (
     Setting("INDEX_DIR", "var/index", "the index directory the app serves (its published version)"),
+    Setting("MODEL_CACHE", "var/models", "folder of the query encoder's ONNX export of the model (made on first use)"),
     Setting("PAGES_DIR", None, "serve these pages under `/pages/` (`make run` sets `corpus/pages`)"),
     Setting("HELPLINE", "", "text of the helpline line on the no-results page"),
     Setting("ADMIN_TOKEN", None, "turns on `/admin/status`"),

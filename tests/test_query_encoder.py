@@ -1,0 +1,48 @@
+"""The query encoder: the ONNX export gives the model's own vectors; the reference is the fallback."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from indexer import embedding, query_encoder
+from indexer.query_encoder import OnnxEncoder, QueryEncoder, TorchEncoder
+
+TEXTS = ["can stage 4 be cured", "my mum has stage 4 and the doctor mentioned herceptin. what is it for?",
+         "Mastectomy is surgery to remove a breast. " * 40, "x"]
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    return query_encoder.export(tmp_path_factory.mktemp("models"))
+
+
+def test_the_onnx_export_gives_the_models_vectors(exported):
+    onnx = OnnxEncoder(exported, threads=1).encode(TEXTS)
+    reference = embedding.embed(TEXTS, progress=False)
+    assert onnx.shape == reference.shape == (len(TEXTS), embedding.model_info().dimensions)
+    assert (onnx * reference).sum(axis=1).min() >= query_encoder.MIN_COSINE
+    assert np.allclose(np.linalg.norm(onnx, axis=1), 1.0, atol=1e-5)
+
+
+def test_the_export_is_made_once_and_named_by_the_weights(exported):
+    assert embedding.weights_sha256()[:16] in exported.name
+    before = exported.stat().st_mtime_ns
+    assert query_encoder.export(exported.parent) == exported and exported.stat().st_mtime_ns == before
+
+
+def test_the_app_encoder_runs_on_onnx_and_remembers_questions(exported):
+    encoder = QueryEncoder(exported.parent)
+    assert isinstance(encoder.backend, OnnxEncoder)
+    first, cached = encoder.encode(["is there a cure", "for stage 4"])
+    again, cached_again = encoder.encode(["is there a cure"])
+    assert not cached and cached_again and np.array_equal(first[0], again[0])
+    assert (encoder.hits, encoder.misses) == (1, 1)
+
+
+def test_without_a_usable_cache_the_reference_model_answers(tmp_path):
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the cache folder should be")
+    encoder = QueryEncoder(blocked)
+    assert isinstance(encoder.backend, TorchEncoder)
+    vectors, _ = encoder.encode(TEXTS[:1])
+    assert np.allclose(vectors, embedding.embed(TEXTS[:1], progress=False))

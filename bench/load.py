@@ -1,9 +1,15 @@
-"""Load benchmark: the app under gunicorn on 127.0.0.1, driven by wrk with real questions.
+"""Load benchmark: the app under gunicorn on 127.0.0.1, driven by wrk with fresh real questions.
 
-    python -m bench.load --index-dir DIR --eval-dir DIR [--seconds 20] [--concurrency 1 4 16]
+    python -m bench.load --index-dir DIR --eval-dir DIR [--seconds 15] [--concurrency 1 4 16]
+                         [--baseline-repo DIR --baseline-index DIR]
 
-Runs a single-worker baseline and the default server (search_app/gunicorn_conf.py) in the same run,
-and prints queries per second, latency median / 95th / 99th percentile, and errors at each concurrency.
+Every step starts a fresh server and asks questions it has never seen (each wrk thread takes its own
+share of the evaluation questions, in order), so the query cache cannot answer them; the cache hits
+the server reports are counted and shown beside every row. The servers: the default configuration
+(search_app/gunicorn_conf.py), a single worker with one thread, and, with --baseline-repo, the
+default configuration of another checkout (an earlier release) serving its own index. Each row gives
+queries per second, latency median / 95th / 99th percentile, errors, cache hits, and the workers'
+resident memory after the step (all of it, and the part shared between processes).
 """
 from __future__ import annotations
 
@@ -14,64 +20,96 @@ import subprocess
 import sys
 import tempfile
 import urllib.parse
+import urllib.request
 from pathlib import Path
 
 from bench.evaluate import load_queries
-from bench.servers import gunicorn
+from bench.servers import ROOT, gunicorn
 from search_app.params import MAX_QUERY
 
 LUA = Path(__file__).resolve().parent / "wrk-questions.lua"
-SERVERS = {"baseline (1 worker, 1 thread)": {"WORKERS": "1", "THREADS": "1"}, "default": {}}
+WARM_UP = 20
+WRK_THREADS = 2
 
 
-def request_paths(eval_dir: Path) -> list[str]:
-    """Every evaluation question the API accepts (at most MAX_QUERY characters), as a request path."""
-    paths = []
-    for file in sorted(eval_dir.glob("*.jsonl")):
-        for query in (judged.query for judged in load_queries(file)):
-            if query.strip() and len(query) <= MAX_QUERY:
-                paths.append("/api/search?" + urllib.parse.urlencode({"q": query}))
-    return list(dict.fromkeys(paths))
+def questions(eval_dir: Path) -> list[str]:
+    """Every distinct evaluation question the API accepts (at most MAX_QUERY characters)."""
+    found = [judged.query.strip() for file in sorted(eval_dir.glob("*.jsonl")) for judged in load_queries(file)]
+    return list(dict.fromkeys(q for q in found if q and len(q) <= MAX_QUERY))
+
+
+def search_path(question: str) -> str:
+    return "/api/search?" + urllib.parse.urlencode({"q": question})
+
+
+def warm_up(base: str, warm: list[str]) -> None:
+    """Questions kept apart from the measured ones: the model, the index and the caches of the OS warm."""
+    for question in warm:
+        with urllib.request.urlopen(base + search_path(question), timeout=30) as response:
+            response.read()
 
 
 def wrk(base: str, paths_file: Path, concurrency: int, seconds: int) -> dict:
-    threads = min(concurrency, 2)
+    threads = min(concurrency, WRK_THREADS)
     command = ["wrk", "-t", str(threads), "-c", str(concurrency), "-d", f"{seconds}s", "--timeout", "10s",
-               "-s", str(LUA), base, "--", str(paths_file)]
+               "-s", str(LUA), base, "--", str(paths_file), str(threads)]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     result = json.loads(next(line for line in output.splitlines() if line.startswith("RESULT "))[7:])
     result["qps"] = round(result["requests"] / result["duration_s"], 1)
     return result
 
 
+def step(index_dir: Path, env: dict[str, str], root: Path, paths_file: Path, warm: list[str],
+         concurrency: int, seconds: int) -> dict:
+    with gunicorn(index_dir, {"RATE_LIMIT_PER_MINUTE": "0", **env}, root=root) as server:
+        warm_up(server.base, warm)
+        result = wrk(server.base, paths_file, concurrency, seconds)
+        memory = server.worker_memory()
+    result["rss_mb"] = round(sum(w["rss_mb"] for w in memory), 1)
+    result["shared_mb"] = round(sum(w["shared_mb"] for w in memory), 1)
+    result["workers"] = len(memory)
+    return result
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(prog="python -m bench.load", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--index-dir", required=True, type=Path)
     parser.add_argument("--eval-dir", required=True, type=Path)
-    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 4, 16])
+    parser.add_argument("--baseline-repo", type=Path, help="a checkout of an earlier release, measured beside")
+    parser.add_argument("--baseline-index", type=Path, help="the index the baseline checkout serves")
     args = parser.parse_args(argv)
     if not shutil.which("wrk"):
         print("error: wrk is not installed (make bench installs it)", file=sys.stderr)
         return 1
+    pool = questions(args.eval_dir)
+    warm, measured = pool[-WARM_UP:], pool[:-WARM_UP]
+    servers = [("default", args.index_dir, {}, ROOT),
+               ("1 worker, 1 thread", args.index_dir, {"WORKERS": "1", "THREADS": "1"}, ROOT)]
+    if args.baseline_repo:
+        servers.append(("baseline: earlier release", args.baseline_index or args.index_dir, {}, args.baseline_repo))
     rows = []
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as handle:
-        handle.write("\n".join(request_paths(args.eval_dir)) + "\n")
+        handle.write("\n".join(search_path(q) for q in measured) + "\n")
         paths_file = Path(handle.name)
     try:
-        for name, env in SERVERS.items():
-            with gunicorn(args.index_dir, {"RATE_LIMIT_PER_MINUTE": "0", **env}) as base:
-                wrk(base, paths_file, 2, 5)
-                for concurrency in args.concurrency:
-                    rows.append((name, concurrency, wrk(base, paths_file, concurrency, args.seconds)))
-                    print(name, concurrency, rows[-1][2], file=sys.stderr)
+        for name, index_dir, env, root in servers:
+            for concurrency in args.concurrency:
+                result = step(index_dir, env, root, paths_file, warm, concurrency, args.seconds)
+                rows.append((name, concurrency, result))
+                print(name, concurrency, result, file=sys.stderr)
     finally:
         paths_file.unlink()
-    print("| server | concurrency | queries/s | median ms | p95 ms | p99 ms | errors | non-2xx |")
-    print("|---|---|---|---|---|---|---|---|")
+    print(f"{len(measured)} distinct questions, a fresh server for every row\n")
+    print("| server | concurrency | queries/s | median ms | p95 ms | p99 ms | errors | non-2xx | cache hits | "
+          "workers' RSS MB (shared) |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for name, concurrency, r in rows:
         print(f"| {name} | {concurrency} | {r['qps']} | {r['p50_ms']} | {r['p95_ms']} | {r['p99_ms']} | "
-              f"{r['errors']} | {r['non_2xx']} |")
+              f"{r['errors']} | {r['non_2xx']} | {r['cache_hits']} of {r['requests']} | "
+              f"{r['rss_mb']} ({r['shared_mb']}) x{r['workers']} |")
     return 0
 
 

@@ -10,10 +10,10 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-GUNICORN_CONF = ROOT / "search_app" / "gunicorn_conf.py"
 
 
 def free_port() -> int:
@@ -34,20 +34,45 @@ def wait_ready(base: str, seconds: float = 120, path: str = "/readyz") -> None:
     raise RuntimeError(f"server at {base} did not become ready in {seconds:g} s")
 
 
+@dataclass(frozen=True)
+class Server:
+    base: str
+    process: subprocess.Popen
+
+    def worker_memory(self) -> list[dict[str, float]]:
+        """Each worker's resident memory in MB: all of it, and the part shared with other processes
+        (file pages such as a memory-mapped index, and shared memory)."""
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
+        return [_memory(int(pid)) for pid in children]
+
+
+def _memory(pid: int) -> dict[str, float]:
+    fields = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        name, _, value = line.partition(":")
+        if name in ("VmRSS", "RssAnon", "RssFile", "RssShmem"):
+            fields[name] = int(value.split()[0]) / 1024
+    return {"rss_mb": round(fields["VmRSS"], 1), "private_mb": round(fields["RssAnon"], 1),
+            "shared_mb": round(fields["RssFile"] + fields["RssShmem"], 1)}
+
+
 @contextmanager
-def gunicorn(index_dir: Path, env: dict[str, str] | None = None, quiet: bool = True) -> Iterator[str]:
-    """`make serve`'s server (search_app/gunicorn_conf.py) on a free port; yields its base URL.
+def gunicorn(index_dir: Path, env: dict[str, str] | None = None, quiet: bool = True,
+             root: Path = ROOT) -> Iterator[Server]:
+    """`make serve`'s server (search_app/gunicorn_conf.py of the checkout at `root`) on a free port.
 
     `env` overrides the environment (WORKERS, THREADS, RATE_LIMIT_PER_MINUTE, ...)."""
     port = free_port()
-    full_env = {**os.environ, "INDEX_DIR": str(index_dir), "HOST": "127.0.0.1", "PORT": str(port), **(env or {})}
+    full_env = {**os.environ, "INDEX_DIR": str(Path(index_dir).resolve()), "HOST": "127.0.0.1", "PORT": str(port),
+                **(env or {})}
+    conf = Path(root) / "search_app" / "gunicorn_conf.py"
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--config", str(GUNICORN_CONF), "--log-level", "warning",
-         "search_app:create_app()"], cwd=ROOT, env=full_env, stderr=subprocess.DEVNULL if quiet else None)
+        [sys.executable, "-m", "gunicorn", "--config", str(conf), "--log-level", "warning",
+         "search_app:create_app()"], cwd=root, env=full_env, stderr=subprocess.DEVNULL if quiet else None)
     base = f"http://127.0.0.1:{port}"
     try:
         wait_ready(base)
-        yield base
+        yield Server(base, server)
     finally:
         server.send_signal(signal.SIGTERM)
         try:

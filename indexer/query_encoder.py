@@ -76,10 +76,12 @@ def _export_torch(path: Path) -> Path:
             return torch.nn.functional.normalize(pooled, p=2, dim=1)
 
     names = ["input_ids", "attention_mask", "token_type_ids"]
-    example = torch.ones((1, 8), dtype=torch.long)
+    ids = torch.ones((2, 8), dtype=torch.long)
+    mask = torch.ones((2, 8), dtype=torch.long)
+    mask[1, 5:] = 0  # a padded row, so that the traced graph keeps the attention mask
     axes = {name: {0: "batch", 1: "tokens"} for name in names} | {"embedding": {0: "batch"}}
     with torch.no_grad():
-        torch.onnx.export(Pooled(), (example, example, torch.zeros_like(example)), str(path), dynamo=False,
+        torch.onnx.export(Pooled(), (ids, mask, torch.zeros_like(ids)), str(path), dynamo=False,
                           input_names=names, output_names=["embedding"], dynamic_axes=axes, opset_version=17)
     return path
 

@@ -120,8 +120,8 @@ def test_server_limits_cut_off_huge_requests(corpus_index):
     import http.client
     from urllib.parse import urlsplit
 
-    with gunicorn(corpus_index, {"WORKERS": "1"}) as base:
-        port = urlsplit(base).port
+    with gunicorn(corpus_index, {"WORKERS": "1"}) as server:
+        port = urlsplit(server.base).port
 
         def status(path: str, headers: dict | None = None) -> int:
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)

@@ -63,7 +63,7 @@ def sources_from(args: argparse.Namespace) -> SourcesConfig:
 def print_build(report: dict) -> None:
     print(f"published version {report['version']}")
     for key in ("pages", "sections", "passages", "unchanged", "embedded", "reused", "seconds", "passages_per_second",
-                "peak_memory_mb"):
+                "peak_memory_mb", "vector_index"):
         print(f"  {key.replace('_', ' ')}: {report[key]}")
     print(f"  index size: {report['size_bytes'] / 1e6:.1f} MB")
     for key in ("added", "changed", "removed"):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from indexer import calibration, embedding, publishing, store
+from indexer import calibration, embedding, keywords, publishing, store
 from indexer.chunking import ChunkConfig, TokenCounter, chunk_page, embed_text
 from indexer.crawling import CrawlError
 from indexer.documents import Page, PageNote, Passage, StoredPage
@@ -39,6 +39,7 @@ class BuildReport:
     passages_per_second: float = 0.0
     peak_memory_mb: float = 0.0
     size_bytes: int = 0
+    vector_index: str = ""
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -225,9 +226,12 @@ def build(
         manifest["synonyms"] = [list(group) for group in synonyms]
         vocabulary = page_vocabulary(pages)
         vocabulary.update({word: 2 for group in synonyms for term in group for word in term.split()})
+        postings = keywords.build(
+            ((i, (pages[p.page_index].title, " ".join(p.heading_path), p.text)) for i, p in enumerate(passages, 1)),
+            phrases=[term for group in synonyms for term in group])
         with publishing.build_folder(index_dir) as (version, folder):
             store.write_version(folder, version, pages, passages, vectors[: len(passages)], vectors[len(passages):],
-                                vocabulary, manifest)
+                                vocabulary, postings, manifest)
             report.version = publishing.publish(index_dir, folder, keep)
     report.pages, report.passages = len(pages), len(passages)
     report.sections = sum(len(p.sections) for p in pages)
@@ -235,4 +239,6 @@ def build(
     report.passages_per_second = round(len(passages) / report.seconds, 1) if report.seconds else 0.0
     report.peak_memory_mb = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     report.size_bytes = store.disk_size(publishing.version_dir(index_dir, report.version))
+    spec = store.vector_index_for(len(passages))
+    report.vector_index = f"{spec['type']}: {spec['reason']}"
     return report

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from indexer import embedding
+from indexer import embedding, keywords
 from indexer.publishing import open_version, published_version
 from indexer.query_encoder import DEFAULT_CACHE, QueryEncoder
 from indexer.store import StoreError
@@ -44,16 +44,12 @@ class SearchResult:
     cached: bool = False
 
 
-def keyword_query(query: str, operator: str = "OR", also: Sequence[str] = (),
-                  common: frozenset[str] = frozenset()) -> str | None:
-    """An FTS5 expression joining the question's content words (and any synonym phrases in `also`), each quoted
-    so that no operator gets through. With OR, words in `common` are left out unless nothing else is left."""
-    terms = content_words(query)
-    if operator == "OR":
-        terms = [t for t in terms if t not in common] or terms
-    if not terms:
-        return None
-    return f" {operator} ".join('"' + t.replace('"', "") + '"' for t in [*terms, *also])
+def keyword_terms(query: str, also: Sequence[str] = (), common: frozenset[str] = frozenset()) -> list[str]:
+    """The keyword terms of a question: its content words (those in `common` left out unless nothing
+    else is left) and any synonym phrases in `also`, as indexer.keywords indexes them."""
+    words = content_words(query)
+    words = [w for w in words if w not in common] or words
+    return [term for w in words for term in keywords.tokens(w)] + [keywords.phrase_term(p) for p in also]
 
 
 class IndexState:
@@ -109,11 +105,14 @@ class Retriever:
     def sites(self) -> dict[str, int]:
         return self.state().sites
 
-    def keyword(self, query: str, k: int, state: IndexState, operator: str = "OR") -> list[tuple[int, float]]:
-        """Keyword hits for any content word and its synonyms (OR), or for all content words (AND)."""
-        also = expansions(query, state.synonyms) if operator == "OR" else []
-        match = keyword_query(query, operator, also, state.common)
-        return state.reader.keyword(match, k) if match else []
+    def keyword(self, query: str, k: int, state: IndexState) -> list[tuple[int, float]]:
+        """Keyword hits for any content word of the question or its synonyms."""
+        terms = keyword_terms(query, expansions(query, state.synonyms), state.common)
+        return state.reader.keyword(terms, k)
+
+    def holds_every_word(self, query: str, state: IndexState) -> bool:
+        """Whether a passage holds every content word of the question."""
+        return bool(state.reader.keyword(keyword_terms(query), 1, every=True))
 
     def search(self, query: str, options: SearchOptions = SearchOptions()) -> SearchResult:
         state, config = self.state(), self.config
@@ -122,11 +121,11 @@ class Retriever:
         k = config.filtered_candidates if options.site else config.dense_candidates
         questions = [effective, *filter(None, [question_focus(effective)])]
         vectors, cached = self.encoder.encode(questions)
-        dense = ranking.best_of(*(state.reader.dense(v, k) for v in vectors))[:k]
+        dense = ranking.best_of(*state.reader.dense(vectors, k))[:k]
         empty = SearchResult(query, 0, no_match=True, corrected_query=corrected, version=state.version, cached=cached)
         if not dense:
             return empty
-        if dense[0][1] < state.min_score and not self.keyword(effective, 1, state, operator="AND"):
+        if dense[0][1] < state.min_score and not self.holds_every_word(effective, state):
             return empty
         keyword = self.keyword(effective, config.keyword_candidates, state) if options.mode != "dense" else []
         scores = ranking.fuse(options.mode, dense, keyword, config)

@@ -6,10 +6,12 @@ import subprocess
 import sys
 
 import faiss
+import numpy as np
 import pytest
 
 from indexer import build as build_module
 from indexer import embedding, publishing, store
+from indexer.keywords import tokens
 from indexer.sources import FolderSource, SourcesConfig
 from search_app.ranking import title_bonus
 from tests.helpers import CORPUS_PAGES, ROOT, build_folder, page_html, write_page
@@ -43,7 +45,7 @@ def test_vectors_are_normalised_and_match_their_passages(corpus_index):
     vectors = reader.vectors.index.reconstruct_n(0, reader.vectors.ntotal)
     norms = (vectors ** 2).sum(axis=1)
     assert norms.min() > 0.99 and norms.max() < 1.01
-    hits = reader.keyword('"cured"', 20)
+    hits = reader.keyword(tokens("cured"), 20)
     assert hits, "keyword index finds a word of the treatment section"
     assert any("cannot be cured" in r.text for r in reader.passages([i for i, _ in hits]).values())
 
@@ -63,14 +65,18 @@ def test_title_vectors_belong_to_their_pages(tmp_path):
 
 
 @pytest.mark.parametrize("emptied, message", [("vectors.faiss", "0 vectors for 2 passages"),
-                                              ("titles.faiss", "0 title vectors for 2 pages")])
+                                              ("titles.npy", "0 title vectors for 2 pages"),
+                                              ("keyword_weights.npy", "keyword postings do not match")])
 def test_version_missing_vectors_fails_verification(tmp_path, emptied, message):
     pages = tmp_path / "pages"
     write_page(pages, "a.html", page_html("First page"))
     write_page(pages, "b.html", page_html("Second page"))
     report = build_folder(pages, tmp_path / "index")
     folder = publishing.version_dir(tmp_path / "index", report.version)
-    faiss.write_index(faiss.IndexIDMap2(faiss.IndexFlatIP(384)), str(folder / emptied))
+    if emptied.endswith(".faiss"):
+        faiss.write_index(faiss.IndexIDMap2(faiss.IndexFlatIP(384)), str(folder / emptied))
+    else:
+        np.save(folder / emptied, np.zeros((0, 384), dtype=np.float32))
     with pytest.raises(store.StoreError, match=message):
         store.verify_version(folder)
 
@@ -178,3 +184,20 @@ def test_build_module_reads_nested_folders_as_sources(tmp_path):
     read, skipped = build_module.read_pages(SourcesConfig([FolderSource(pages)]))
     assert not skipped
     assert {p.site for p in read} == {"news", "site"}
+
+
+def test_the_vector_index_is_exact_when_small_and_a_graph_when_large(tmp_path, monkeypatch):
+    pages = tmp_path / "pages"
+    for i in range(6):
+        write_page(pages, f"p{i}.html", page_html(f"Topic {i}", [("Part", f"Text about subject number {i}.")]))
+    small = build_folder(pages, tmp_path / "small")
+    assert publishing.open_version(tmp_path / "small").manifest["vector_index"]["type"] == "flat"
+    assert small.vector_index.startswith("flat")
+    monkeypatch.setattr(store, "HNSW_MIN_PASSAGES", 3)
+    large = build_folder(pages, tmp_path / "large")
+    reader = publishing.open_version(tmp_path / "large")
+    assert reader.manifest["vector_index"]["type"] == "hnsw" and large.vector_index.startswith("hnsw")
+    assert faiss.downcast_index(reader.vectors.index).hnsw.efSearch == store.HNSW_EF_SEARCH
+    exact = publishing.open_version(tmp_path / "small")
+    question = embedding.embed(["subject number 4"])
+    assert reader.dense(question, 3)[0][0][0] == exact.dense(question, 3)[0][0][0]

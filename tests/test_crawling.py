@@ -10,6 +10,7 @@ import pytest
 from indexer import publishing
 from indexer.build import build
 from indexer.crawling import CrawlConfig, Crawler
+from indexer.keywords import tokens
 from indexer.sources import SourcesConfig, WebSource
 from indexer.urls import allowed_origins
 from tests.helpers import page_html
@@ -137,7 +138,7 @@ def test_crawl_indexes_good_pages_and_reports_every_failure(site, tmp_path):
     assert "same URL" in why["moved.html"]
     reader = publishing.open_version(tmp_path / "index")
     assert reader.sites() == {"fruit": 3}
-    assert reader.keyword('"cherries"', 1), "flaky page indexed after retries"
+    assert reader.keyword(tokens("cherries"), 1), "flaky page indexed after retries"
     assert not any(path == "/private/p.html" for path, _ in site.requests), "robots.txt obeyed"
     assert sum(1 for path, _ in site.requests if path == "/broken.html") == 4, "first try and 3 retries"
 
@@ -156,7 +157,7 @@ def test_update_uses_conditional_requests_and_keeps_pages_on_transient_errors(si
     site.pages.pop("/a.html")
     report = crawl(site, tmp_path / "index", incremental=True)
     assert "kept the indexed copy" in reasons(report)["a.html"]
-    assert publishing.open_version(tmp_path / "index").keyword('"orchards"', 1), "a 404 on a listed page is not a removal"
+    assert publishing.open_version(tmp_path / "index").keyword(tokens("orchards"), 1), "a 404 on a listed page is not a removal"
 
 
 def test_unreachable_sitemap_keeps_the_sources_pages(site, tmp_path):

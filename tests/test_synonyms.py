@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from indexer import publishing
 from indexer.synonyms import expansions, parse_synonyms
-from search_app.retrieval import keyword_query
+from search_app.retrieval import keyword_terms
 
 LIST = """# comment
 stage 4, Stage IV, metastatic
@@ -24,8 +24,10 @@ def test_expansions_match_whole_words_and_phrases():
     assert expansions("chemotherapy", groups) == ["chemo"]
 
 
-def test_keyword_query_quotes_phrases():
-    assert keyword_query("chemo side effects", also=["stage iv"]) == '"chemo" OR "side" OR "effects" OR "stage iv"'
+def test_keyword_terms_are_stemmed_words_and_phrases():
+    assert keyword_terms("chemo side effects", also=["stage iv"]) == ["chemo", "side", "effect", "stage iv"]
+    assert keyword_terms("the cancer spread", common=frozenset({"cancer"})) == ["spread"]
+    assert keyword_terms("cancer", common=frozenset({"cancer"})) == ["cancer"], "never left with nothing"
 
 
 def test_index_stores_the_list_and_its_words(corpus_index):

@@ -14,6 +14,7 @@ import urllib.request
 import pytest
 
 from indexer import publishing, store
+from indexer.keywords import tokens
 from search_app import create_app
 from tests.browser.chrome import live_server
 from tests.helpers import ROOT, build_folder, page_html, write_page
@@ -63,7 +64,7 @@ def test_update_after_editing_one_page_embeds_only_its_new_passages(site):
     assert report.changed == [str(pages / "piano.html")] and report.unchanged == 2
     assert report.embedded == 1, "only the new section's passage; the unchanged section's and title's are reused"
     assert report.reused == first.passages + first.pages
-    hits = publishing.open_version(index_dir).keyword('"tuner"', 3)
+    hits = publishing.open_version(index_dir).keyword(tokens("tuner"), 3)
     assert hits
 
 
@@ -76,13 +77,13 @@ def test_update_adds_and_removes_pages(site):
     assert report.removed == [f"{pages}/bread.html"]
     reader = publishing.open_version(index_dir)
     assert reader.manifest["counts"]["pages"] == 3
-    assert not reader.keyword('"dough"', 1) and reader.keyword('"orbits"', 1)
+    assert not reader.keyword(tokens("dough"), 1) and reader.keyword(tokens("orbits"), 1)
 
 
 def test_update_from_a_version_without_title_vectors_embeds_only_the_titles(site):
     pages, index_dir, first = site
     folder = publishing.version_dir(index_dir, first.version)
-    (folder / "titles.faiss").unlink()
+    (folder / "titles.npy").unlink()
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     (folder / "manifest.json").write_text(json.dumps({**manifest, "format": 2}), encoding="utf-8")
     with pytest.raises(store.StoreError, match="index format 2.*indexer update"):
@@ -99,7 +100,7 @@ def test_page_that_breaks_keeps_its_indexed_copy(site):
     report = update(pages, index_dir)
     [skipped] = report.skipped
     assert skipped.path.endswith("volcano.html") and "kept the indexed copy" in skipped.reason
-    assert publishing.open_version(index_dir).keyword('"lava"', 1)
+    assert publishing.open_version(index_dir).keyword(tokens("lava"), 1)
 
 
 @pytest.mark.slow

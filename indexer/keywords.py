@@ -1,0 +1,128 @@
+"""Keyword search in memory: BM25 weights of every (term, passage) computed at build time, so that a
+question costs a few array lookups instead of an SQLite FTS5 query.
+
+The scores are FTS5's bm25() with column weights title 2, heading 2, text 1 (k1 = 1.2, b = 0.75): a
+term's frequency is its weighted count over the three columns, a passage's length its unweighted
+token count. Tokens are FTS5's `porter unicode61`: runs of letters and digits, lower-cased, accents
+removed, Porter-stemmed. A multi-word synonym ("stage iv") is a phrase: its own term, counted where
+its words stand next to each other.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from array import array
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import Stemmer
+
+K1 = 1.2
+B = 0.75
+# Title and heading words say more about what a passage is about than the same words in its text.
+COLUMN_WEIGHTS = (2.0, 2.0, 1.0)
+TOKEN = re.compile(r"[^\W_]+")
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> Stemmer.Stemmer:
+    return Stemmer.Stemmer("porter")
+
+
+def tokens(text: str) -> list[str]:
+    """Lower-cased, accent-free, stemmed tokens, as FTS5's porter unicode61 tokenizer makes them."""
+    plain = "".join(c for c in unicodedata.normalize("NFKD", text.lower()) if not unicodedata.combining(c))
+    return _stemmer().stemWords(TOKEN.findall(plain))
+
+
+def phrase_term(phrase: str) -> str:
+    """The term under which a multi-word phrase is counted (its stemmed words joined by spaces)."""
+    return " ".join(tokens(phrase))
+
+
+@dataclass(frozen=True)
+class Postings:
+    """Per term, the passages that hold it and its BM25 weight in each: term -> [start, end) of the arrays."""
+
+    spans: dict[str, tuple[int, int]]
+    passage_ids: np.ndarray
+    weights: np.ndarray
+
+
+def build(rows: Iterable[tuple[int, Sequence[str]]], phrases: Iterable[str] = ()) -> Postings:
+    """Postings of passages given as (passage id, (title, heading, text))."""
+    starts: dict[str, list[tuple[str, ...]]] = {}
+    for term in {phrase_term(p) for p in phrases}:
+        if " " in term:
+            starts.setdefault(term.split(" ", 1)[0], []).append(tuple(term.split(" ")))
+    term_ids: dict[str, int] = {}
+    entries_term, entries_passage, entries_tf = array("i"), array("i"), array("f")
+    lengths: dict[int, int] = {}
+    for passage_id, columns in rows:
+        frequencies: Counter = Counter()
+        length = 0
+        for weight, column in zip(COLUMN_WEIGHTS, columns, strict=True):
+            found = tokens(column)
+            length += len(found)
+            for term, n in (Counter(found) + _phrase_counts(found, starts)).items():
+                frequencies[term] += weight * n
+        lengths[passage_id] = length
+        for term, tf in frequencies.items():
+            entries_term.append(term_ids.setdefault(term, len(term_ids)))
+            entries_passage.append(passage_id)
+            entries_tf.append(tf)
+    return _weigh(term_ids, np.frombuffer(entries_term, dtype=np.int32), np.frombuffer(entries_passage, dtype=np.int32),
+                  np.frombuffer(entries_tf, dtype=np.float32), lengths)
+
+
+def _phrase_counts(found: list[str], starts: dict[str, list[tuple[str, ...]]]) -> Counter:
+    """How often each phrase stands in the tokens (`starts`: the phrases by their first word)."""
+    counts: Counter = Counter()
+    for i, word in enumerate(found):
+        for phrase in starts.get(word, ()):
+            if tuple(found[i:i + len(phrase)]) == phrase:
+                counts[" ".join(phrase)] += 1
+    return counts
+
+
+def _weigh(term_ids: dict[str, int], terms: np.ndarray, passages: np.ndarray, tfs: np.ndarray,
+           lengths: dict[int, int]) -> Postings:
+    """BM25 weight of every (term, passage), grouped by term (passages in id order within a term)."""
+    total = len(lengths)
+    if not total:
+        return Postings({}, np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32))
+    length_of = np.zeros(max(lengths) + 1, dtype=np.float64)
+    length_of[list(lengths)] = list(lengths.values())
+    average = float(np.mean(list(lengths.values())))
+    order = np.lexsort((passages, terms))
+    terms, passages, tfs = terms[order], passages[order], tfs[order].astype(np.float64)
+    bounds = np.searchsorted(terms, np.arange(len(term_ids) + 1))
+    df = np.diff(bounds)
+    idf = np.maximum(np.log((total - df + 0.5) / (df + 0.5)), 1e-6)
+    norm = K1 * (1 - B + B * length_of[passages] / average)
+    weights = np.repeat(idf, df) * tfs * (K1 + 1) / (tfs + norm)
+    names = {index: term for term, index in term_ids.items()}
+    spans = {names[i]: (int(bounds[i]), int(bounds[i + 1])) for i in range(len(term_ids))}
+    return Postings(spans, passages.astype(np.int32), weights.astype(np.float32))
+
+
+def search(spans: dict[str, tuple[int, int]], passage_ids: np.ndarray, weights: np.ndarray,
+           terms: Sequence[str], k: int, every: bool = False) -> list[tuple[int, float]]:
+    """The k best passages for the terms (any of them, or with `every`, all), by summed BM25 weight."""
+    found = [spans[t] for t in dict.fromkeys(terms) if t in spans]
+    if not found or (every and len(found) < len(set(terms))):
+        return []
+    ids = np.concatenate([passage_ids[s:e] for s, e in found])
+    scores = np.concatenate([weights[s:e] for s, e in found])
+    unique, where, hits = np.unique(ids, return_inverse=True, return_counts=True)
+    sums = np.bincount(where, weights=scores)
+    if every:
+        unique, sums = unique[hits == len(found)], sums[hits == len(found)]
+    if len(unique) > k:
+        best = np.argpartition(-sums, k - 1)[:k]
+        unique, sums = unique[best], sums[best]
+    order = np.lexsort((unique, -sums))
+    return [(int(unique[i]), float(sums[i])) for i in order]

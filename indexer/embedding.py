@@ -55,11 +55,17 @@ def weights_sha256() -> str:
     return digest.hexdigest()
 
 
-def set_threads(threads: int) -> None:
-    """Fix PyTorch's intra-op thread count (one per process is fastest when processes share cores)."""
-    import torch
+_threads: int | None = None
 
-    torch.set_num_threads(max(1, threads))
+
+def set_threads(threads: int) -> None:
+    """Fix PyTorch's intra-op thread count (one per process is fastest when processes share cores):
+    now if PyTorch is loaded, else when the model loads, so that a process that never needs the model
+    (an app worker whose questions go to onnxruntime) never loads PyTorch."""
+    global _threads
+    _threads = max(1, threads)
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(_threads)
 
 
 def pick_device(requested: str | None) -> str:
@@ -67,6 +73,8 @@ def pick_device(requested: str | None) -> str:
         return requested
     import torch
 
+    if _threads is not None:
+        torch.set_num_threads(_threads)
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
@@ -76,8 +84,11 @@ def load_model(device: str = "cpu"):
     for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
         os.environ.setdefault(name, "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    import torch
     from sentence_transformers import SentenceTransformer
 
+    if _threads is not None:
+        torch.set_num_threads(_threads)
     return SentenceTransformer(str(model_dir()), device=device, local_files_only=True)
 
 

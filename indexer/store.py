@@ -21,6 +21,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import faiss
@@ -70,6 +71,14 @@ HNSW_EF_SEARCH = 256
 
 class StoreError(RuntimeError):
     """A version that cannot be read or written as asked."""
+
+
+@dataclass(frozen=True)
+class Owner:
+    """Where a passage belongs: its section and its page."""
+
+    section_id: int
+    page_id: int
 
 
 @dataclass(frozen=True)
@@ -291,6 +300,30 @@ class IndexReader:
         scores, ids = self.vectors.search(queries, k)
         return [[(int(i), float(s)) for i, s in zip(row_ids, row_scores, strict=True) if i >= 0]
                 for row_ids, row_scores in zip(ids, scores, strict=True)]
+
+    @cached_property
+    def _owners(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+        """Section and page of every passage, and the site of every page, as arrays by id."""
+        rows = self.db.execute("SELECT ps.id, ps.section_id, s.page_id FROM passages ps "
+                               "JOIN sections s ON s.id = ps.section_id").fetchall()
+        size = len(rows) + 1
+        section_of, page_of = np.zeros(size, dtype=np.int64), np.zeros(size, dtype=np.int64)
+        for row in rows:
+            section_of[row[0]], page_of[row[0]] = row[1], row[2]
+        names = sorted(self.sites())
+        pages = self.db.execute(f"SELECT id, {self._site_column} AS site FROM pages").fetchall()
+        site_of = np.full(len(pages) + 1, -1, dtype=np.int64)
+        for row in pages:
+            site_of[row["id"]] = names.index(row["site"])
+        return section_of, page_of, site_of, names
+
+    def owners(self, passage_ids: Sequence[int], site: str | None = None) -> dict[int, Owner]:
+        """The section and page of each passage (only passages of `site`, when one is given)."""
+        section_of, page_of, site_of, names = self._owners
+        ids = np.asarray(passage_ids, dtype=np.int64)
+        if site is not None:
+            ids = ids[site_of[page_of[ids]] == (names.index(site) if site in names else -2)]
+        return {int(i): Owner(int(s), int(p)) for i, s, p in zip(ids, section_of[ids], page_of[ids], strict=True)}
 
     def title_vectors(self, page_ids: Sequence[int]) -> np.ndarray:
         """The title vectors of these pages, one row each (no rows in a version without title vectors)."""

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from indexer.store import PassageRecord
+from indexer.store import Owner, PassageRecord
 
 MODES = ("default", "dense", "keyword", "hybrid")
 
@@ -44,6 +44,16 @@ class RankingConfig:
     excerpts_per_page: int = 3
     # Reciprocal rank fusion's constant (the `hybrid` comparison mode), as Cormack et al. (2009) set it.
     rrf_k: int = 60
+
+
+@dataclass
+class RankedPage:
+    """A page's place in the results before its records are read: its score and its best sections,
+    each as (section id, passage id, score), best first."""
+
+    page_id: int
+    score: float
+    sections: list[tuple[int, int, float]] = field(default_factory=list)
 
 
 @dataclass
@@ -121,26 +131,36 @@ def title_bonus(page_ids: list[int], title_vectors: np.ndarray, query_vectors: n
     return {page_id: weight * best for page_id, best in zip(page_ids, cosines.max(axis=1).tolist())}
 
 
-def group(records: dict[int, PassageRecord], scores: dict[int, float], page_bonus: dict[int, float] | None = None,
-          sections_per_page: int = RankingConfig.sections_per_page) -> list[PageHit]:
+def group(owners: dict[int, Owner], scores: dict[int, float], page_bonus: dict[int, float] | None = None,
+          sections_per_page: int = RankingConfig.sections_per_page) -> list[RankedPage]:
     """Best passage per section, best sections per page; pages ordered by their best section plus their bonus."""
-    best_in_section: dict[int, tuple[float, PassageRecord]] = {}
+    best_in_section: dict[int, tuple[float, int]] = {}
     for passage_id, score in scores.items():
-        record = records.get(passage_id)
-        if record is None:
+        owner = owners.get(passage_id)
+        if owner is None:
             continue
-        held = best_in_section.get(record.section_id)
+        held = best_in_section.get(owner.section_id)
         if held is None or score > held[0]:
-            best_in_section[record.section_id] = (score, record)
+            best_in_section[owner.section_id] = (score, passage_id)
     bonus = page_bonus or {}
-    pages: dict[int, PageHit] = {}
-    for score, record in sorted(best_in_section.values(), key=lambda item: (-item[0], item[1].id)):
-        page = pages.get(record.page_id)
+    pages: dict[int, RankedPage] = {}
+    for score, passage_id in sorted(best_in_section.values(), key=lambda item: (-item[0], item[1])):
+        owner = owners[passage_id]
+        page = pages.get(owner.page_id)
         if page is None:
-            page = pages[record.page_id] = PageHit(
-                record.page_id, record.url, record.title, record.updated, record.site,
-                score + bonus.get(record.page_id, 0.0), original_url=record.original_url,
-            )
+            page = pages[owner.page_id] = RankedPage(owner.page_id, score + bonus.get(owner.page_id, 0.0))
         if len(page.sections) < sections_per_page:
-            page.sections.append(SectionHit(record.section_id, record.section, record.link, record, score))
+            page.sections.append((owner.section_id, passage_id, score))
     return sorted(pages.values(), key=lambda page: -page.score)
+
+
+def page_hits(ranked: list[RankedPage], records: dict[int, PassageRecord]) -> list[PageHit]:
+    """Ranked pages with what is shown of them, from the records of their passages."""
+    hits = []
+    for page in ranked:
+        first = records[page.sections[0][1]]
+        sections = [SectionHit(section_id, records[passage_id].section, records[passage_id].link,
+                               records[passage_id], score) for section_id, passage_id, score in page.sections]
+        hits.append(PageHit(page.page_id, first.url, first.title, first.updated, first.site, page.score, sections,
+                            first.original_url))
+    return hits

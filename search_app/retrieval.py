@@ -129,14 +129,13 @@ class Retriever:
             return empty
         keyword = self.keyword(effective, config.keyword_candidates, state) if options.mode != "dense" else []
         scores = ranking.fuse(options.mode, dense, keyword, config)
-        records = state.reader.passages(list(scores))
-        if options.site:
-            records = {passage_id: r for passage_id, r in records.items() if r.site == options.site}
+        owners = state.reader.owners(list(scores), options.site)
         bonus = None
         if options.mode == "default":
-            page_ids = list(dict.fromkeys(r.page_id for r in records.values()))
+            page_ids = list(dict.fromkeys(owner.page_id for owner in owners.values()))
             bonus = ranking.title_bonus(page_ids, state.reader.title_vectors(page_ids), vectors, config.title_weight)
-        pages = ranking.group(records, scores, bonus, config.sections_per_page)
-        window = pages[options.offset: options.offset + options.limit]
-        return SearchResult(query, len(pages), window, corrected_query=corrected, version=state.version,
-                            cached=cached)
+        ranked = ranking.group(owners, scores, bonus, config.sections_per_page)
+        window = ranked[options.offset: options.offset + options.limit]
+        records = state.reader.passages([passage_id for page in window for _, passage_id, _ in page.sections])
+        return SearchResult(query, len(ranked), ranking.page_hits(window, records), corrected_query=corrected,
+                            version=state.version, cached=cached)

@@ -47,12 +47,9 @@ def highlights(text: str, query: str) -> list[tuple[int, int]]:
     stems = {stem(w) for w in content_words(query)}
     if not stems:
         return []
-    spans = []
-    for match in WORD.finditer(text):
-        token = match.group(0).lower()
-        if any(token == s or (len(s) >= 4 and token.startswith(s)) for s in stems):
-            spans.append((match.start(), match.end()))
-    return spans
+    prefixes = tuple(s for s in stems if len(s) >= 4)
+    return [match.span() for match in WORD.finditer(text)
+            if (token := match.group(0).lower()) in stems or token.startswith(prefixes)]
 
 
 def excerpt(text: str, spans: list[tuple[int, int]], size: int = MAX_EXCERPT) -> tuple[str, list[tuple[int, int]]]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 
 from indexer import embedding
-from indexer.store import PassageRecord
-from search_app.ranking import RankingConfig, group
+from indexer.store import Owner, PassageRecord
+from search_app.ranking import RankingConfig, group, page_hits
 from search_app.retrieval import Retriever, SearchOptions
 from tests.helpers import build_folder, page_html, write_page
 
@@ -17,27 +17,37 @@ def record(passage_id: int, section_id: int, page_id: int) -> PassageRecord:
                          f"/p{page_id}#s{section_id}", page_id, f"/p{page_id}", f"Page {page_id}", None, "pages")
 
 
+def owners(*triples: tuple[int, int, int]) -> dict[int, Owner]:
+    return {passage_id: Owner(section_id, page_id) for passage_id, section_id, page_id in triples}
+
+
 def test_best_passage_per_section_and_pages_by_best_section():
-    records = {1: record(1, 10, 1), 2: record(2, 10, 1), 3: record(3, 11, 1), 4: record(4, 20, 2)}
-    pages = group(records, {1: 0.5, 2: 0.7, 3: 0.6, 4: 0.65})
+    pages = group(owners((1, 10, 1), (2, 10, 1), (3, 11, 1), (4, 20, 2)), {1: 0.5, 2: 0.7, 3: 0.6, 4: 0.65})
     assert [p.page_id for p in pages] == [1, 2]
-    assert [(s.section_id, s.passage.id, s.score) for s in pages[0].sections] == [(10, 2, 0.7), (11, 3, 0.6)]
+    assert pages[0].sections == [(10, 2, 0.7), (11, 3, 0.6)]
 
 
 def test_at_most_sections_per_page():
-    records = {i: record(i, 100 + i, 1) for i in range(1, SECTIONS_PER_PAGE + 3)}
-    [page] = group(records, {i: 1.0 - i / 100 for i in records})
-    assert [s.section_id for s in page.sections] == [100 + i for i in range(1, SECTIONS_PER_PAGE + 1)]
+    held = owners(*((i, 100 + i, 1) for i in range(1, SECTIONS_PER_PAGE + 3)))
+    [page] = group(held, {i: 1.0 - i / 100 for i in held})
+    assert [section_id for section_id, _, _ in page.sections] == [100 + i for i in range(1, SECTIONS_PER_PAGE + 1)]
 
 
 def test_page_bonus_reorders_pages_but_not_sections():
-    records = {1: record(1, 10, 1), 2: record(2, 20, 2), 3: record(3, 21, 2)}
-    scores = {1: 0.8, 2: 0.7, 3: 0.75}
-    assert [p.page_id for p in group(records, scores)] == [1, 2]
-    lifted = group(records, scores, {1: 0.05, 2: 0.2})
+    held, scores = owners((1, 10, 1), (2, 20, 2), (3, 21, 2)), {1: 0.8, 2: 0.7, 3: 0.75}
+    assert [p.page_id for p in group(held, scores)] == [1, 2]
+    lifted = group(held, scores, {1: 0.05, 2: 0.2})
     assert [p.page_id for p in lifted] == [2, 1]
     assert lifted[0].score == pytest.approx(0.95)
-    assert [(s.section_id, s.score) for s in lifted[0].sections] == [(21, 0.75), (20, 0.7)]
+    assert [(section_id, score) for section_id, _, score in lifted[0].sections] == [(21, 0.75), (20, 0.7)]
+
+
+def test_page_hits_show_each_page_with_its_sections_records():
+    ranked = group(owners((1, 10, 1), (2, 20, 2), (3, 21, 2)), {1: 0.8, 2: 0.7, 3: 0.75})
+    records = {1: record(1, 10, 1), 2: record(2, 20, 2), 3: record(3, 21, 2)}
+    [second, first] = page_hits(ranked, records)[::-1]
+    assert (first.url, first.title, first.score) == ("/p1", "Page 1", 0.8)
+    assert [(s.heading, s.passage.id) for s in second.sections] == [("S21", 3), ("S20", 2)]
 
 
 @pytest.fixture(scope="module")

@@ -50,8 +50,9 @@ def in_process(index_dir: Path, queries: list[str], warm: list[str]) -> dict:
 STAGES = {
     "query embedding (model)": ("query_encoder.py", "encode"),
     "vector search (FAISS)": ("store.py", "dense"),
-    "keyword search (SQLite FTS5)": ("store.py", "keyword"),
-    "passage records (SQLite)": ("store.py", "passages"),
+    "keyword search (BM25 postings)": ("store.py", "keyword"),
+    "passage owners (arrays)": ("store.py", "owners"),
+    "records of shown passages (SQLite)": ("store.py", "passages"),
     "spelling correction": ("spelling.py", "correct"),
     "score fusion": ("ranking.py", "fuse"),
     "page-title similarity": ("ranking.py", "title_bonus"),

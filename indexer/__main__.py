@@ -36,6 +36,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         b.add_argument("--overlap-tokens", type=int, default=ChunkConfig.overlap_tokens)
         b.add_argument("--keep", type=int, default=publishing.KEEP_VERSIONS,
                        help="versions kept on disk (the published one and the one before it always are)")
+        b.add_argument("--allow-shrink", action="store_true",
+                       help="accept a sitemap or URL list that names far fewer pages than before (removes them)")
         b.add_argument("--json", action="store_true", help="print the report as JSON")
     r = commands.add_parser("rollback", help="republish the version built before the published one")
     r.add_argument("--index-dir", type=Path, default=DEFAULT_INDEX_DIR)
@@ -53,10 +55,11 @@ def sources_from(args: argparse.Namespace) -> SourcesConfig:
     named += [WebSource(sitemap=url) for url in args.sitemap]
     named += [WebSource(url_list=path) for path in args.url_list]
     if named:
-        return SourcesConfig(named, set(args.allow_host), synonyms=args.synonyms)
+        return SourcesConfig(named, set(args.allow_host), synonyms=args.synonyms, allow_shrink=args.allow_shrink)
     config = load_sources_file(args.sources)
     config.allow_hosts.update(args.allow_host)
     config.synonyms = args.synonyms or config.synonyms
+    config.allow_shrink = args.allow_shrink
     return config
 
 

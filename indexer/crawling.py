@@ -1,13 +1,21 @@
-"""Fetching pages from a live site: allow-listed hosts, robots.txt, retries, size limits, conditional requests."""
+"""Fetching pages from a live site: allow-listed origins, robots.txt, retries, size and time limits,
+conditional requests."""
 from __future__ import annotations
 
+import socket
+import threading
+import time
 import urllib.robotparser
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.util.retry import Retry
 
 from indexer.urls import is_allowed
@@ -15,13 +23,17 @@ from indexer.urls import is_allowed
 USER_AGENT = "curated-search-indexer/1.0"
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 SITEMAP_NS = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+SITEMAP_ROOTS = (f"{SITEMAP_NS}urlset", f"{SITEMAP_NS}sitemapindex")
 MAX_REDIRECTS = 5
 MAX_SITEMAPS = 50
+ROBOTS_MAX_BYTES = 500_000
 
 
 @dataclass(frozen=True)
 class CrawlConfig:
-    """Origins ("scheme://host:port") the crawler may fetch from, and its limits."""
+    """Origins ("scheme://host:port") the crawler may fetch from, and its limits: `timeout` for one
+    read, `page_seconds` for everything one page (or sitemap, or robots.txt) takes, retries included,
+    and `crawl_seconds` for a whole crawl."""
 
     allow_origins: frozenset[str]
     user_agent: str = USER_AGENT
@@ -29,6 +41,8 @@ class CrawlConfig:
     max_bytes: int = 5_000_000
     retries: int = 3
     backoff: float = 0.5
+    page_seconds: float = 60.0
+    crawl_seconds: float = 3600.0
 
 
 @dataclass(frozen=True)
@@ -46,6 +60,10 @@ class Fetched:
 
 class CrawlError(RuntimeError):
     """A sitemap or URL list that cannot be read at all."""
+
+
+class TimeLimit(RuntimeError):
+    """A fetch that took longer than its time limit."""
 
 
 def host_of(url: str) -> str:
@@ -67,6 +85,74 @@ def _shown_origin(url: str) -> str:
     return f"{parts.scheme}://{parts.hostname or ''}{port}"
 
 
+_watched = threading.local()
+
+
+class _Watched:
+    """A connection that puts its socket on the current fetch's list, so a time limit can cut it."""
+
+    def request(self, *args, **kwargs):
+        sockets = getattr(_watched, "sockets", None)
+        if sockets is not None and self.sock is not None:
+            sockets.append(self.sock)
+        return super().request(*args, **kwargs)
+
+    def connect(self):
+        super().connect()
+        sockets = getattr(_watched, "sockets", None)
+        if sockets is not None:
+            sockets.append(self.sock)
+
+
+class _WatchedHTTPConnection(_Watched, HTTPConnection):
+    pass
+
+
+class _WatchedHTTPSConnection(_Watched, HTTPSConnection):
+    pass
+
+
+class _WatchedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _WatchedHTTPConnection
+
+
+class _WatchedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
+
+
+class _Adapter(HTTPAdapter):
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
+
+
+@contextmanager
+def time_limit(seconds: float) -> Iterator[threading.Event]:
+    """Shut down every socket the enclosed requests use once `seconds` have passed: a server that
+    sends a byte now and then can hold a read for ever, never tripping the per-read timeout."""
+    sockets: list[socket.socket] = []
+    expired = threading.Event()
+
+    def expire() -> None:
+        expired.set()
+        for sock in sockets:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    outer = getattr(_watched, "sockets", None)
+    _watched.sockets = sockets
+    timer = threading.Timer(seconds, expire)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield expired
+    finally:
+        timer.cancel()
+        _watched.sockets = outer
+
+
 class Crawler:
     def __init__(self, config: CrawlConfig) -> None:
         self.config = config
@@ -75,39 +161,54 @@ class Crawler:
         retry = Retry(total=config.retries, connect=config.retries, read=config.retries, status=config.retries,
                       backoff_factor=config.backoff, status_forcelist=(500, 502, 503, 504),
                       allowed_methods=("GET", "HEAD"), raise_on_status=False, respect_retry_after_header=True)
-        adapter = HTTPAdapter(max_retries=retry)
+        adapter = _Adapter(max_retries=retry)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
         self.robots: dict[str, urllib.robotparser.RobotFileParser] = {}
+        self.started = time.monotonic()
 
     def allowed(self, url: str) -> bool:
         return is_allowed(url, self.config.allow_origins)
+
+    def out_of_time(self) -> bool:
+        """Whether the crawl has run past its time limit."""
+        return time.monotonic() - self.started > self.config.crawl_seconds
 
     def robots_allow(self, url: str) -> bool:
         parts = urlsplit(url)
         root = f"{parts.scheme}://{parts.netloc}"
         parser = self.robots.get(root)
         if parser is None:
-            parser = urllib.robotparser.RobotFileParser(root + "/robots.txt")
-            try:
-                response = self.session.get(root + "/robots.txt", timeout=self.config.timeout)
-                if response.status_code >= 500:
-                    parser.disallow_all = True
-                elif response.status_code == 200:
-                    parser.parse(response.text.splitlines())
-                else:
-                    parser.allow_all = True
-            except requests.RequestException:
-                parser.disallow_all = True
-            self.robots[root] = parser
+            parser = self.robots[root] = self._robots(root)
         return parser.can_fetch(self.config.user_agent, url)
 
-    def get(self, url: str, headers: dict[str, str] | None = None) -> tuple[str, requests.Response]:
+    def _robots(self, root: str) -> urllib.robotparser.RobotFileParser:
+        """robots.txt, fetched under the same allow-list, redirect, size and time limits as pages: an
+        unreadable one (5xx, a refused redirect, too large, too slow) disallows the site."""
+        parser = urllib.robotparser.RobotFileParser(root + "/robots.txt")
+        try:
+            with time_limit(self.config.page_seconds) as expired:
+                _, response = self.get(root + "/robots.txt", check_robots=False)
+                with response:
+                    body = self.read_limited(response, ROBOTS_MAX_BYTES) if response.status_code == 200 else b""
+        except (PermissionError, requests.RequestException):
+            parser.disallow_all = True
+            return parser
+        if response.status_code >= 500 or body is None or expired.is_set():
+            parser.disallow_all = True
+        elif response.status_code == 200:
+            parser.parse(body.decode("utf-8", "replace").splitlines())
+        else:
+            parser.allow_all = True
+        return parser
+
+    def get(self, url: str, headers: dict[str, str] | None = None,
+            check_robots: bool = True) -> tuple[str, requests.Response]:
         """GET following redirects only within the allow-list; returns the final URL and response."""
         for _ in range(MAX_REDIRECTS + 1):
             if not self.allowed(url):
                 raise PermissionError(f"not on the allow-list: {_shown_origin(url)}")
-            if not self.robots_allow(url):
+            if check_robots and not self.robots_allow(url):
                 raise PermissionError("disallowed by robots.txt")
             response = self.session.get(url, headers=headers, timeout=self.config.timeout, stream=True,
                                         allow_redirects=False)
@@ -120,6 +221,18 @@ class Crawler:
 
     def fetch(self, url: str, etag: str | None = None, last_modified: str | None = None) -> Fetched:
         """One HTML page, with a conditional request when validators from the last fetch are known."""
+        if self.out_of_time():
+            return Fetched(url, error=f"not fetched: the crawl ran past its {self.config.crawl_seconds:g} s limit")
+        with time_limit(self.config.page_seconds) as expired:
+            try:
+                fetched = self._fetch(url, etag, last_modified)
+            except requests.RequestException as exc:
+                fetched = Fetched(url, error=self.describe(exc))
+        if expired.is_set():
+            return Fetched(url, error=f"took longer than the {self.config.page_seconds:g} s limit")
+        return fetched
+
+    def _fetch(self, url: str, etag: str | None, last_modified: str | None) -> Fetched:
         headers = {}
         if etag:
             headers["If-None-Match"] = etag
@@ -129,8 +242,6 @@ class Crawler:
             final, response = self.get(url, headers)
         except PermissionError as exc:
             return Fetched(url, error=str(exc))
-        except requests.RequestException as exc:
-            return Fetched(url, error=self.describe(exc))
         with response:
             if response.status_code == 304:
                 return Fetched(url, etag=etag, last_modified=last_modified, not_modified=True)
@@ -139,10 +250,7 @@ class Crawler:
             kind = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
             if kind not in HTML_TYPES:
                 return Fetched(url, error=f"not HTML ({kind or 'no content type'})")
-            try:
-                data = self.read_limited(response)
-            except requests.RequestException as exc:
-                return Fetched(url, error=self.describe(exc))
+            data = self.read_limited(response, self.config.max_bytes)
             if data is None:
                 return Fetched(url, error=f"larger than the {self.config.max_bytes} byte limit")
             return Fetched(url, data, final, response.headers.get("ETag"), response.headers.get("Last-Modified"))
@@ -153,40 +261,54 @@ class Crawler:
             return f"timed out after {self.config.timeout:g} s ({self.config.retries} retries)"
         return f"connection failed after {self.config.retries} retries: {type(exc).__name__}"
 
-    def read_limited(self, response: requests.Response) -> bytes | None:
+    @staticmethod
+    def read_limited(response: requests.Response, max_bytes: int) -> bytes | None:
+        """The body, or None when it is larger than max_bytes (decompressed)."""
         declared = response.headers.get("Content-Length")
-        if declared and declared.isdigit() and int(declared) > self.config.max_bytes:
+        if declared and declared.isdigit() and int(declared) > max_bytes:
             return None
         chunks, size = [], 0
         for chunk in response.iter_content(65536):
             size += len(chunk)
-            if size > self.config.max_bytes:
+            if size > max_bytes:
                 return None
             chunks.append(chunk)
         return b"".join(chunks)
 
     def sitemap_urls(self, sitemap_url: str) -> list[str]:
-        """Page URLs listed by a sitemap (following sitemap indexes); CrawlError if it cannot be read."""
+        """Page URLs listed by a sitemap (following sitemap indexes); CrawlError if it cannot be read
+        as a sitemap (not XML, no sitemaps.org <urlset> or <sitemapindex>, too large, too slow)."""
         pending, seen, pages = [sitemap_url], set(), []
         while pending and len(seen) < MAX_SITEMAPS:
             url = pending.pop(0)
             if url in seen:
                 continue
             seen.add(url)
-            try:
+            root = self._sitemap(url)
+            locs = [el.text.strip() for el in root.iter(f"{SITEMAP_NS}loc") if el.text and el.text.strip()]
+            (pending if root.tag == f"{SITEMAP_NS}sitemapindex" else pages).extend(locs)
+        return list(dict.fromkeys(pages))
+
+    def _sitemap(self, url: str) -> ET.Element:
+        try:
+            with time_limit(self.config.page_seconds) as expired:
                 _, response = self.get(url)
                 with response:
                     if response.status_code != 200:
                         raise CrawlError(f"sitemap {url}: HTTP {response.status_code}")
-                    body = self.read_limited(response)
-            except (PermissionError, requests.RequestException) as exc:
-                raise CrawlError(f"sitemap {url}: {exc}") from None
-            if body is None:
-                raise CrawlError(f"sitemap {url}: larger than the size limit")
-            try:
-                root = ET.fromstring(body)
-            except ET.ParseError as exc:
-                raise CrawlError(f"sitemap {url}: not valid XML ({exc})") from None
-            locs = [el.text.strip() for el in root.iter(f"{SITEMAP_NS}loc") if el.text and el.text.strip()]
-            (pending if root.tag == f"{SITEMAP_NS}sitemapindex" else pages).extend(locs)
-        return list(dict.fromkeys(pages))
+                    body = self.read_limited(response, self.config.max_bytes)
+        except (PermissionError, requests.RequestException) as exc:
+            reason = f"took longer than {self.config.page_seconds:g} s" if expired.is_set() else exc
+            raise CrawlError(f"sitemap {url}: {reason}") from None
+        if expired.is_set():
+            raise CrawlError(f"sitemap {url}: took longer than {self.config.page_seconds:g} s")
+        if body is None:
+            raise CrawlError(f"sitemap {url}: larger than the size limit")
+        try:
+            root = ET.fromstring(body)
+        except ET.ParseError as exc:
+            raise CrawlError(f"sitemap {url}: not valid XML ({exc})") from None
+        if root.tag not in SITEMAP_ROOTS:
+            raise CrawlError(f"sitemap {url}: not a sitemap (its root is <{root.tag}>, not a sitemaps.org "
+                             "<urlset> or <sitemapindex>)")
+        return root

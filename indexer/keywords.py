@@ -25,6 +25,7 @@ B = 0.75
 # Title and heading words say more about what a passage is about than the same words in its text.
 COLUMN_WEIGHTS = (2.0, 2.0, 1.0)
 TOKEN = re.compile(r"[^\W_]+")
+STEMMED_LENGTHS = (3, 64)
 
 
 @lru_cache(maxsize=1)
@@ -33,9 +34,11 @@ def _stemmer() -> Stemmer.Stemmer:
 
 
 def tokens(text: str) -> list[str]:
-    """Lower-cased, accent-free, stemmed tokens, as FTS5's porter unicode61 tokenizer makes them."""
+    """Lower-cased, accent-free, stemmed tokens, as FTS5's porter unicode61 tokenizer makes them (it
+    leaves tokens of under 3 or over 64 characters unstemmed)."""
     plain = "".join(c for c in unicodedata.normalize("NFKD", text.lower()) if not unicodedata.combining(c))
-    return _stemmer().stemWords(TOKEN.findall(plain))
+    stem = _stemmer().stemWord
+    return [stem(t) if STEMMED_LENGTHS[0] <= len(t) <= STEMMED_LENGTHS[1] else t for t in TOKEN.findall(plain)]
 
 
 def phrase_term(phrase: str) -> str:
@@ -111,9 +114,12 @@ def _weigh(term_ids: dict[str, int], terms: np.ndarray, passages: np.ndarray, tf
 
 def search(spans: dict[str, tuple[int, int]], passage_ids: np.ndarray, weights: np.ndarray,
            terms: Sequence[str], k: int, every: bool = False) -> list[tuple[int, float]]:
-    """The k best passages for the terms (any of them, or with `every`, all), by summed BM25 weight."""
-    found = [spans[t] for t in dict.fromkeys(terms) if t in spans]
-    if not found or (every and len(found) < len(set(terms))):
+    """The k best passages for the terms (any of them, or with `every`, all), by summed BM25 weight; a
+    term given twice counts twice, as a phrase repeated in an FTS5 query does."""
+    if every:
+        terms = list(dict.fromkeys(terms))
+    found = [spans[t] for t in terms if t in spans]
+    if not found or (every and len(found) < len(terms)):
         return []
     ids = np.concatenate([passage_ids[s:e] for s, e in found])
     scores = np.concatenate([weights[s:e] for s, e in found])

@@ -58,6 +58,13 @@ def fallback_url(base_url: str, relative_path: str) -> str:
 
 def parse_page(data: bytes, path: str, site: str, address: Address) -> Page:
     """Parse one page's bytes; `path` identifies it within its source (relative path or URL)."""
+    try:
+        return _parse(data, path, site, address)
+    except RecursionError:
+        raise PageError("its elements are nested too deeply to read") from None
+
+
+def _parse(data: bytes, path: str, site: str, address: Address) -> Page:
     soup = BeautifulSoup(decode_html(data), "html.parser")
     url, original_url, notes = page_urls(canonical_url(soup), address)
     updated = find_updated(soup)

@@ -7,12 +7,15 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from indexer.crawling import CrawlConfig, Crawler, host_of
+from indexer.crawling import CrawlConfig, Crawler, CrawlError, host_of
 from indexer.documents import Address, Page
 from indexer.parsing import fallback_url
 from indexer.urls import allowed_origins, origin
 
 HTML_SUFFIXES = (".html", ".htm")
+# A sitemap or URL list that suddenly names fewer than half the pages indexed from it is taken for a
+# fault (a broken site, a truncated file), not for a removal: its pages are kept unless allowed.
+SHRINK_SHARE = 0.5
 DEFAULT_BASE_URL = "/pages/"
 SOURCES_FILE = Path("corpus/sources.toml")
 
@@ -39,6 +42,7 @@ class Reading:
     crawler: Crawler | None
     trusted: frozenset[str]
     max_bytes: int
+    allow_shrink: bool = False
 
 
 def shown_path(path: Path) -> str:
@@ -128,6 +132,9 @@ class WebSource:
         crawler = reading.crawler
         assert crawler is not None
         urls = crawler.sitemap_urls(self.sitemap) if self.sitemap else self.listed_urls()
+        if known and len(urls) < SHRINK_SHARE * len(known) and not reading.allow_shrink:
+            raise CrawlError(f"{self.origin} lists {len(urls)} pages where the index has {len(known)} from it "
+                             "(update with --allow-shrink to remove the others)")
         for url in urls:
             old = known.get(url)
             fetched = crawler.fetch(url, old.etag if old else None, old.last_modified if old else None)
@@ -146,13 +153,14 @@ class SourcesConfig:
     allow_hosts: set[str] = field(default_factory=set)
     crawl: dict = field(default_factory=dict)
     synonyms: Path | None = None
+    allow_shrink: bool = False
 
     def reading(self) -> Reading:
         """Trusted origins: the configured hosts and each source's own; a crawler when a source is on the web."""
         trusted = allowed_origins(self.allow_hosts).union(*(s.own_origins() for s in self.sources))
         config = CrawlConfig(allow_origins=trusted, **self.crawl)
         crawler = Crawler(config) if any(isinstance(s, WebSource) for s in self.sources) else None
-        return Reading(crawler, trusted, config.max_bytes)
+        return Reading(crawler, trusted, config.max_bytes, self.allow_shrink)
 
 
 def load_sources_file(path: Path) -> SourcesConfig:
@@ -172,6 +180,7 @@ def load_sources_file(path: Path) -> SourcesConfig:
     for item in data.get("url_list", []):
         sources.append(WebSource(url_list=here / item["path"], name=item.get("name")))
     crawl_table = data.get("crawl", {})
-    crawl = {k: crawl_table[k] for k in ("user_agent", "timeout", "max_bytes", "retries") if k in crawl_table}
+    keys = ("user_agent", "timeout", "max_bytes", "retries", "page_seconds", "crawl_seconds")
+    crawl = {k: crawl_table[k] for k in keys if k in crawl_table}
     synonyms = here / data["synonyms"] if data.get("synonyms") else None
     return SourcesConfig(sources, set(data.get("allow_hosts", [])), crawl, synonyms)

@@ -59,14 +59,15 @@ CREATE TABLE keyword_terms (term TEXT PRIMARY KEY, start INTEGER NOT NULL, end I
 POSTINGS = ("keyword_passages.npy", "keyword_weights.npy")
 
 # Exact search reads every vector for every question: on one core about 0.12 ms per 1,000 passages
-# (6.5 ms for the 55,381 of the benchmark corpus). Above 20,000 passages an HNSW graph answers in
-# under 1 ms: M = 32, efSearch = 256 measured on the benchmark corpus (liveqa-dev and 300 MedQuAD
-# questions against exact search): recall@10 0.996, recall@50 0.995, 0.84 ms a question; efSearch
-# 128 was faster (0.48 ms) but fell below 0.99 recall@50 (0.988). Built in 16 s on two cores.
+# (6.5-6.9 ms for the 55,381 of the benchmark corpus). Above 20,000 passages an HNSW graph answers
+# in 1-2 ms. M = 32 measured on the benchmark corpus (liveqa-dev and 300 MedQuAD questions against
+# exact search): efSearch 128 / 256 / 512 gave recall@50 0.988 / 0.995 / 0.997 at 0.5 / 1.0 / 1.9 ms
+# a question; with 256 MedQuAD MRR@10 lost 0.0018 against exact search, with 512 0.0006. Built in
+# 16-21 s on two cores.
 HNSW_MIN_PASSAGES = 20_000
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 200
-HNSW_EF_SEARCH = 256
+HNSW_EF_SEARCH = 512
 
 
 class StoreError(RuntimeError):
@@ -340,7 +341,7 @@ class IndexReader:
         marks = ",".join("?" * len(wanted))
         spans = {row["term"]: (row["start"], row["end"]) for row in self.db.execute(
             f"SELECT term, start, end FROM keyword_terms WHERE term IN ({marks})", wanted)}
-        return keywords.search(spans, *self.postings, wanted, k, every)
+        return keywords.search(spans, *self.postings, list(terms), k, every)
 
     def passages(self, ids: Sequence[int]) -> dict[int, PassageRecord]:
         """The records of these passage ids (read in one query)."""

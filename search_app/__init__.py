@@ -19,6 +19,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_mapping(settings.defaults())
     app.config.from_mapping(settings.from_env() if test_config is None else test_config)
     app.json.sort_keys = False
+    # "//" in a path is not merged by a redirect: a redirect would name the request's Host header.
+    app.url_map.merge_slashes = False
 
     encoder = QueryEncoder(Path(app.config["MODEL_CACHE"]))
     app.extensions["retriever"] = Retriever(Path(app.config["INDEX_DIR"]), encoder=encoder)

@@ -64,5 +64,12 @@ def healthz():
 
 @bp.get("/readyz")
 def readyz():
+    """Ready when a version with pages is served; a newer version that could not be opened is named."""
     retriever = current_app.extensions["retriever"]
-    return jsonify(status="ready", version=retriever.version)
+    state = retriever.state()
+    if not state.reader.manifest["counts"]["pages"]:
+        return jsonify(status="not ready", reason="the index holds no pages", version=state.version), 503
+    body = {"status": "ready", "version": state.version}
+    if retriever.problem:
+        body["problem"] = retriever.problem
+    return jsonify(body)

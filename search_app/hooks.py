@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Flask, Request, current_app, g, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from search_app.retrieval import SearchOptions, SearchResult
+from search_app.retrieval import NotReady, SearchOptions, SearchResult
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -52,7 +52,9 @@ def rate_limit():
 def security_headers(response):
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
-    response.headers["X-Index-Version"] = g.get("index_version") or current_app.extensions["retriever"].version
+    version = g.get("index_version") or current_app.extensions["retriever"].serving
+    if version:
+        response.headers["X-Index-Version"] = version
     if "query_cache" in g:
         response.headers["X-Query-Cache"] = g.query_cache
     return response
@@ -60,8 +62,25 @@ def security_headers(response):
 
 def http_error(error: HTTPException):
     if request.path.startswith("/api/"):
-        return jsonify(error=error.name, reason=error.description), error.code
-    return render_template("error.html", error=error), error.code
+        response = jsonify(error=error.name, reason=error.description)
+    else:
+        response = current_app.make_response(render_template("error.html", error=error))
+    response.status_code = error.code
+    for name, value in error.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
+
+
+def not_ready(error: NotReady):
+    """503 while no index can be served: the reason in the API; a plain message on pages."""
+    if request.path.startswith("/api/") or request.path == "/readyz":
+        response = jsonify(error="Service Unavailable", reason=str(error))
+    else:
+        response = current_app.make_response(render_template("error.html", error=None, unavailable=True))
+    response.status_code = 503
+    response.headers["Retry-After"] = "10"
+    return response
 
 
 def unexpected_error(error: Exception):
@@ -75,4 +94,5 @@ def register(app: Flask) -> None:
     app.before_request(rate_limit)
     app.after_request(security_headers)
     app.register_error_handler(HTTPException, http_error)
+    app.register_error_handler(NotReady, not_ready)
     app.register_error_handler(Exception, unexpected_error)

@@ -17,14 +17,15 @@ class RateLimiter:
         self.buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
         self.lock = threading.Lock()
 
-    def retry_after(self, client: str, now: float | None = None) -> int:
-        """0 when the request may go ahead (and is counted), else the whole seconds to wait."""
+    def retry_after(self, client: str, now: float | None = None, take: bool = True) -> int:
+        """0 when the request may go ahead (and is counted, unless `take` is false), else the whole
+        seconds to wait."""
         now = time.monotonic() if now is None else now
         with self.lock:
             tokens, last = self.buckets.pop(client, (self.burst, now))
             tokens = min(self.burst, tokens + (now - last) * self.rate)
             allowed = tokens >= 1.0
-            if allowed:
+            if allowed and take:
                 tokens -= 1.0
             self.buckets[client] = (tokens, now)
             while len(self.buckets) > self.max_clients:

@@ -5,6 +5,7 @@ next search opens it and later searches use it; searches already running finish 
 """
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Sequence
@@ -22,6 +23,11 @@ from search_app.spelling import Speller
 from search_app.text import content_words, question_focus
 
 REFRESH_SECONDS = 1.0
+log = logging.getLogger(__name__)
+
+
+class NotReady(RuntimeError):
+    """No index version can be served; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -49,7 +55,14 @@ def keyword_terms(query: str, also: Sequence[str] = (), common: frozenset[str] =
     else is left) and any synonym phrases in `also`, as indexer.keywords indexes them."""
     words = content_words(query)
     words = [w for w in words if w not in common] or words
-    return [term for w in words for term in keywords.tokens(w)] + [keywords.phrase_term(p) for p in also]
+    return [term for w in words for term in word_terms(w)] + [keywords.phrase_term(p) for p in also]
+
+
+def word_terms(word: str) -> list[str]:
+    """A word's keyword terms; of a word that splits ("30's", "non-smoker"), the pieces of two or more
+    characters (a lone "s" of a possessive would match almost every passage)."""
+    pieces = keywords.tokens(word)
+    return [p for p in pieces if len(p) > 1] or pieces if len(pieces) > 1 else pieces
 
 
 class IndexState:
@@ -82,25 +95,52 @@ class Retriever:
         self.config = config
         self.encoder = encoder or QueryEncoder(DEFAULT_CACHE)
         self.refresh_seconds = refresh_seconds
-        self._state = IndexState(self.index_dir, config)
-        self._checked = time.monotonic()
+        self.problem: str | None = None
+        self._state: IndexState | None = None
+        self._refused: str | None = None
         self._lock = threading.Lock()
+        self._follow()
+        self._checked = time.monotonic()
 
     def state(self) -> IndexState:
-        """The current version's state, switching to a newly published version when there is one."""
+        """The served version's state, switching to a newly published version when it can be opened;
+        NotReady when no version can be served."""
         if time.monotonic() - self._checked >= self.refresh_seconds and self._lock.acquire(blocking=False):
             try:
                 self._checked = time.monotonic()
-                version = published_version(self.index_dir)
-                if version and version != self._state.version:
-                    self._state = IndexState(self.index_dir, self.config, version)
+                self._follow()
             finally:
                 self._lock.release()
+        if self._state is None:
+            raise NotReady(self.problem or "no index is loaded")
         return self._state
+
+    def _follow(self) -> None:
+        """Open the published version if it is new; one that cannot be opened is reported once and
+        never switched to (the version being served stays)."""
+        version = published_version(self.index_dir)
+        if version is None:
+            if self._state is None:
+                self.problem = f"no published index in {self.index_dir}: build one with `python -m indexer build`"
+            return
+        if version in (self._refused, self._state and self._state.version):
+            return
+        try:
+            self._state = IndexState(self.index_dir, self.config, version)
+            self.problem = self._refused = None
+        except StoreError as exc:
+            self._refused = version
+            self.problem = f"version {version} cannot be served: {exc}"
+            log.error(self.problem)
 
     @property
     def version(self) -> str:
         return self.state().version
+
+    @property
+    def serving(self) -> str | None:
+        """The version being served, or None."""
+        return self._state.version if self._state else None
 
     def sites(self) -> dict[str, int]:
         return self.state().sites

@@ -5,6 +5,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, render_template, request, send_from_directory
+from werkzeug.security import safe_join
 
 from search_app.hooks import run_search
 from search_app.params import BadRequest, search_params
@@ -45,9 +46,20 @@ def index():
     )
 
 
+PAGE_SUFFIXES = (".html", ".htm")
+
+
 @bp.get("/pages/<path:name>")
 def page(name: str):
+    """A page of PAGES_DIR: only HTML files that are inside it, links included."""
     folder = current_app.config.get("PAGES_DIR")
     if not folder:
         abort(404)
-    return send_from_directory(Path(folder).resolve(), name)
+    root = Path(folder).resolve()
+    target = safe_join(str(root), name)
+    if target is None or not target.lower().endswith(PAGE_SUFFIXES):
+        abort(404)
+    resolved = Path(target).resolve()
+    if not resolved.is_relative_to(root) or not resolved.is_file():
+        abort(404)
+    return send_from_directory(root, resolved.relative_to(root).as_posix())

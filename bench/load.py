@@ -6,7 +6,7 @@
 Every step starts a fresh server and asks questions it has never seen (each wrk thread takes its own
 share of the evaluation questions, in order), so the query cache cannot answer them; the cache hits
 the server reports are counted and shown beside every row. The servers: the default configuration
-(search_app/gunicorn_conf.py), a single worker with one thread, and, with --baseline-repo, the
+(search_app/gunicorn_conf.py), a single worker, and, with --baseline-repo, the
 default configuration of another checkout (an earlier release) serving its own index. Each row gives
 queries per second, latency median / 95th / 99th percentile, errors, cache hits, and the workers'
 resident memory after the step (all of it, and the part shared between processes).
@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     pool = questions(args.eval_dir)
     warm, measured = pool[-WARM_UP:], pool[:-WARM_UP]
     servers = [("default", args.index_dir, {}, ROOT),
-               ("1 worker, 1 thread", args.index_dir, {"WORKERS": "1", "THREADS": "1"}, ROOT)]
+               ("1 worker", args.index_dir, {"WORKERS": "1"}, ROOT)]
     if args.baseline_repo:
         servers.append(("baseline: earlier release", args.baseline_index or args.index_dir, {}, args.baseline_repo))
     rows = []

@@ -17,8 +17,8 @@ versions live and which one is published.
 from __future__ import annotations
 
 import json
+import queue
 import sqlite3
-import threading
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -278,19 +278,23 @@ class IndexReader:
             faiss.downcast_index(self.vectors.index).hnsw.efSearch = spec["ef_search"]
         if self.manifest["format"] >= 5:
             self.postings = tuple(np.load(self.folder / name, mmap_mode="r") for name in POSTINGS)
-        self._local = threading.local()
-        columns = {row["name"] for row in self.db.execute("PRAGMA table_info(pages)")}
+        self._pool: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
+        columns = {row["name"] for row in self._rows("PRAGMA table_info(pages)")}
         self._site_column = "site" if "site" in columns else "source"
 
-    @property
-    def db(self) -> sqlite3.Connection:
-        """One read-only connection per thread (the files of a version never change)."""
-        conn = getattr(self._local, "db", None)
-        if conn is None:
-            conn = sqlite3.connect(f"file:{self.folder / 'index.sqlite'}?mode=ro&immutable=1", uri=True)
+    def _rows(self, sql: str, parameters: Sequence = ()) -> list[sqlite3.Row]:
+        """All rows of a query, on a read-only connection borrowed from a pool (the files of a version
+        never change, so any thread or greenlet may use any connection, one at a time)."""
+        try:
+            conn = self._pool.get_nowait()
+        except queue.Empty:
+            conn = sqlite3.connect(f"file:{self.folder / 'index.sqlite'}?mode=ro&immutable=1", uri=True,
+                                   check_same_thread=False)
             conn.row_factory = sqlite3.Row
-            self._local.db = conn
-        return conn
+        try:
+            return conn.execute(sql, parameters).fetchall()
+        finally:
+            self._pool.put(conn)
 
     def dense(self, query_vectors: np.ndarray, k: int) -> list[list[tuple[int, float]]]:
         """For each query vector, passage ids and cosine similarities of its k nearest passages."""
@@ -305,14 +309,14 @@ class IndexReader:
     @cached_property
     def _owners(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
         """Section and page of every passage, and the site of every page, as arrays by id."""
-        rows = self.db.execute("SELECT ps.id, ps.section_id, s.page_id FROM passages ps "
-                               "JOIN sections s ON s.id = ps.section_id").fetchall()
+        rows = self._rows("SELECT ps.id, ps.section_id, s.page_id FROM passages ps "
+                          "JOIN sections s ON s.id = ps.section_id")
         size = len(rows) + 1
         section_of, page_of = np.zeros(size, dtype=np.int64), np.zeros(size, dtype=np.int64)
         for row in rows:
             section_of[row[0]], page_of[row[0]] = row[1], row[2]
         names = sorted(self.sites())
-        pages = self.db.execute(f"SELECT id, {self._site_column} AS site FROM pages").fetchall()
+        pages = self._rows(f"SELECT id, {self._site_column} AS site FROM pages")
         site_of = np.full(len(pages) + 1, -1, dtype=np.int64)
         for row in pages:
             site_of[row["id"]] = names.index(row["site"])
@@ -339,7 +343,7 @@ class IndexReader:
         if not wanted:
             return []
         marks = ",".join("?" * len(wanted))
-        spans = {row["term"]: (row["start"], row["end"]) for row in self.db.execute(
+        spans = {row["term"]: (row["start"], row["end"]) for row in self._rows(
             f"SELECT term, start, end FROM keyword_terms WHERE term IN ({marks})", wanted)}
         return keywords.search(spans, *self.postings, list(terms), k, every)
 
@@ -348,13 +352,13 @@ class IndexReader:
         if not ids:
             return {}
         marks = ",".join("?" * len(ids))
-        rows = self.db.execute(
+        rows = self._rows(
             "SELECT ps.id, ps.text, ps.heading_path, s.id AS section_id, s.heading, s.link, p.id AS page_id, "
             f"p.url, p.title, p.updated, p.{self._site_column} AS site, p.original_url "
             "FROM passages ps JOIN sections s ON s.id = ps.section_id JOIN pages p ON p.id = s.page_id "
             f"WHERE ps.id IN ({marks})",
             list(ids),
-        ).fetchall()
+        )
         return {
             row["id"]: PassageRecord(
                 row["id"], row["text"], tuple(json.loads(row["heading_path"])), row["section_id"], row["heading"],
@@ -365,9 +369,9 @@ class IndexReader:
 
     def stored_pages(self) -> list[StoredPage]:
         """Every page with its sections and passages, as the indexer made them (sub-heading offsets aside)."""
-        pages = {row["id"]: row for row in self.db.execute(f"SELECT *, {self._site_column} AS site_name FROM pages")}
+        pages = {row["id"]: row for row in self._rows(f"SELECT *, {self._site_column} AS site_name FROM pages")}
         sections: dict[int, list[Section]] = {page_id: [] for page_id in pages}
-        for row in self.db.execute("SELECT page_id, heading, anchor, link, text FROM sections ORDER BY page_id, ord"):
+        for row in self._rows("SELECT page_id, heading, anchor, link, text FROM sections ORDER BY page_id, ord"):
             sections[row["page_id"]].append(Section(row["heading"], row["anchor"], row["link"], row["text"]))
         passages: dict[int, list[Passage]] = {page_id: [] for page_id in pages}
         for _, page_id, passage in self._passages():
@@ -382,7 +386,7 @@ class IndexReader:
 
     def _passages(self) -> Iterator[tuple[int, int, Passage]]:
         """(passage id, page id, passage) for every passage, in id order."""
-        for row in self.db.execute(
+        for row in self._rows(
             "SELECT ps.id, s.page_id, s.ord AS section_ord, ps.heading_path, ps.start, ps.end, ps.text "
             "FROM passages ps JOIN sections s ON s.id = ps.section_id ORDER BY ps.id"
         ):
@@ -393,7 +397,7 @@ class IndexReader:
                          embedded_text: Callable[[str, Passage], str]) -> dict[str, np.ndarray]:
         """The vectors this version holds for any of `texts`: page titles by their text, passages by
         the text that was embedded for them (`embedded_text(page title, passage)`)."""
-        titles = {row["id"]: row["title"] for row in self.db.execute("SELECT id, title FROM pages")}
+        titles = {row["id"]: row["title"] for row in self._rows("SELECT id, title FROM pages")}
         found: dict[str, np.ndarray] = {}
         if len(self.titles):
             found.update((title, self.titles[page_id - 1]) for page_id, title in titles.items() if title in texts)
@@ -409,17 +413,17 @@ class IndexReader:
 
     def vocabulary(self) -> list[tuple[str, int]]:
         """The corpus's words and how often each occurs."""
-        return [(row["word"], row["count"]) for row in self.db.execute("SELECT word, count FROM vocabulary")]
+        return [(row["word"], row["count"]) for row in self._rows("SELECT word, count FROM vocabulary")]
 
     def sites(self) -> dict[str, int]:
         """Pages per site."""
         column = self._site_column
-        return {row["site"]: row["n"] for row in self.db.execute(
+        return {row["site"]: row["n"] for row in self._rows(
             f"SELECT {column} AS site, count(*) AS n FROM pages GROUP BY {column} ORDER BY {column}")}
 
     def passages_per_site(self) -> dict[str, int]:
         column = self._site_column
-        return {row["site"]: row["n"] for row in self.db.execute(
+        return {row["site"]: row["n"] for row in self._rows(
             f"SELECT p.{column} AS site, count(*) AS n FROM passages ps JOIN sections s ON s.id = ps.section_id "
             f"JOIN pages p ON p.id = s.page_id GROUP BY p.{column} ORDER BY p.{column}")}
 

@@ -9,7 +9,12 @@ os.environ.setdefault("TORCH_THREADS", "1")
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WORKERS", os.cpu_count() or 1))
-worker_class = "gthread"
+# An event-loop worker: a connection that sends its request slowly waits in the loop and holds no
+# thread, so 50 such clients leave searches and /healthz answering in milliseconds (the threaded
+# worker stopped answering). A search computes on one core without yielding, so each worker still
+# runs one search at a time, which is what one compute thread per worker wants anyway.
+worker_class = os.environ.get("WORKER_CLASS", "gevent")
+worker_connections = int(os.environ.get("WORKER_CONNECTIONS", "1000"))
 threads = int(os.environ.get("THREADS", "2"))
 timeout = 30
 graceful_timeout = 20

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask import Flask, Request, current_app, g, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 
 from search_app.retrieval import NotReady, SearchOptions, SearchResult
 
@@ -61,7 +61,7 @@ def security_headers(response):
 
 
 def http_error(error: HTTPException):
-    if request.path.startswith("/api/"):
+    if request.path.startswith("/api/") or isinstance(error, SecurityError):
         response = jsonify(error=error.name, reason=error.description)
     else:
         response = current_app.make_response(render_template("error.html", error=error))

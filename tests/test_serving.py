@@ -132,3 +132,29 @@ def test_server_limits_cut_off_huge_requests(corpus_index):
         assert status("/healthz", {"X-Big": "b" * 10000}) in (400, 431)
         assert status("/healthz", {f"X-H{i}": "1" for i in range(60)}) in (400, 431)
         assert status("/api/search?q=cure") == 200
+
+
+@pytest.mark.slow
+def test_fifty_slow_clients_do_not_stop_the_service(corpus_index):
+    import socket
+    import time
+    import urllib.request
+
+    with gunicorn(corpus_index, {"WORKERS": "1"}) as server:
+        port = int(server.base.rsplit(":", 1)[1])
+        slow = [socket.create_connection(("127.0.0.1", port)) for _ in range(50)]
+        try:
+            for sock in slow:
+                sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n")
+            for _ in range(3):
+                for sock in slow:
+                    sock.sendall(b"X-Slow: 1\r\n")
+                for path in ("/healthz", "/api/search?q=can+stage+4+be+cured"):
+                    started = time.monotonic()
+                    with urllib.request.urlopen(server.base + path, timeout=5) as response:
+                        assert response.status == 200
+                    assert time.monotonic() - started < 1.0, path
+                time.sleep(0.5)
+        finally:
+            for sock in slow:
+                sock.close()

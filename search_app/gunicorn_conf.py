@@ -18,7 +18,10 @@ worker_connections = int(os.environ.get("WORKER_CONNECTIONS", "1000"))
 threads = int(os.environ.get("THREADS", "2"))
 timeout = 30
 graceful_timeout = 20
-keepalive = 5
+# No keep-alive: every request is a new connection, which the kernel hands to whichever worker is
+# free. With keep-alive each worker kept the connections it had accepted, however many, and at 16
+# concurrent clients the 95th percentile was 1.3 s against a median of 20 ms (0 s: 176 ms and 147 ms).
+keepalive = 0
 limit_request_line = 4094
 limit_request_fields = 50
 limit_request_field_size = 8190
@@ -33,3 +36,4 @@ def post_fork(server, worker) -> None:
     threads = int(os.environ["TORCH_THREADS"])
     embedding.set_threads(threads)
     store.set_search_threads(threads)
+

@@ -54,7 +54,7 @@ def search():
 
 @bp.get("/api/openapi.json")
 def openapi_document():
-    return jsonify(openapi.document())
+    return jsonify(openapi.document(sorted(current_app.extensions["retriever"].sites())))
 
 
 @bp.get("/healthz")

@@ -65,8 +65,13 @@ def _json(schema: dict, description: str) -> dict:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
-def document() -> dict:
-    status = {"type": "object", "properties": {"status": {"type": "string"}, "version": {"type": "string"}}}
+def document(sites: list[str]) -> dict:
+    """The document for an index whose pages come from these sites (the values `source` accepts)."""
+    status = {"type": "object", "properties": {"status": {"type": "string"}, "version": {"type": "string"},
+                                               "reason": {"type": "string"}, "problem": {"type": "string"}}}
+    refused = {"400": _json(ERROR, "a missing or invalid parameter, with the reason"),
+               "429": _json(ERROR, "too many searches from this address: wait Retry-After seconds"),
+               "503": _json(ERROR, "no index can be served yet, with the reason")}
     return {
         "openapi": "3.1.0",
         "info": {"title": "curated-search", "version": "1.0.0"},
@@ -76,24 +81,24 @@ def document() -> dict:
                     "summary": "Search the published index with a plain-language question",
                     "parameters": [
                         {"name": "q", "in": "query", "required": True,
-                         "schema": {"type": "string", "minLength": 1, "maxLength": MAX_QUERY}},
+                         "schema": {"type": "string", "minLength": 1, "maxLength": MAX_QUERY, "pattern": r"\S"},
+                         "description": "the question: at least one character that is not white space"},
                         {"name": "limit", "in": "query",
                          "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 10}},
                         {"name": "offset", "in": "query",
                          "schema": {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0}},
-                        {"name": "source", "in": "query", "schema": {"type": "string"},
-                         "description": "only pages of this source (site section)"},
+                        {"name": "source", "in": "query", "schema": {"type": "string", "enum": ["", *sites]},
+                         "description": "only pages of this site (empty: every site)"},
                         {"name": "mode", "in": "query", "schema": {"type": "string", "enum": list(MODES)}},
                         {"name": "correct", "in": "query", "schema": {"type": "boolean", "default": True},
                          "description": "false searches the words exactly as typed"},
                     ],
-                    "responses": {
-                        "200": _json(SEARCH_RESPONSE, "pages ranked by their best section"),
-                        "400": _json(ERROR, "a missing or invalid parameter, with the reason"),
-                    },
+                    "responses": {"200": _json(SEARCH_RESPONSE, "pages ranked by their best section"), **refused},
                 }
             },
             "/healthz": {"get": {"summary": "Alive", "responses": {"200": _json(status, "alive")}}},
-            "/readyz": {"get": {"summary": "Index loaded", "responses": {"200": _json(status, "ready, with version")}}},
+            "/readyz": {"get": {"summary": "Index loaded", "responses": {
+                "200": _json(status, "ready, with the version served (and any newer version it could not open)"),
+                "503": _json(status, "not ready, with the reason")}}},
         },
     }

@@ -187,6 +187,14 @@ def previous_version(index_dir: Path, config: ChunkConfig, info: embedding.Model
     return Previous(pages, reader)
 
 
+def holds_same_passages(reader: store.IndexReader, passage_texts: list[str], synonyms: list) -> bool:
+    """Whether a version holds exactly these passages, in this order, with these synonyms: then its
+    vector index and keyword postings serve the new version as they are."""
+    return (reader.manifest["format"] == store.FORMAT_VERSION and reader.manifest.get("synonyms") == synonyms
+            and reader.manifest["counts"]["passages"] == len(passage_texts)
+            and reader.embedded_texts(embed_text) == passage_texts)
+
+
 def build(
     sources: SourcesConfig | list[Source],
     index_dir: Path,
@@ -226,12 +234,17 @@ def build(
         manifest["synonyms"] = [list(group) for group in synonyms]
         vocabulary = page_vocabulary(pages)
         vocabulary.update({word: 2 for group in synonyms for term in group for word in term.split()})
-        postings = keywords.build(
-            ((i, (pages[p.page_index].title, " ".join(p.heading_path), p.text)) for i, p in enumerate(passages, 1)),
-            phrases=[term for group in synonyms for term in group])
+        same = previous.reader if previous and holds_same_passages(previous.reader, texts[: len(passages)],
+                                                                   manifest["synonyms"]) else None
+        if same:
+            postings = same.postings_copy()
+        else:
+            postings = keywords.build(
+                ((i, (pages[p.page_index].title, " ".join(p.heading_path), p.text)) for i, p in enumerate(passages, 1)),
+                phrases=[term for group in synonyms for term in group])
         with publishing.build_folder(index_dir) as (version, folder):
             store.write_version(folder, version, pages, passages, vectors[: len(passages)], vectors[len(passages):],
-                                vocabulary, postings, manifest)
+                                vocabulary, postings, manifest, same.folder if same else None)
             report.version = publishing.publish(index_dir, folder, keep)
     report.pages, report.passages = len(pages), len(passages)
     report.sections = sum(len(p.sections) for p in pages)

@@ -17,7 +17,9 @@ versions live and which one is published.
 from __future__ import annotations
 
 import json
+import os
 import queue
+import shutil
 import sqlite3
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -115,22 +117,38 @@ def write_version(
     vocabulary: Mapping[str, int],
     postings: keywords.Postings,
     manifest: dict,
+    same_passages_as: Path | None = None,
 ) -> None:
-    """Write a complete version into an empty folder (publishing verifies it before use)."""
+    """Write a complete version into an empty folder (publishing verifies it before use).
+
+    `same_passages_as`: a version with exactly these passages (and synonyms), whose vector index and
+    keyword postings are linked instead of built again."""
     if len(passages) != len(vectors):
         raise StoreError(f"{len(passages)} passages but {len(vectors)} vectors")
     if len(pages) != len(title_vectors):
         raise StoreError(f"{len(pages)} pages but {len(title_vectors)} title vectors")
     _write_sqlite(folder / "index.sqlite", pages, passages, vocabulary, postings)
-    np.save(folder / "keyword_passages.npy", postings.passage_ids)
-    np.save(folder / "keyword_weights.npy", postings.weights)
     dimensions = int(manifest["model"]["dimensions"])
     spec = vector_index_for(len(vectors))
-    _write_vectors(folder / "vectors.faiss", vectors, dimensions, spec)
+    if same_passages_as is not None:
+        for name in ("vectors.faiss", *POSTINGS):
+            _link(same_passages_as / name, folder / name)
+    else:
+        np.save(folder / "keyword_passages.npy", postings.passage_ids)
+        np.save(folder / "keyword_weights.npy", postings.weights)
+        _write_vectors(folder / "vectors.faiss", vectors, dimensions, spec)
     np.save(folder / "titles.npy", np.ascontiguousarray(title_vectors, dtype=np.float32).reshape(-1, dimensions))
     counts = {"pages": len(pages), "sections": sum(len(p.sections) for p in pages), "passages": len(passages)}
     full = {"format": FORMAT_VERSION, "version": version, **manifest, "counts": counts, "vector_index": spec}
     (folder / "manifest.json").write_text(json.dumps(full, indent=2, ensure_ascii=False), encoding="utf-8")
+
+
+def _link(source: Path, target: Path) -> None:
+    """The same immutable file under another version: a hard link, else a copy."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
 
 
 def vector_index_for(passages: int) -> dict:
@@ -392,6 +410,17 @@ class IndexReader:
         ):
             yield row["id"], row["page_id"], Passage(0, row["section_ord"], tuple(json.loads(row["heading_path"])),
                                                      row["start"], row["end"], row["text"])
+
+    def embedded_texts(self, embedded_text: Callable[[str, Passage], str]) -> list[str]:
+        """The text embedded for each passage, in id order."""
+        titles = {row["id"]: row["title"] for row in self._rows("SELECT id, title FROM pages")}
+        return [embedded_text(titles[page_id], passage) for _, page_id, passage in self._passages()]
+
+    def postings_copy(self) -> keywords.Postings:
+        """This version's keyword postings, to give a version with the same passages."""
+        rows = self._rows("SELECT term, start, end FROM keyword_terms")
+        spans = {row["term"]: (row["start"], row["end"]) for row in rows}
+        return keywords.Postings(spans, *self.postings)
 
     def embedded_vectors(self, texts: Collection[str],
                          embedded_text: Callable[[str, Passage], str]) -> dict[str, np.ndarray]:

@@ -50,6 +50,9 @@ def test_update_with_nothing_changed_embeds_nothing(site):
     assert report.version != first.version
     assert (report.added, report.changed, report.removed) == ([], [], [])
     assert report.unchanged == 3 and report.embedded == 0 and report.reused == first.passages + first.pages
+    old_folder, new_folder = (publishing.version_dir(index_dir, v) for v in (first.version, report.version))
+    for name in ("vectors.faiss", "keyword_passages.npy", "keyword_weights.npy"):
+        assert (old_folder / name).stat().st_ino == (new_folder / name).stat().st_ino, "reused, not rebuilt"
     old, new = publishing.open_version(index_dir, first.version), publishing.open_version(index_dir)
     vectors = [reader.vectors.index.reconstruct_n(0, reader.vectors.ntotal) for reader in (old, new)]
     assert (vectors[0] == vectors[1]).all() and (old.titles == new.titles).all()

@@ -8,7 +8,7 @@ PORT        ?= 8000
 CORPUS      := corpus/pages
 PAGES       := $(wildcard $(CORPUS)/*.html $(CORPUS)/*/*.html)
 
-.PHONY: setup index run serve test browser-setup eval bench bench-update latency shared-index screenshots clean
+.PHONY: setup index run serve test browser-setup eval bench bench-scale bench-update latency shared-index screenshots clean
 
 setup: $(VENV)/.installed
 
@@ -67,6 +67,12 @@ eval: index shared-index
 bench: shared-index
 	command -v wrk >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y wrk)
 	$(PY) -m bench.load --index-dir $(SHARED_INDEX) --eval-dir $(SHARED)/eval
+
+# An index of N passages made from the benchmark's (bench/scale.py): build, search, recall, memory.
+N ?= 1000000
+bench-scale: shared-index
+	$(PY) -m bench.scale --source-index $(SHARED_INDEX) --n $(N) --index-dir var/scale-$(N) \
+		--queries $(SHARED)/eval/liveqa-dev.jsonl $(SHARED)/eval/medquad-questions.jsonl
 
 bench-update: shared-index
 	bench/update.sh $(SHARED_INDEX) $(SHARED)/corpus/medquad/pages

@@ -34,6 +34,7 @@ from bench.servers import gunicorn
 from indexer import calibration, embedding, keywords, publishing, store
 from indexer.documents import Page, Passage
 from indexer.query_encoder import QueryEncoder
+from search_app.params import MAX_QUERY
 from search_app.retrieval import Retriever, SearchOptions
 
 NOISE = 0.02
@@ -153,7 +154,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--count", type=int, default=300, help="questions searched")
     args = parser.parse_args(argv)
     embedding.set_threads(1)
-    questions = list(dict.fromkeys(j.query for path in args.queries for j in load_queries(path)))[: args.count]
+    asked = (j.query.strip() for path in args.queries for j in load_queries(path))
+    questions = list(dict.fromkeys(q for q in asked if q and len(q) <= MAX_QUERY))[: args.count]
     result = {"n": args.n}
     result |= build(publishing.open_version(args.source_index), args.n, args.index_dir)
     print("build", result, file=sys.stderr, flush=True)

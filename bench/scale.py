@@ -29,7 +29,7 @@ import faiss
 import numpy as np
 
 from bench.evaluate import load_queries
-from bench.latency import percentile
+from bench.latency import percentile, profile
 from bench.servers import gunicorn
 from indexer import calibration, embedding, keywords, publishing, store
 from indexer.documents import Page, Passage
@@ -114,7 +114,8 @@ def search_figures(index_dir: Path, questions: list[str]) -> dict:
         started = time.perf_counter()
         retriever.search(question, SearchOptions())
         times.append((time.perf_counter() - started) * 1000)
-    return {"search_p50_ms": round(statistics.median(times), 1), "search_p99_ms": round(percentile(times, 0.99), 1)}
+    return {"search_p50_ms": round(statistics.median(times), 1), "search_p99_ms": round(percentile(times, 0.99), 1),
+            "search_stages_ms": profile(index_dir, questions)}
 
 
 def recall(index_dir: Path, questions: list[str]) -> dict:

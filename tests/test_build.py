@@ -201,3 +201,16 @@ def test_the_vector_index_is_exact_when_small_and_a_graph_when_large(tmp_path, m
     exact = publishing.open_version(tmp_path / "small")
     question = embedding.embed(["subject number 4"])
     assert reader.dense(question, 3)[0][0][0] == exact.dense(question, 3)[0][0][0]
+
+
+def test_index_files_are_memory_mapped_so_workers_share_them(tmp_path, monkeypatch):
+    pages = tmp_path / "pages"
+    for i in range(6):
+        write_page(pages, f"p{i}.html", page_html(f"Topic {i}", [("Part", f"Text about subject number {i}.")]))
+    for threshold, index in ((10**6, "flat"), (3, "hnsw")):
+        monkeypatch.setattr(store, "HNSW_MIN_PASSAGES", threshold)
+        build_folder(pages, tmp_path / index)
+        reader = publishing.open_version(tmp_path / index)
+        maps = open("/proc/self/maps", encoding="utf-8").read()
+        for name in ("vectors.faiss", "titles.npy", "keyword_passages.npy", "keyword_weights.npy"):
+            assert str(reader.folder / name) in maps, (index, name)

@@ -10,7 +10,9 @@ dimension, normalised again), so they spread like real vectors without embedding
 figures stay with the real corpus (`make eval`). The build is timed stage by stage; then searches of
 real questions (their vectors computed once, so the figures exclude the question's embedding),
 recall@10 and recall@50 of the vector index against exact search, and the memory of `make serve`'s
-two workers. The last line of output is one JSON object.
+two workers: RSS counts pages shared between the workers (the memory-mapped index) in each; PSS
+divides them between the workers, so its sum is what the workers hold. The last line of output is
+one JSON object.
 """
 from __future__ import annotations
 
@@ -142,7 +144,8 @@ def serve_memory(index_dir: Path, questions: list[str]) -> dict:
         workers = sorted(server.worker_memory(), key=lambda w: -w["rss_mb"])
     return {"serve_rss_mb": round(sum(w["rss_mb"] for w in workers), 1),
             "second_worker_rss_mb": workers[-1]["rss_mb"], "first_worker_rss_mb": workers[0]["rss_mb"],
-            "shared_mb": [w["shared_mb"] for w in workers]}
+            "shared_mb": [w["shared_mb"] for w in workers], "private_mb": [w["private_mb"] for w in workers],
+            "serve_pss_mb": round(sum(w["pss_mb"] for w in workers), 1)}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -47,13 +47,15 @@ class Server:
 
 
 def _memory(pid: int) -> dict[str, float]:
+    """RSS, its private and shared parts, and PSS (shared pages divided among the processes sharing them)."""
     fields = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        name, _, value = line.partition(":")
-        if name in ("VmRSS", "RssAnon", "RssFile", "RssShmem"):
-            fields[name] = int(value.split()[0]) / 1024
+    for file in ("status", "smaps_rollup"):
+        for line in Path(f"/proc/{pid}/{file}").read_text().splitlines():
+            name, _, value = line.partition(":")
+            if name in ("VmRSS", "RssAnon", "RssFile", "RssShmem", "Pss"):
+                fields[name] = int(value.split()[0]) / 1024
     return {"rss_mb": round(fields["VmRSS"], 1), "private_mb": round(fields["RssAnon"], 1),
-            "shared_mb": round(fields["RssFile"] + fields["RssShmem"], 1)}
+            "shared_mb": round(fields["RssFile"] + fields["RssShmem"], 1), "pss_mb": round(fields["Pss"], 1)}
 
 
 @contextmanager

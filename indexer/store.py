@@ -8,7 +8,7 @@ A version folder holds:
     titles.npy       normalised page-title vectors, row i = page id i + 1 (titles.faiss before format 5)
     keyword_passages.npy, keyword_weights.npy
                      BM25 postings (indexer.keywords): for each term of keyword_terms, the passages
-                     that hold it and its weight in each, in [start, end)
+                     that hold it and its weight in each, in [start, end), best weight first
     manifest.json    format, model, counts, build time, sources, skipped pages, synonyms
 
 This module is the only one that reads or writes these files; `indexer.publishing` decides where

@@ -83,6 +83,7 @@ class IndexState:
         limit = config.common_share * self.reader.manifest["counts"]["passages"]
         self.common = frozenset(word for word, count in vocabulary if count > limit)
         self.sites = self.reader.sites()
+        self.reader.owners([])  # reads the passages' owners now rather than in the first search
         self.synonyms = [tuple(group) for group in self.reader.manifest.get("synonyms", [])]
 
 

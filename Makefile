@@ -24,7 +24,7 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 index: $(INDEX_DIR)/current
 
 # Incremental: reruns when pages, sources, synonyms or the index format change.
-$(INDEX_DIR)/current: $(PAGES) corpus/sources.toml corpus/synonyms.txt indexer/store.py | $(VENV)/.installed
+$(INDEX_DIR)/current: $(PAGES) corpus/sources.toml corpus/synonyms.txt corpus/best-bets.toml indexer/store.py | $(VENV)/.installed
 	$(PY) -m indexer update --sources corpus/sources.toml --index-dir $(INDEX_DIR)
 	$(PY) -m indexer export-onnx --cache var/models
 

@@ -1,4 +1,4 @@
-"""Command line: `python -m indexer build|update|rollback|stats`."""
+"""Command line: `python -m indexer build|update|rollback|export-onnx|check-best-bets|stats`."""
 from __future__ import annotations
 
 import argparse
@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from indexer import embedding, publishing, query_encoder, store
+from indexer.best_bets import Curation, load_best_bets
 from indexer.build import build
 from indexer.chunking import ChunkConfig
 from indexer.sources import DEFAULT_BASE_URL, SOURCES_FILE, FolderSource, SourcesConfig, WebSource, load_sources_file
@@ -28,6 +29,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         b.add_argument("--sources", type=Path, default=SOURCES_FILE,
                        help=f"sources file used when no source is given (default {SOURCES_FILE})")
         b.add_argument("--synonyms", type=Path, help="synonym list (default: the sources file's)")
+        b.add_argument("--best-bets", type=Path, help="best bets and hidden pages (default: the sources file's)")
         b.add_argument("--index-dir", type=Path, default=DEFAULT_INDEX_DIR)
         b.add_argument("--base-url", default=DEFAULT_BASE_URL, help="URL prefix for pages without a canonical link")
         b.add_argument("--device", choices=("cpu", "cuda"), help="default: cuda when available")
@@ -43,6 +45,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     r.add_argument("--index-dir", type=Path, default=DEFAULT_INDEX_DIR)
     e = commands.add_parser("export-onnx", help="export the model for the app's query encoder (checked against it)")
     e.add_argument("--cache", type=Path, default=query_encoder.DEFAULT_CACHE, help="the app's MODEL_CACHE")
+    c = commands.add_parser("check-best-bets", help="list each best bet and hidden page and what it resolves to")
+    c.add_argument("--index-dir", type=Path, default=DEFAULT_INDEX_DIR)
+    c.add_argument("--file", type=Path, help="check this best bets file against the published version "
+                                             "(default: the best bets stored with it)")
     s = commands.add_parser("stats", help="describe the published version")
     s.add_argument("--index-dir", type=Path, default=DEFAULT_INDEX_DIR)
     s.add_argument("--json", action="store_true")
@@ -55,10 +61,12 @@ def sources_from(args: argparse.Namespace) -> SourcesConfig:
     named += [WebSource(sitemap=url) for url in args.sitemap]
     named += [WebSource(url_list=path) for path in args.url_list]
     if named:
-        return SourcesConfig(named, set(args.allow_host), synonyms=args.synonyms, allow_shrink=args.allow_shrink)
+        return SourcesConfig(named, set(args.allow_host), synonyms=args.synonyms, best_bets=args.best_bets,
+                             allow_shrink=args.allow_shrink)
     config = load_sources_file(args.sources)
     config.allow_hosts.update(args.allow_host)
     config.synonyms = args.synonyms or config.synonyms
+    config.best_bets = args.best_bets or config.best_bets
     config.allow_shrink = args.allow_shrink
     return config
 
@@ -92,6 +100,36 @@ def print_stats(info: dict) -> None:
         print(f"    {item['path']}: {item['reason']}")
 
 
+def describe_target(reader: store.IndexReader, target: str) -> tuple[str, bool]:
+    """What a best bet or hide target resolves to in a version, and whether it resolves."""
+    found = reader.resolve(target)
+    if found is None:
+        return f"{target}: NOT FOUND in version {reader.version}", False
+    page_id, section_id = found
+    section_id = section_id or next(iter(reader.page_sections(page_id)), None)
+    record = reader.section_passages([section_id]).get(section_id) if section_id else None
+    if record is None:
+        return f"{target}: a page with no text", True
+    where = "page" if found[1] is None else "section"
+    return f"{target}: {where} \"{record.title}\"" + (f" > \"{record.section}\"" if found[1] else ""), True
+
+
+def check_best_bets(reader: store.IndexReader, curation: Curation) -> bool:
+    """Print each best bet and hidden target with what it resolves to; False if a best bet does not."""
+    resolved = True
+    print(f"{len(curation.bets)} best bets, {len(curation.hide)} hidden, against version {reader.version}")
+    for bet in curation.bets:
+        print(f"  {' | '.join(bet.phrasings)}")
+        for target in bet.show:
+            line, found = describe_target(reader, target)
+            resolved &= found
+            print(f"    shows {line}")
+    for target in curation.hide:
+        line, found = describe_target(reader, target)
+        print(f"  hides {line if found else target + ': matches nothing (no effect)'}")
+    return resolved
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     try:
@@ -105,6 +143,10 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps(report, indent=2)) if args.json else print_build(report)
         elif args.command == "export-onnx":
             print(f"ONNX export checked against the model: {query_encoder.export(args.cache)}")
+        elif args.command == "check-best-bets":
+            reader = publishing.open_version(args.index_dir)
+            curation = load_best_bets(args.file) if args.file else reader.curation()
+            return 0 if check_best_bets(reader, curation) else 1
         elif args.command == "rollback":
             print(f"published version {publishing.rollback(args.index_dir)}")
         else:

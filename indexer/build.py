@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from indexer import calibration, embedding, keywords, publishing, store
+from indexer.best_bets import Curation, load_best_bets
 from indexer.chunking import ChunkConfig, TokenCounter, chunk_page, embed_text
 from indexer.crawling import CrawlError
 from indexer.documents import Page, PageNote, Passage, StoredPage
@@ -187,6 +188,11 @@ def previous_version(index_dir: Path, config: ChunkConfig, info: embedding.Model
     return Previous(pages, reader)
 
 
+def bet_vectors(curation: Curation, device: str) -> np.ndarray | None:
+    """Vectors of the best bets' phrasings."""
+    return embedding.embed(curation.phrasings, device, progress=False) if curation.phrasings else None
+
+
 def holds_same_passages(reader: store.IndexReader, passage_texts: list[str], synonyms: list) -> bool:
     """Whether a version holds exactly these passages, in this order, with these synonyms: then its
     vector index and keyword postings serve the new version as they are."""
@@ -214,6 +220,8 @@ def build(
     config_sources = sources if isinstance(sources, SourcesConfig) else SourcesConfig(list(sources))
     report = BuildReport()
     device = embedding.pick_device(device)
+    synonyms = load_synonyms(config_sources.synonyms)
+    curation = load_best_bets(config_sources.best_bets)
     with publishing.build_lock(index_dir):
         info = embedding.model_info()
         previous = previous_version(index_dir, config, info, incremental)
@@ -230,8 +238,10 @@ def build(
             "skipped": [asdict(s) for s in report.skipped],
             "off_topic_scores": calibration.off_topic_scores(vectors[: len(passages)], device),
         }
-        synonyms = load_synonyms(config_sources.synonyms)
         manifest["synonyms"] = [list(group) for group in synonyms]
+        manifest["best_bets"] = curation.to_json()
+        manifest["changes"] = {"added": len(report.added), "changed": len(report.changed),
+                               "removed": len(report.removed)}
         vocabulary = page_vocabulary(pages)
         vocabulary.update({word: 2 for group in synonyms for term in group for word in term.split()})
         same = previous.reader if previous and holds_same_passages(previous.reader, texts[: len(passages)],
@@ -244,7 +254,8 @@ def build(
                 phrases=[term for group in synonyms for term in group])
         with publishing.build_folder(index_dir) as (version, folder):
             store.write_version(folder, version, pages, passages, vectors[: len(passages)], vectors[len(passages):],
-                                vocabulary, postings, manifest, same.folder if same else None)
+                                vocabulary, postings, manifest, same.folder if same else None,
+                                bet_vectors(curation, device))
             report.version = publishing.publish(index_dir, folder, keep)
     report.pages, report.passages = len(pages), len(passages)
     report.sections = sum(len(p.sections) for p in pages)

@@ -124,18 +124,48 @@ def search(spans: dict[str, tuple[int, int]], passage_ids: np.ndarray, weights: 
     term given twice counts twice, as a phrase repeated in an FTS5 query does. A term's postings are
     stored best weight first, and only its MAX_POSTINGS best count when ranking (all, for `every`)."""
     if every:
-        terms = list(dict.fromkeys(terms))
-    found = [(s, e if every else min(e, s + MAX_POSTINGS)) for s, e in (spans[t] for t in terms if t in spans)]
-    if not found or (every and len(found) < len(terms)):
-        return []
-    ids = np.concatenate([passage_ids[s:e] for s, e in found])
-    scores = np.concatenate([weights[s:e] for s, e in found])
-    unique, where, hits = np.unique(ids, return_inverse=True, return_counts=True)
-    sums = np.bincount(where, weights=scores)
-    if every:
-        unique, sums = unique[hits == len(found)], sums[hits == len(found)]
+        unique, sums = _holding_every(spans, passage_ids, weights, list(dict.fromkeys(terms)))
+    else:
+        found = [(s, min(e, s + MAX_POSTINGS)) for s, e in (spans[t] for t in terms if t in spans)]
+        if not found:
+            return []
+        unique, sums = _summed(np.concatenate([passage_ids[s:e] for s, e in found]),
+                               np.concatenate([weights[s:e] for s, e in found]))
     if len(unique) > k:
         best = np.argpartition(-sums, k - 1)[:k]
         unique, sums = unique[best], sums[best]
     order = np.lexsort((unique, -sums))
     return [(int(unique[i]), float(sums[i])) for i in order]
+
+
+def _summed(ids: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each distinct passage id and the sum of its weights. Many postings (a long question on a large
+    index) are summed into a table by passage id, linear in their number; few are sorted instead."""
+    size = int(ids.max()) + 1
+    if len(ids) * 16 < size:
+        unique, where = np.unique(ids, return_inverse=True)
+        return unique, np.bincount(where, weights=weights)
+    unique = np.flatnonzero(np.bincount(ids, minlength=size))
+    return unique, np.bincount(ids, weights=weights, minlength=size)[unique]
+
+
+def _holding_every(spans: dict[str, tuple[int, int]], passage_ids: np.ndarray, weights: np.ndarray,
+                   terms: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The passages holding every term, and their summed weights: the shortest postings list is
+    narrowed by each longer one through a table by passage id (linear, however long the lists)."""
+    if not terms or any(t not in spans for t in terms):
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
+    found = sorted((spans[t] for t in terms), key=lambda span: span[1] - span[0])
+    size = max(int(passage_ids[s:e].max(initial=0)) for s, e in found) + 1
+    held = np.asarray(passage_ids[found[0][0]:found[0][1]], dtype=np.int64)
+    sums = np.asarray(weights[found[0][0]:found[0][1]], dtype=np.float64)
+    for s, e in found[1:]:
+        if not len(held):
+            break
+        table = np.zeros(size)
+        table[passage_ids[s:e]] = weights[s:e]
+        present = np.zeros(size, dtype=bool)
+        present[passage_ids[s:e]] = True
+        keep = present[held]
+        held, sums = held[keep], sums[keep] + table[held[keep]]
+    return held, sums

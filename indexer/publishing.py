@@ -5,10 +5,12 @@ Layout of an index directory:
     versions/<version>/          one immutable, verified version (its files: `indexer.store`)
     .building-<version>/         a build in progress (never read by the app)
     .lock                        held by the process that is building
+    history.jsonl                one line per publication or rollback (kept when versions are pruned)
 """
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import secrets
 import shutil
@@ -20,6 +22,7 @@ from pathlib import Path
 from indexer.store import FORMAT_VERSION, IndexReader, StoreError, verify_version
 
 CURRENT_FILE = "current"
+HISTORY_FILE = "history.jsonl"
 VERSIONS_DIR = "versions"
 KEEP_VERSIONS = 3
 
@@ -79,13 +82,42 @@ def build_folder(index_dir: Path) -> Iterator[tuple[str, Path]]:
 def publish(index_dir: Path, built: Path, keep: int = KEEP_VERSIONS) -> str:
     """Move a verified build into versions/, switch `current` to it atomically, prune beyond `keep`."""
     index_dir = Path(index_dir)
-    version = verify_version(built)["version"]
+    manifest = verify_version(built)
+    version = manifest["version"]
     target = version_dir(index_dir, version)
     target.parent.mkdir(parents=True, exist_ok=True)
     os.replace(built, target)
     _point_to(index_dir, version)
+    _record(index_dir, "published", manifest)
     prune(index_dir, keep)
     return version
+
+
+def _record(index_dir: Path, event: str, manifest: dict) -> None:
+    """Add a line to the history: when, what, which version with how many pages, and what changed."""
+    entry = {"at": datetime.now(UTC).isoformat(timespec="seconds"), "event": event, "version": manifest["version"],
+             "pages": manifest["counts"]["pages"], "changes": manifest.get("changes", {})}
+    with open(Path(index_dir) / HISTORY_FILE, "a", encoding="utf-8") as handle:
+        handle.write(json.dumps(entry) + "\n")
+
+
+def history(index_dir: Path, limit: int = 50) -> list[dict]:
+    """The latest publications and rollbacks, newest first (a damaged line is left out)."""
+    try:
+        lines = (Path(index_dir) / HISTORY_FILE).read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return []
+    entries = []
+    for line in reversed(lines):
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(entry, dict):
+            entries.append(entry)
+        if len(entries) == limit:
+            break
+    return entries
 
 
 def _point_to(index_dir: Path, version: str) -> None:
@@ -111,8 +143,9 @@ def rollback(index_dir: Path) -> str:
         older = [v for v in versions(index_dir) if current is None or v < current]
         if not older:
             raise StoreError(f"no earlier version to roll back to in {index_dir}")
-        verify_version(version_dir(index_dir, older[-1]))
+        manifest = verify_version(version_dir(index_dir, older[-1]))
         _point_to(index_dir, older[-1])
+        _record(index_dir, "rolled back to", manifest)
         return older[-1]
 
 

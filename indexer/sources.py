@@ -153,6 +153,7 @@ class SourcesConfig:
     allow_hosts: set[str] = field(default_factory=set)
     crawl: dict = field(default_factory=dict)
     synonyms: Path | None = None
+    best_bets: Path | None = None
     allow_shrink: bool = False
 
     def reading(self) -> Reading:
@@ -183,4 +184,5 @@ def load_sources_file(path: Path) -> SourcesConfig:
     keys = ("user_agent", "timeout", "max_bytes", "retries", "page_seconds", "crawl_seconds")
     crawl = {k: crawl_table[k] for k in keys if k in crawl_table}
     synonyms = here / data["synonyms"] if data.get("synonyms") else None
-    return SourcesConfig(sources, set(data.get("allow_hosts", [])), crawl, synonyms)
+    best_bets = here / data["best_bets"] if data.get("best_bets") else None
+    return SourcesConfig(sources, set(data.get("allow_hosts", [])), crawl, synonyms, best_bets)

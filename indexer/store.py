@@ -9,7 +9,8 @@ A version folder holds:
     keyword_passages.npy, keyword_weights.npy
                      BM25 postings (indexer.keywords): for each term of keyword_terms, the passages
                      that hold it and its weight in each, in [start, end), best weight first
-    manifest.json    format, model, counts, build time, sources, skipped pages, synonyms
+    best_bets.npy    vectors of the best bets' phrasings (indexer.best_bets), in the manifest's order
+    manifest.json    format, model, counts, build time, sources, skipped pages, synonyms, best bets
 
 This module is the only one that reads or writes these files; `indexer.publishing` decides where
 versions live and which one is published.
@@ -30,6 +31,7 @@ import faiss
 import numpy as np
 
 from indexer import keywords
+from indexer.best_bets import Curation
 from indexer.documents import Page, Passage, Section, StoredPage
 
 FORMAT_VERSION = 5
@@ -118,9 +120,11 @@ def write_version(
     postings: keywords.Postings,
     manifest: dict,
     same_passages_as: Path | None = None,
+    bet_vectors: np.ndarray | None = None,
 ) -> None:
     """Write a complete version into an empty folder (publishing verifies it before use).
 
+    `bet_vectors`: the vectors of the best bets' phrasings (manifest "best_bets").
     `same_passages_as`: a version with exactly these passages (and synonyms), whose vector index and
     keyword postings are linked instead of built again."""
     if len(passages) != len(vectors):
@@ -138,6 +142,8 @@ def write_version(
         np.save(folder / "keyword_weights.npy", postings.weights)
         _write_vectors(folder / "vectors.faiss", vectors, dimensions, spec)
     np.save(folder / "titles.npy", np.ascontiguousarray(title_vectors, dtype=np.float32).reshape(-1, dimensions))
+    if bet_vectors is not None and len(bet_vectors):
+        np.save(folder / "best_bets.npy", np.ascontiguousarray(bet_vectors, dtype=np.float32).reshape(-1, dimensions))
     counts = {"pages": len(pages), "sections": sum(len(p.sections) for p in pages), "passages": len(passages)}
     full = {"format": FORMAT_VERSION, "version": version, **manifest, "counts": counts, "vector_index": spec}
     (folder / "manifest.json").write_text(json.dumps(full, indent=2, ensure_ascii=False), encoding="utf-8")
@@ -244,7 +250,54 @@ def verify_version(folder: Path, vectors: faiss.Index | None = None, titles: np.
             raise StoreError(f"{folder}: {len(titles)} title vectors for {found['pages']} pages")
     if manifest["format"] >= 5:
         _verify_postings(folder, found["passages"])
+    _verify_best_bets(folder, Curation.from_json(manifest.get("best_bets")), index.d)
     return manifest
+
+
+def _verify_best_bets(folder: Path, curation: Curation, dimensions: int) -> None:
+    """Every best bet shows pages or sections of this version that are not hidden, and has its vectors."""
+    if not curation.bets:
+        return
+    db = sqlite3.connect(f"file:{folder / 'index.sqlite'}?mode=ro", uri=True)
+    try:
+        def rows(sql: str, parameters: Sequence) -> list:
+            return db.execute(sql, parameters).fetchall()
+
+        hidden = {found for found in (_resolve(rows, target) for target in curation.hide) if found}
+        for bet in curation.bets:
+            for target in bet.show:
+                found = _resolve(rows, target)
+                if found is None:
+                    raise StoreError(f"best bet {bet.name!r} shows {target}, which is not a page or section "
+                                     f"of this index: correct or remove it in the best bets file")
+                if found in hidden or (found[0], None) in hidden:
+                    raise StoreError(f"best bet {bet.name!r} shows {target}, which the best bets file hides")
+    finally:
+        db.close()
+    vectors = _read_bet_vectors(folder, dimensions)
+    if vectors.shape != (len(curation.phrasings), dimensions):
+        raise StoreError(f"{folder}: {len(vectors)} best bet vectors for {len(curation.phrasings)} phrasings")
+
+
+Rows = Callable[[str, Sequence], list]
+
+
+def _resolve(rows: Rows, target: str) -> tuple[int, int | None] | None:
+    """(page id, section id) of a section's link, (page id, None) of a page's address or original URL."""
+    if "#" in target:
+        found = rows("SELECT page_id, id FROM sections WHERE link = ?", (target,))
+        return (found[0][0], found[0][1]) if found else None
+    found = rows("SELECT id FROM pages WHERE url = ? OR original_url = ? ORDER BY id LIMIT 1", (target, target))
+    return (found[0][0], None) if found else None
+
+
+def _read_bet_vectors(folder: Path, dimensions: int) -> np.ndarray:
+    try:
+        if (folder / "best_bets.npy").is_file():
+            return np.load(folder / "best_bets.npy")
+    except (OSError, ValueError) as exc:
+        raise StoreError(f"{folder}: unreadable best bet vectors: {exc}") from None
+    return np.zeros((0, dimensions), dtype=np.float32)
 
 
 def _verify_postings(folder: Path, passages: int) -> None:
@@ -282,11 +335,28 @@ def _read_vectors(path: Path) -> faiss.Index:
         raise StoreError(f"{path.parent}: unreadable vectors: {str(exc).splitlines()[0]}") from None
 
 
+def prefetch(folder: Path) -> None:
+    """Ask the kernel to read a version's files into the page cache now, so that the first searches
+    of a fresh worker or replica do not wait for the disk page by page."""
+    for path in Path(folder).iterdir():
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except OSError:
+            continue
+        try:
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_WILLNEED)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+
+
 class IndexReader:
     """Read-only access to one version folder: vectors, keyword index and passage records."""
 
     def __init__(self, folder: Path, formats: tuple[int, ...] = (FORMAT_VERSION,)) -> None:
         self.folder = Path(folder)
+        prefetch(self.folder)
         self.vectors = _read_vectors(self.folder / "vectors.faiss")
         self.titles = _read_titles(self.folder, self.vectors.d)
         self.manifest = verify_version(self.folder, self.vectors, self.titles, formats)
@@ -439,6 +509,34 @@ class IndexReader:
             vectors = self.vectors.index.reconstruct_n(0, self.vectors.ntotal)
             found.update((text, vectors[passage_id - 1]) for text, passage_id in wanted.items())
         return found
+
+    def curation(self) -> Curation:
+        """The editors' best bets and hidden pages stored with this version."""
+        return Curation.from_json(self.manifest.get("best_bets"))
+
+    def bet_vectors(self) -> np.ndarray:
+        """One row per best bet phrasing, in `curation().phrasings` order."""
+        return _read_bet_vectors(self.folder, self.vectors.d)
+
+    def resolve(self, target: str) -> tuple[int, int | None] | None:
+        """(page id, section id or None for a whole page) of a page or section address; None if unknown."""
+        return _resolve(self._rows, target)
+
+    def section_passages(self, section_ids: Sequence[int]) -> dict[int, PassageRecord]:
+        """The first passage of each of these sections, by section id."""
+        if not section_ids:
+            return {}
+        marks = ",".join("?" * len(section_ids))
+        rows = self._rows(f"SELECT section_id, min(id) AS id FROM passages WHERE section_id IN ({marks}) "
+                          "GROUP BY section_id", list(section_ids))
+        records = self.passages([row["id"] for row in rows])
+        return {row["section_id"]: records[row["id"]] for row in rows}
+
+    def page_sections(self, page_id: int) -> list[int]:
+        """The ids of a page's sections that hold passages, in page order."""
+        rows = self._rows("SELECT s.id FROM sections s WHERE s.page_id = ? AND EXISTS "
+                          "(SELECT 1 FROM passages ps WHERE ps.section_id = s.id) ORDER BY s.ord", (page_id,))
+        return [row["id"] for row in rows]
 
     def vocabulary(self) -> list[tuple[str, int]]:
         """The corpus's words and how often each occurs."""

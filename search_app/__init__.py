@@ -8,9 +8,9 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from indexer.query_encoder import QueryEncoder
 from search_app import admin, api, hooks, settings, views
-from search_app.gaps import GapLog
 from search_app.ratelimit import RateLimiter
 from search_app.retrieval import Retriever
+from search_app.usage import UsageLog
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -28,7 +28,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.extensions["rate_limiter"] = RateLimiter(app.config["RATE_LIMIT_PER_MINUTE"],
                                                      app.config["RATE_LIMIT_BURST"])
     if app.config["QUERY_LOG"]:
-        app.extensions["gap_log"] = GapLog(Path(app.config["QUERY_LOG"]), app.config["QUERY_LOG_DAYS"])
+        app.extensions["usage_log"] = UsageLog(Path(app.config["QUERY_LOG"]), app.config["QUERY_LOG_DAYS"])
     if app.config["PROXY_HOPS"] > 0:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_HOPS"])
     hooks.register(app)

@@ -1,15 +1,21 @@
-"""Read-only status for maintainers at /admin/status, behind ADMIN_TOKEN (Bearer, or Basic with the token
-as the password)."""
+"""For maintainers, behind ADMIN_TOKEN (Bearer, or Basic with the token as the password): the usage
+dashboard at /admin/ (and its daily figures as CSV), and the index status at /admin/status."""
 from __future__ import annotations
 
 import base64
+import csv
 import hmac
+import io
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, jsonify, render_template, request
+from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
 
+from indexer.publishing import history
 from indexer.store import stats
+from search_app import charts
+from search_app.params import BadRequest, integer
 from search_app.ratelimit import RateLimiter
+from search_app.usage import MAX_RANK, UsageLog
 
 bp = Blueprint("admin", __name__)
 
@@ -78,3 +84,62 @@ def status():
     if request.accept_mimetypes.best == "application/json":
         return jsonify(info)
     return render_template("admin.html", info=info)
+
+
+MAX_DAYS = 366
+
+
+def period() -> int:
+    """Days the dashboard covers (`days`, 30 unless given)."""
+    try:
+        return integer(request.args, "days", 30, 1, MAX_DAYS)
+    except BadRequest as exc:
+        abort(400, str(exc))
+
+
+def percent(value: float) -> str:
+    return f"{value * 100:.0f}%"
+
+
+def rank_label(rank: int) -> str:
+    return "Rec." if rank == 0 else f"{rank}+" if rank == MAX_RANK else str(rank)
+
+
+@bp.get("/admin/")
+def dashboard():
+    """Searches and no-match rate per day, clicks by rank, unanswered questions, versions, best bets."""
+    days = period()
+    retriever = current_app.extensions["retriever"]
+    curation = retriever.state().reader.curation()
+    usage: UsageLog | None = current_app.extensions.get("usage_log")
+    context = {"days": days, "usage": usage is not None, "versions": history(retriever.index_dir, 20),
+               "bets": curation.bets, "hidden": curation.hide, "fired": {}, "percent": percent}
+    if usage is not None:
+        daily = usage.days(days)
+        labels = [day.day for day in daily]
+        clicks = usage.clicks_by_rank(days)
+        ranks = sorted(clicks)
+        context.update(
+            daily=daily, gaps=usage.top(days, 20), fired=usage.best_bets(days), clicks=clicks,
+            rank_labels=[rank_label(r) for r in ranks],
+            searches_chart=charts.line_chart(labels, [d.searches for d in daily], "searches", "Searches per day"),
+            no_match_chart=charts.line_chart(labels, [d.no_match_rate for d in daily], "no-match",
+                                             "Share of searches with no good match, per day", percent),
+            clicks_chart=charts.bar_chart([rank_label(r) for r in ranks], [clicks[r] for r in ranks], "clicks",
+                                          "Clicks on results by rank"),
+        )
+    return render_template("dashboard.html", **context)
+
+
+@bp.get("/admin/daily.csv")
+def daily_csv():
+    usage: UsageLog | None = current_app.extensions.get("usage_log")
+    if usage is None:
+        abort(404, "The usage log is off: set QUERY_LOG.")
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["day", "searches", "no_match", "corrected", "clicks"])
+    for day in usage.days(period()):
+        writer.writerow([day.day, day.searches, day.no_match, day.corrected, day.clicks])
+    return Response(out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": "attachment; filename=search-usage-daily.csv"})

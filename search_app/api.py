@@ -3,22 +3,31 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
 
+from indexer.store import PassageRecord
 from search_app import openapi
 from search_app.hooks import run_search
-from search_app.params import BadRequest, search_params
+from search_app.params import MAX_LIMIT, MAX_OFFSET, BadRequest, integer, search_params
 from search_app.retrieval import SearchResult
 from search_app.text import highlights
 
 bp = Blueprint("api", __name__)
 
 
+def page_json(record: PassageRecord) -> dict:
+    return {"url": record.url, "title": record.title, "updated": record.updated, "source": record.site,
+            "original_url": record.original_url}
+
+
 def result_json(result: SearchResult) -> dict:
     searched = result.corrected_query or result.query
+    recommended = result.recommended.passages if result.recommended else []
     return {
         "query": result.query,
         "corrected_query": result.corrected_query,
         "total": result.total,
         "no_match": result.no_match,
+        "recommended": [{"page": page_json(record), "section": record.section, "link": record.link,
+                         "text": record.text} for record in recommended],
         "results": [
             {
                 "page": {"url": page.url, "title": page.title, "updated": page.updated, "source": page.site,
@@ -50,6 +59,21 @@ def search():
     body = result_json(result)
     body.update(limit=options.limit, offset=options.offset, version=result.version)
     return jsonify(body)
+
+
+@bp.post("/api/click")
+def click():
+    """A click on a result at `rank` (0: a recommended one), sent by a beacon; counted when QUERY_LOG is on."""
+    try:
+        rank = integer(request.args, "rank", -1, 0, MAX_OFFSET + MAX_LIMIT)
+    except BadRequest as exc:
+        return jsonify(error="Bad Request", reason=str(exc)), 400
+    if rank < 0:
+        return jsonify(error="Bad Request", reason="Missing parameter rank."), 400
+    usage = current_app.extensions.get("usage_log")
+    if usage is not None:
+        usage.record_click(rank)
+    return "", 204
 
 
 @bp.get("/api/openapi.json")

@@ -18,18 +18,20 @@ SECURITY_HEADERS = {
 
 
 def run_search(query: str, options: SearchOptions) -> SearchResult:
-    """Search for a web request: remember the answering version, count unanswered questions."""
+    """Search for a web request: remember the answering version; count it in the usage log (a question's
+    first page of results, not "more results")."""
     result = current_app.extensions["retriever"].search(query, options)
     g.index_version = result.version
     g.query_cache = "hit" if result.cached else "miss"
-    gap_log = current_app.extensions.get("gap_log")
-    if gap_log is not None and result.no_match:
-        gap_log.record(query)
+    usage = current_app.extensions.get("usage_log")
+    if usage is not None and not options.offset:
+        usage.record_search(query, result.no_match, bool(result.corrected_query),
+                            result.recommended.bet if result.recommended else None)
     return result
 
 
 def is_search(req: Request) -> bool:
-    return req.path == "/api/search" or (req.path == "/" and "q" in req.args)
+    return req.path in ("/api/search", "/api/click") or (req.path == "/" and "q" in req.args)
 
 
 def rate_limit():

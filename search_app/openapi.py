@@ -1,6 +1,7 @@
 """The OpenAPI 3.1 description of the JSON API."""
 from __future__ import annotations
 
+from indexer.best_bets import MAX_SHOWN
 from search_app.params import MAX_LIMIT, MAX_OFFSET, MAX_QUERY
 from search_app.ranking import MODES, RankingConfig
 
@@ -44,16 +45,30 @@ PAGE_RESULT = {
                      "description": "the page's best sections, one passage each, best first"},
     },
 }
+RECOMMENDED = {
+    "type": "object",
+    "required": ["page", "section", "link", "text"],
+    "properties": {
+        "page": PAGE_RESULT["properties"]["page"],
+        "section": {"type": "string", "description": "the section's heading (empty for a page's introduction)"},
+        "link": {"type": "string", "description": "the section on its page"},
+        "text": {"type": "string", "description": "the section's first passage"},
+    },
+}
 SEARCH_RESPONSE = {
     "type": "object",
-    "required": ["query", "corrected_query", "total", "no_match", "results", "limit", "offset", "version"],
+    "required": ["query", "corrected_query", "total", "no_match", "recommended", "results", "limit", "offset",
+                 "version"],
     "properties": {
         "query": {"type": "string"},
         "corrected_query": {"type": ["string", "null"],
                             "description": "the spelling-corrected question that was searched; null when unchanged"},
         "version": {"type": "string", "description": "the index version that answered"},
         "total": {"type": "integer", "description": "pages found"},
-        "no_match": {"type": "boolean", "description": "true when nothing in the corpus answers the question"},
+        "no_match": {"type": "boolean", "description": "true when nothing in the corpus answers the question "
+                     "and no best bet fires"},
+        "recommended": {"type": "array", "items": RECOMMENDED, "maxItems": MAX_SHOWN,
+                        "description": "the editors' best bet for this question, shown before the results"},
         "results": {"type": "array", "items": PAGE_RESULT},
         "limit": {"type": "integer"},
         "offset": {"type": "integer"},
@@ -94,6 +109,16 @@ def document(sites: list[str]) -> dict:
                          "description": "false searches the words exactly as typed"},
                     ],
                     "responses": {"200": _json(SEARCH_RESPONSE, "pages ranked by their best section"), **refused},
+                }
+            },
+            "/api/click": {
+                "post": {
+                    "summary": "Count a click on a search result (only when the usage log is on)",
+                    "parameters": [{"name": "rank", "in": "query", "required": True,
+                                    "schema": {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET + MAX_LIMIT},
+                                    "description": "the result's rank (1 = first page), 0 for a recommended result"}],
+                    "responses": {"204": {"description": "counted (ignored when the usage log is off)"},
+                                  "400": refused["400"], "429": refused["429"]},
                 }
             },
             "/healthz": {"get": {"summary": "Alive", "responses": {"200": _json(status, "alive")}}},

@@ -42,6 +42,11 @@ class RankingConfig:
     sections_per_page: int = 5
     # Of those, the page shows this many with excerpts and the rest as links.
     excerpts_per_page: int = 3
+    # A best bet fires for a question said like one of its phrasings, or whose vector is at least this
+    # close to a phrasing's (and names the same numbers). all-MiniLM-L6-v2 puts "can stage 2 be cured"
+    # at 0.845 and "what is stage 4 breast cancer" at 0.795 from phrasings they should not fire, and
+    # "is there a cure for stage four" at 0.902 from "can stage 4 be cured": close paraphrases only.
+    best_bet_min_cosine: float = 0.85
     # Reciprocal rank fusion's constant (the `hybrid` comparison mode), as Cormack et al. (2009) set it.
     rrf_k: int = 60
 

@@ -18,6 +18,7 @@ from indexer.query_encoder import DEFAULT_CACHE, QueryEncoder
 from indexer.store import StoreError
 from indexer.synonyms import expansions
 from search_app import ranking
+from search_app.curation import Curator, Recommendation
 from search_app.ranking import RankingConfig
 from search_app.spelling import Speller
 from search_app.text import content_words, question_focus
@@ -48,6 +49,7 @@ class SearchResult:
     corrected_query: str | None = None
     version: str = ""
     cached: bool = False
+    recommended: Recommendation | None = None
 
 
 def keyword_terms(query: str, also: Sequence[str] = (), common: frozenset[str] = frozenset()) -> list[str]:
@@ -85,6 +87,7 @@ class IndexState:
         self.sites = self.reader.sites()
         self.reader.owners([])  # reads the passages' owners now rather than in the first search
         self.synonyms = [tuple(group) for group in self.reader.manifest.get("synonyms", [])]
+        self.curator = Curator(self.reader, self.synonyms, config.best_bet_min_cosine)
 
 
 class Retriever:
@@ -163,14 +166,16 @@ class Retriever:
         questions = [effective, *filter(None, [question_focus(effective)])]
         vectors, cached = self.encoder.encode(questions)
         dense = ranking.best_of(*state.reader.dense(vectors, k))[:k]
-        empty = SearchResult(query, 0, no_match=True, corrected_query=corrected, version=state.version, cached=cached)
+        recommended = state.curator.recommend(effective, vectors[0], options.site) if not options.offset else None
+        empty = SearchResult(query, 0, no_match=recommended is None, corrected_query=corrected,
+                             version=state.version, cached=cached, recommended=recommended)
         if not dense:
             return empty
         if dense[0][1] < state.min_score and not self.holds_every_word(effective, state):
             return empty
         keyword = self.keyword(effective, config.keyword_candidates, state) if options.mode != "dense" else []
         scores = ranking.fuse(options.mode, dense, keyword, config)
-        owners = state.reader.owners(list(scores), options.site)
+        owners = state.curator.visible(state.reader.owners(list(scores), options.site))
         bonus = None
         if options.mode == "default":
             page_ids = list(dict.fromkeys(owner.page_id for owner in owners.values()))
@@ -179,4 +184,4 @@ class Retriever:
         window = ranked[options.offset: options.offset + options.limit]
         records = state.reader.passages([passage_id for page in window for _, passage_id, _ in page.sections])
         return SearchResult(query, len(ranked), ranking.page_hits(window, records), corrected_query=corrected,
-                            version=state.version, cached=cached)
+                            version=state.version, cached=cached, recommended=recommended)

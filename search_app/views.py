@@ -30,7 +30,7 @@ def index():
     retriever = current_app.extensions["retriever"]
     sites = retriever.sites()
     context = {"sites": sites if len(sites) > 1 else {}, "query": "", "site": "",
-               "helpline": current_app.config["HELPLINE"]}
+               "helpline": current_app.config["HELPLINE"], "count_clicks": "usage_log" in current_app.extensions}
     if "q" not in request.args:
         return render_template("index.html", **context)
     context.update(query=request.args.get("q", "")[:600], site=request.args.get("source", ""))

@@ -96,9 +96,10 @@ def test_unanswered_questions_are_counted_without_personal_data(corpus_index, tm
     for q in ("Pizza recipe?", "pizza   RECIPE", "who won the game", "can stage 4 be cured"):
         client.get("/api/search", query_string={"q": q}, environ_base={"REMOTE_ADDR": "198.51.100.7"})
     client.get("/", query_string={"q": "pizza recipe"})
-    listing = subprocess.run([sys.executable, "-m", "search_app.gaps", "--log", str(log)], capture_output=True,
+    listing = subprocess.run([sys.executable, "-m", "search_app.usage", "--log", str(log)], capture_output=True,
                              text=True, cwd=ROOT, check=True).stdout
-    lines = listing.splitlines()[1:]
+    assert listing.splitlines()[0].endswith(": 5"), "the page search counts too"
+    lines = listing.splitlines()[2:]
     assert [line.split(None, 1) for line in lines] == [["3", "pizza recipe"], ["1", "who won the game"]]
     raw = log.read_bytes()
     assert b"198.51.100.7" not in raw and b"stage 4" not in raw
@@ -107,11 +108,11 @@ def test_unanswered_questions_are_counted_without_personal_data(corpus_index, tm
 def test_query_log_prunes_old_days(tmp_path):
     from datetime import date
 
-    from search_app.gaps import GapLog
+    from search_app.usage import UsageLog
 
-    log = GapLog(tmp_path / "gaps.sqlite", retention_days=30)
-    log.record("old question", today=date(2026, 1, 1))
-    log.record("new question", today=date(2026, 3, 1))
+    log = UsageLog(tmp_path / "usage.sqlite", retention_days=30)
+    log.record_search("old question", no_match=True, corrected=False, today=date(2026, 1, 1))
+    log.record_search("new question", no_match=True, corrected=False, today=date(2026, 3, 1))
     assert log.top(days=3650, today=date(2026, 3, 1)) == [("new question", 1)]
 
 

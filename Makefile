@@ -46,15 +46,17 @@ test: setup
 	$(PY) -m pytest -q tests
 
 # The benchmark corpus, indexed once and reused by eval and latency (rebuilt when the index format
-# changes: every text keeps its vector, so that takes about a minute). Its pages link to local copies
+# changes: every text keeps its vector, so that takes about a minute), with 50 best bets so that
+# latency measures their cost. Its pages link to local copies
 # and keep their public addresses on these hosts as original URLs, by which the judgments name them.
 SHARED_INDEX ?= var/medquad
 SHARED_HOSTS := www.cancer.gov www.nlm.nih.gov ghr.nlm.nih.gov rarediseases.info.nih.gov nihseniorhealth.gov \
 	www.cdc.gov www.nhlbi.nih.gov www.niddk.nih.gov www.ninds.nih.gov
 shared-index: $(SHARED_INDEX)/current
 
-$(SHARED_INDEX)/current: indexer/store.py | $(VENV)/.installed
+$(SHARED_INDEX)/current: indexer/store.py bench/best-bets.toml | $(VENV)/.installed
 	$(PY) -m indexer build --source $(SHARED)/corpus/medquad/pages --synonyms corpus/synonyms.txt \
+		--best-bets bench/best-bets.toml \
 		$(addprefix --allow-host ,$(SHARED_HOSTS)) --index-dir $(SHARED_INDEX)
 
 # Quality on the default corpus (its own plain-language questions) and on the benchmark corpus.

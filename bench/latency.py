@@ -1,5 +1,5 @@
-"""Query latency, in-process and over HTTP on 127.0.0.1, with median and 99th percentile,
-and a profile of where an in-process search spends its time.
+"""Query latency, in-process and over HTTP on 127.0.0.1, with median and 99th percentile, what the
+usage log's write adds to a search, and a profile of where an in-process search spends its time.
 
     python -m bench.latency --index-dir DIR --queries FILE.jsonl [--count 500]
 """
@@ -10,6 +10,7 @@ import cProfile
 import pstats
 import statistics
 import sys
+import tempfile
 import time
 import urllib.parse
 import urllib.request
@@ -20,6 +21,7 @@ from bench.servers import gunicorn
 from indexer import embedding
 from indexer.store import set_search_threads
 from search_app.retrieval import Retriever, SearchOptions
+from search_app.usage import UsageLog
 
 WARM_UP = 20
 
@@ -29,9 +31,9 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
 
 
-def summary(times_ms: list[float]) -> dict:
-    return {"n": len(times_ms), "median_ms": round(statistics.median(times_ms), 1),
-            "p99_ms": round(percentile(times_ms, 0.99), 1)}
+def summary(times_ms: list[float], digits: int = 1) -> dict:
+    return {"n": len(times_ms), "median_ms": round(statistics.median(times_ms), digits),
+            "p99_ms": round(percentile(times_ms, 0.99), digits)}
 
 
 def in_process(index_dir: Path, queries: list[str], warm: list[str]) -> dict:
@@ -57,6 +59,8 @@ STAGES = {
     "score fusion": ("ranking.py", "fuse"),
     "page-title similarity": ("ranking.py", "title_bonus"),
     "grouping into pages": ("ranking.py", "group"),
+    "best bets (matching)": ("curation.py", "recommend"),
+    "hidden pages (filter)": ("curation.py", "visible"),
 }
 
 
@@ -76,6 +80,18 @@ def profile(index_dir: Path, queries: list[str]) -> dict[str, float]:
         per_stage[label] = round(max(found, default=0.0) * 1000 / len(queries), 2)
     per_stage["whole search"] = round(total * 1000 / len(queries), 2)
     return per_stage
+
+
+def usage_log_write(count: int) -> dict:
+    """What the usage log adds to a search: one search counted (in a fresh log file), each time."""
+    with tempfile.TemporaryDirectory() as folder:
+        usage = UsageLog(Path(folder) / "usage.sqlite")
+        times = []
+        for i in range(count):
+            started = time.perf_counter()
+            usage.record_search(f"question {i}", no_match=i % 10 == 0, corrected=i % 7 == 0)
+            times.append((time.perf_counter() - started) * 1000)
+    return summary(times, 3)
 
 
 def over_http(index_dir: Path, queries: list[str], warm: list[str]) -> dict:
@@ -104,6 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     warm, queries = loaded[:WARM_UP], loaded[WARM_UP:]
     results = {"in_process": in_process(args.index_dir, queries, warm),
                "http": over_http(args.index_dir, queries, warm)}
+    results["usage_log"] = usage_log_write(len(queries))
     for name, values in results.items():
         print(f"{name:11} n={values['n']} median {values['median_ms']} ms, p99 {values['p99_ms']} ms")
     print("profile of an in-process search, ms per query (under cProfile, new questions):")

@@ -77,13 +77,18 @@ def resident_mb() -> float:
 
 
 @pytest.mark.slow
-def test_memory_stays_flat_over_many_requests(client):
+def test_memory_stays_flat_over_many_requests(corpus_index, tmp_path):
+    """With the usage log on: every search and click writes to it."""
+    client = create_app({"TESTING": True, "INDEX_DIR": str(corpus_index), "RATE_LIMIT_PER_MINUTE": 0,
+                         "QUERY_LOG": str(tmp_path / "usage.sqlite")}).test_client()
     questions = [f"question {i % 50} about stage {i % 4} breast cancer treatment" for i in range(20_000)]
     for q in questions[:1000]:
         client.get("/api/search", query_string={"q": q})
     before = resident_mb()
-    for q in questions:
+    for i, q in enumerate(questions):
         assert client.get("/api/search", query_string={"q": q}).status_code == 200
+        if i % 4 == 0:
+            assert client.post("/api/click", query_string={"rank": i % 12}).status_code == 204
     assert resident_mb() < before * 1.10
 
 

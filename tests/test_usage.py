@@ -1,0 +1,114 @@
+"""The usage log (what is stored, and what never is) and the maintainers' dashboard."""
+from __future__ import annotations
+
+import sqlite3
+from datetime import date
+
+import pytest
+
+from search_app import create_app
+
+TOKEN = {"Authorization": "Bearer dashboard-token"}
+VISITOR = {"REMOTE_ADDR": "203.0.113.9", "HTTP_USER_AGENT": "VisitorBrowser/1.0", "HTTP_COOKIE": "session=abc123"}
+
+
+def usage_app(index_dir, log=None):
+    config = {"TESTING": True, "INDEX_DIR": str(index_dir), "RATE_LIMIT_PER_MINUTE": 0,
+              "ADMIN_TOKEN": "dashboard-token"}
+    if log is not None:
+        config["QUERY_LOG"] = str(log)
+    return create_app(config).test_client()
+
+
+def rows(log, table):
+    with sqlite3.connect(log) as db:
+        return sorted(db.execute(f"SELECT * FROM {table}").fetchall())
+
+
+def test_searches_and_clicks_are_counted_without_personal_data(corpus_index, tmp_path):
+    log = tmp_path / "usage.sqlite"
+    client = usage_app(corpus_index, log)
+    for question in ("can stage iv be cured", "what is a mastectomy", "recipe for banana bread",
+                     "Recipe for   BANANA bread?", "mastectomy recovry time"):
+        client.get("/api/search", query_string={"q": question}, environ_base=VISITOR)
+    client.get("/api/search", query_string={"q": "what is a mastectomy", "offset": 10}, environ_base=VISITOR)
+    for rank in (1, 1, 3, 0, 250):
+        assert client.post("/api/click", query_string={"rank": rank}, environ_base=VISITOR).status_code == 204
+    today = date.today().isoformat()
+    assert rows(log, "daily") == [(today, 5, 2, 1, 5)], "5 questions (not the second page), 2 unanswered, 1 corrected"
+    assert rows(log, "clicks") == [(today, 0, 1), (today, 1, 2), (today, 3, 1), (today, 20, 1)]
+    assert rows(log, "gaps") == [("recipe for banana bread", today, 2)], "only unanswered questions keep their text"
+    assert rows(log, "best_bets") == [(today, "can stage 4 be cured", 1)]
+    with sqlite3.connect(log) as db:
+        tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert tables == {"daily", "clicks", "gaps", "best_bets"}
+    raw = b"".join(path.read_bytes() for path in tmp_path.glob("usage.sqlite*"))
+    for personal in (b"203.0.113.9", b"VisitorBrowser", b"abc123", b"mastectomy", b"stage iv"):
+        assert personal not in raw
+
+
+def test_nothing_is_logged_unless_turned_on(corpus_index):
+    client = usage_app(corpus_index)
+    client.get("/api/search", query_string={"q": "recipe for banana bread"})
+    assert client.post("/api/click", query_string={"rank": 1}).status_code == 204
+    assert "usage_log" not in client.application.extensions
+    assert 'data-click-url' not in client.get("/", query_string={"q": "mastectomy"}).get_data(as_text=True)
+
+
+def test_click_needs_a_valid_rank(corpus_index, tmp_path):
+    client = usage_app(corpus_index, tmp_path / "usage.sqlite")
+    for bad in ({}, {"rank": "-1"}, {"rank": "one"}, {"rank": "99999"}):
+        response = client.post("/api/click", query_string=bad)
+        assert response.status_code == 400 and response.get_json()["reason"]
+    assert client.get("/api/click", query_string={"rank": 1}).status_code == 405
+
+
+def test_results_page_sends_click_ranks_when_logging(corpus_index, tmp_path):
+    client = usage_app(corpus_index, tmp_path / "usage.sqlite")
+    page = client.get("/", query_string={"q": "can stage 4 be cured"}).get_data(as_text=True)
+    assert 'data-click-url="/api/click"' in page and "clicks.js" in page
+    assert 'data-rank="0"' in page and 'data-rank="1"' in page and 'data-rank="2"' in page
+
+
+def test_admin_pages_refuse_without_the_token(corpus_index, tmp_path):
+    client = usage_app(corpus_index, tmp_path / "usage.sqlite")
+    for path in ("/admin/", "/admin/daily.csv", "/admin/status"):
+        assert client.get(path).status_code == 401
+    assert client.get("/admin/", headers=TOKEN, query_string={"days": "0"}).status_code == 400
+
+
+def test_dashboard_with_an_empty_log(corpus_index, tmp_path):
+    client = usage_app(corpus_index, tmp_path / "usage.sqlite")
+    response = client.get("/admin/", headers=TOKEN)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
+    assert "Searches per day" in page and "No clicks in this period" in page and "None in this period" in page
+    assert "can stage 4 be cured" in page, "the best bets are listed"
+    without_log = usage_app(corpus_index).get("/admin/", headers=TOKEN).get_data(as_text=True)
+    assert "The usage log is off" in without_log and "<svg" not in without_log
+
+
+def test_dashboard_with_a_filled_log(corpus_index, tmp_path):
+    client = usage_app(corpus_index, tmp_path / "usage.sqlite")
+    for question in ("is stage 4 curable", "can stage 4 be cured", "what is the weather in paris",
+                     "what is the weather in paris"):
+        client.get("/api/search", query_string={"q": question})
+    for rank in (0, 1, 2, 2):
+        client.post("/api/click", query_string={"rank": rank})
+    page = client.get("/admin/", headers=TOKEN, query_string={"days": 7}).get_data(as_text=True)
+    assert page.count("<svg") == 3 and 'role="img"' in page and "<table" in page
+    assert "what is the weather in paris" in page and "/?q=what+is+the+weather+in+paris" in page
+    assert "<td>Rec.</td>" not in page and "<th scope=\"col\">Rec.</th>" in page
+    assert "published" in page, "the index version history"
+    csv = client.get("/admin/daily.csv", headers=TOKEN, query_string={"days": 7}).get_data(as_text=True)
+    lines = csv.splitlines()
+    assert lines[0] == "day,searches,no_match,corrected,clicks" and len(lines) == 8
+    assert lines[-1].startswith(date.today().isoformat() + ",4,2,")
+
+
+@pytest.mark.parametrize("name", ["<script>alert(1)</script>"])
+def test_dashboard_escapes_logged_questions(corpus_index, tmp_path, name):
+    client = usage_app(corpus_index, tmp_path / "usage.sqlite")
+    client.get("/api/search", query_string={"q": f"{name} zzqx"})
+    page = client.get("/admin/", headers=TOKEN).get_data(as_text=True)
+    assert "<script>alert" not in page

@@ -538,6 +538,14 @@ class IndexReader:
                           "(SELECT 1 FROM passages ps WHERE ps.section_id = s.id) ORDER BY s.ord", (page_id,))
         return [row["id"] for row in rows]
 
+    def headings(self) -> list[tuple[str, list[str]]]:
+        """Each page's title and its sections' headings, in page order."""
+        pages: dict[int, tuple[str, list[str]]] = {}
+        for row in self._rows("SELECT p.id, p.title, s.heading FROM sections s JOIN pages p ON p.id = s.page_id "
+                              "ORDER BY p.id, s.ord"):
+            pages.setdefault(row["id"], (row["title"], []))[1].append(row["heading"])
+        return list(pages.values())
+
     def vocabulary(self) -> list[tuple[str, int]]:
         """The corpus's words and how often each occurs."""
         return [(row["word"], row["count"]) for row in self._rows("SELECT word, count FROM vocabulary")]

@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, jsonify, request
 from indexer.store import PassageRecord
 from search_app import openapi
 from search_app.hooks import run_search
-from search_app.params import MAX_LIMIT, MAX_OFFSET, BadRequest, integer, search_params
+from search_app.params import MAX_LIMIT, MAX_OFFSET, BadRequest, clean_query, integer, search_params
 from search_app.retrieval import SearchResult
 from search_app.text import highlights
 
@@ -59,6 +59,18 @@ def search():
     body = result_json(result)
     body.update(limit=options.limit, offset=options.offset, version=result.version)
     return jsonify(body)
+
+
+@bp.get("/api/suggest")
+def suggest():
+    """Up to 8 topics of the corpus completing what has been typed (nothing before 2 letters)."""
+    try:
+        typed = clean_query(request.args.get("q"))
+    except BadRequest as exc:
+        return jsonify(error="Bad Request", reason=str(exc)), 400
+    response = jsonify(query=typed, suggestions=current_app.extensions["retriever"].suggest(typed))
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
 
 
 @bp.post("/api/click")

@@ -35,8 +35,11 @@ def is_search(req: Request) -> bool:
 
 
 def rate_limit():
-    limiter = current_app.extensions.get("rate_limiter")
-    if limiter is None or not is_search(request):
+    if request.path == "/api/suggest":
+        limiter = current_app.extensions.get("suggest_limiter")
+    else:
+        limiter = current_app.extensions.get("rate_limiter") if is_search(request) else None
+    if limiter is None:
         return None
     wait = limiter.retry_after(request.remote_addr or "unknown")
     if not wait:
@@ -48,6 +51,18 @@ def rate_limit():
         response = current_app.make_response(render_template("index.html", error=reason, query="", sites={}))
     response.status_code = 429
     response.headers["Retry-After"] = str(wait)
+    return response
+
+
+def cross_origin(response):
+    """CORS for the JSON API, only for the origins in ALLOWED_ORIGINS (the sites that embed the
+    widget): no credentials, simple requests only."""
+    origin = request.headers.get("Origin")
+    if request.path.startswith("/api/") and origin and origin in current_app.config["ALLOWED_ORIGINS"]:
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Expose-Headers"] = "Retry-After, X-Index-Version"
+    if request.path.startswith("/api/"):
+        response.vary.add("Origin")
     return response
 
 
@@ -95,6 +110,7 @@ def unexpected_error(error: Exception):
 def register(app: Flask) -> None:
     app.before_request(rate_limit)
     app.after_request(security_headers)
+    app.after_request(cross_origin)
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(NotReady, not_ready)
     app.register_error_handler(Exception, unexpected_error)

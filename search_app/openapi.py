@@ -4,6 +4,7 @@ from __future__ import annotations
 from indexer.best_bets import MAX_SHOWN
 from search_app.params import MAX_LIMIT, MAX_OFFSET, MAX_QUERY
 from search_app.ranking import MODES, RankingConfig
+from search_app.suggest import MAX_SUGGESTIONS
 
 ERROR = {
     "type": "object",
@@ -75,6 +76,13 @@ SEARCH_RESPONSE = {
     },
 }
 
+SUGGEST_RESPONSE = {
+    "type": "object",
+    "required": ["query", "suggestions"],
+    "properties": {"query": {"type": "string"},
+                   "suggestions": {"type": "array", "items": {"type": "string"}, "maxItems": MAX_SUGGESTIONS}},
+}
+
 
 def _json(schema: dict, description: str) -> dict:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
@@ -109,6 +117,16 @@ def document(sites: list[str]) -> dict:
                          "description": "false searches the words exactly as typed"},
                     ],
                     "responses": {"200": _json(SEARCH_RESPONSE, "pages ranked by their best section"), **refused},
+                }
+            },
+            "/api/suggest": {
+                "get": {
+                    "summary": "Topics of the corpus that complete what has been typed (suggestions as you type)",
+                    "parameters": [{"name": "q", "in": "query", "required": True,
+                                    "schema": {"type": "string", "minLength": 1, "maxLength": MAX_QUERY,
+                                               "pattern": r"\S"},
+                                    "description": "what has been typed so far (no suggestion before 2 letters)"}],
+                    "responses": {"200": _json(SUGGEST_RESPONSE, "up to 8 suggestions, best first"), **refused},
                 }
             },
             "/api/click": {

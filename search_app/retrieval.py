@@ -21,6 +21,7 @@ from search_app import ranking
 from search_app.curation import Curator, Recommendation
 from search_app.ranking import RankingConfig
 from search_app.spelling import Speller
+from search_app.suggest import Suggester, topics
 from search_app.text import content_words, question_focus
 
 REFRESH_SECONDS = 1.0
@@ -88,6 +89,7 @@ class IndexState:
         self.reader.owners([])  # reads the passages' owners now rather than in the first search
         self.synonyms = [tuple(group) for group in self.reader.manifest.get("synonyms", [])]
         self.curator = Curator(self.reader, self.synonyms, config.best_bet_min_cosine)
+        self.suggester = Suggester(topics(self.reader.headings(), self.synonyms), self.speller)
 
 
 class Retriever:
@@ -148,6 +150,10 @@ class Retriever:
 
     def sites(self) -> dict[str, int]:
         return self.state().sites
+
+    def suggest(self, typed: str) -> list[str]:
+        """Topics of the served version completing what has been typed."""
+        return self.state().suggester.suggest(typed)
 
     def keyword(self, query: str, k: int, state: IndexState) -> list[tuple[int, float]]:
         """Keyword hits for any content word of the question or its synonyms."""

@@ -25,6 +25,9 @@ SETTINGS = (
     Setting("RATE_LIMIT_BURST", 20, "searches a client may make at once before the per-minute pace applies", int),
     Setting("TRUSTED_HOSTS", None, "comma-separated host names the app answers to (others get 400); "
             "unset: any", lambda raw: [host.strip() for host in raw.split(",") if host.strip()]),
+    Setting("ALLOWED_ORIGINS", [], "comma-separated origins (`https://www.example.org`) whose pages may call the "
+            "API from a browser: the sites that embed the search widget", lambda raw: [
+                origin.strip().rstrip("/") for origin in raw.split(",") if origin.strip()]),
     Setting("PROXY_HOPS", 0, "trust this many `X-Forwarded-For` hops (behind a load balancer)", int),
     Setting("QUERY_LOG", None, "count questions that found no good answer in this SQLite file"),
     Setting("QUERY_LOG_DAYS", 90, "days the query log keeps a question", int),

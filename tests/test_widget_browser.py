@@ -1,0 +1,141 @@
+"""The embeddable widget in a real browser (Debian's Chromium, headless), on the example host page
+served from another origin: suggestions by keyboard, results in place, links to sections, axe-core."""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from search_app import create_app
+from search_app.demo import create_demo
+from tests.browser.chrome import chrome, live_server, missing
+from tests.helpers import CORPUS_PAGES
+from tests.test_browser import serious_violations
+
+MISSING = missing()
+if MISSING and os.environ.get("CI"):
+    raise RuntimeError(f"CI needs {', '.join(MISSING)}: run `make browser-setup`")
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(bool(MISSING), reason=f"missing {', '.join(MISSING)}: run `make browser-setup`")]
+
+
+@pytest.fixture(scope="module")
+def host_page(corpus_index):
+    """The search app and the host page on two origins; the host's origin allowed to call the API."""
+    app = create_app({"TESTING": True, "INDEX_DIR": str(corpus_index), "PAGES_DIR": str(CORPUS_PAGES),
+                      "RATE_LIMIT_PER_MINUTE": 0, "ALLOWED_ORIGINS": []})
+    with live_server(app) as search_url, live_server(create_demo(search_url)) as host_url:
+        app.config["ALLOWED_ORIGINS"] = [host_url]
+        yield host_url + "/site.html"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with chrome() as driver:
+        yield driver
+
+
+def widget(browser):
+    from selenium.webdriver.common.by import By
+
+    return browser.find_element(By.CSS_SELECTOR, "[data-curated-search]").shadow_root
+
+
+def wait_for(browser, find, timeout=20):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(browser, timeout).until(lambda _: find())
+
+
+def test_suggestion_picked_by_keyboard_shows_results_in_place(host_page, browser):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    browser.get(host_page)
+    root = wait_for(browser, lambda: widget(browser))
+    box = root.find_element(By.CSS_SELECTOR, "input[role=combobox]")
+    box.send_keys("met")
+    options = wait_for(browser, lambda: root.find_elements(By.CSS_SELECTOR, "[role=option]"))
+    assert box.get_attribute("aria-expanded") == "true" and 1 <= len(options) <= 8
+    assert all("met" in option.text for option in options)
+    box.send_keys(Keys.ARROW_DOWN)
+    assert box.get_attribute("aria-activedescendant") == options[0].get_attribute("id")
+    chosen = options[0].text
+    box.send_keys(Keys.ENTER)
+    pages = wait_for(browser, lambda: root.find_elements(By.CSS_SELECTOR, "li.cs-page"))
+    assert box.get_attribute("value") == chosen and box.get_attribute("aria-expanded") == "false"
+    assert "found for" in root.find_element(By.CSS_SELECTOR, "[role=status]").text
+    assert browser.current_url == host_page, "results shown in place"
+    assert pages[0].find_elements(By.CSS_SELECTOR, "mark"), "excerpts with the question's words marked"
+    assert "information, not medical advice" in root.find_element(By.CSS_SELECTOR, ".cs-note").text
+    assert serious_violations(browser) == []
+
+
+def test_question_typed_in_full_and_link_followed_to_its_section(host_page, browser):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get(host_page)
+    root = wait_for(browser, lambda: widget(browser))
+    box = root.find_element(By.CSS_SELECTOR, "input[role=combobox]")
+    box.send_keys("can stage 4 breast cancer be cured", Keys.ENTER)
+    wait_for(browser, lambda: root.find_elements(By.CSS_SELECTOR, "li.cs-page"))
+    recommended = root.find_elements(By.CSS_SELECTOR, ".cs-recommended a")
+    assert recommended and recommended[0].get_attribute("href").endswith(
+        "/pages/metastatic-breast-cancer-introduction.html#treatment")
+    section = root.find_element(By.CSS_SELECTOR, "li.cs-page .cs-section h4 a")
+    assert section.text == "Treatment for metastatic breast cancer"
+    more = root.find_elements(By.CSS_SELECTOR, "button.cs-more")
+    if more:
+        shown = len(root.find_elements(By.CSS_SELECTOR, "li.cs-page"))
+        more[0].click()
+        wait_for(browser, lambda: len(root.find_elements(By.CSS_SELECTOR, "li.cs-page")) > shown)
+    assert serious_violations(browser) == []
+    root.find_element(By.CSS_SELECTOR, "li.cs-page .cs-section h4 a").click()
+    WebDriverWait(browser, 20).until(ec.url_contains("/pages/"))
+    assert browser.current_url.endswith("/pages/metastatic-breast-cancer-introduction.html#treatment")
+
+
+def test_no_match_and_correction_in_the_widget(host_page, browser):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    browser.get(host_page)
+    root = wait_for(browser, lambda: widget(browser))
+    box = root.find_element(By.CSS_SELECTOR, "input[role=combobox]")
+    box.send_keys("pizza recipe", Keys.ENTER)
+    empty = wait_for(browser, lambda: root.find_elements(By.CSS_SELECTOR, ".cs-empty"))
+    assert "No good match" in empty[0].text
+    box.clear()
+    box.send_keys("mastectomy recovry", Keys.ENTER)
+    corrected = wait_for(browser, lambda: root.find_elements(By.CSS_SELECTOR, ".cs-corrected"))
+    assert "Showing results for" in corrected[0].text and "recovery" in corrected[0].text
+
+
+def test_host_page_styles_do_not_reach_the_widget(host_page, browser):
+    from selenium.webdriver.common.by import By
+
+    browser.get(host_page)
+    root = wait_for(browser, lambda: widget(browser))
+    button = root.find_element(By.CSS_SELECTOR, "button.cs-submit")
+    host_button = browser.find_element(By.CSS_SELECTOR, "main > button")
+    assert "dashed" in host_button.value_of_css_property("border-style")
+    assert "dashed" not in button.value_of_css_property("border-style")
+    assert "Courier" not in button.value_of_css_property("font-family")
+
+
+def test_search_page_suggests_too(host_page, browser):
+    from selenium.webdriver.common.by import By
+
+    browser.get(host_page)
+    search_url = browser.find_element(By.CSS_SELECTOR, "[data-curated-search]").get_attribute("data-curated-search")
+    browser.get(search_url + "/")
+    box = browser.find_element(By.ID, "q")
+    box.send_keys("mast")
+    options = wait_for(browser, lambda: browser.find_elements(By.CSS_SELECTOR, "#q-suggestions [role=option]"))
+    assert options[0].text == "mastectomy"
+    options[0].click()
+    wait_for(browser, lambda: browser.find_elements(By.CSS_SELECTOR, "li.page"))
+    assert "q=mastectomy" in browser.current_url

@@ -12,7 +12,6 @@ from search_app.ratelimit import RateLimiter
 from search_app.retrieval import Retriever
 from search_app.usage import UsageLog
 
-
 SUGGESTIONS_PER_SEARCH = 5
 
 

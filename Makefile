@@ -5,6 +5,7 @@ PY          := $(VENV)/bin/python
 SHARED      ?= ../shared
 INDEX_DIR   ?= var/index
 PORT        ?= 8000
+DEMO_PORT   ?= 8001
 CORPUS      := corpus/pages
 PAGES       := $(wildcard $(CORPUS)/*.html $(CORPUS)/*/*.html)
 
@@ -28,8 +29,13 @@ $(INDEX_DIR)/current: $(PAGES) corpus/sources.toml corpus/synonyms.txt corpus/be
 	$(PY) -m indexer update --sources corpus/sources.toml --index-dir $(INDEX_DIR)
 	$(PY) -m indexer export-onnx --cache var/models
 
+# The search on the default corpus at http://localhost:$(PORT)/, and an example host page with the
+# search widget embedded at http://localhost:$(DEMO_PORT)/site.html (another origin, allowed to call the API).
 run: index
-	INDEX_DIR=$(INDEX_DIR) PAGES_DIR=$(CORPUS) PORT=$(PORT) $(MAKE) --no-print-directory serve
+	$(PY) -m search_app.demo --port $(DEMO_PORT) --search-url http://localhost:$(PORT) & demo=$$!; \
+	trap 'kill $$demo' EXIT INT TERM; \
+	INDEX_DIR=$(INDEX_DIR) PAGES_DIR=$(CORPUS) PORT=$(PORT) \
+		ALLOWED_ORIGINS=http://localhost:$(DEMO_PORT),http://127.0.0.1:$(DEMO_PORT) $(MAKE) --no-print-directory serve
 
 # Production server: INDEX_DIR, PORT, HOST, WORKERS, THREADS from the environment (search_app/gunicorn_conf.py).
 serve: setup
@@ -82,9 +88,10 @@ bench-update: shared-index
 latency: shared-index
 	$(PY) -m bench.latency --index-dir $(SHARED_INDEX) --queries $(SHARED)/eval/medquad-questions.jsonl
 
-# Results-page screenshots for the README (needs `make browser-setup` and the shared index).
-screenshots: shared-index
-	$(PY) -m tests.browser.screenshots $(SHARED_INDEX) docs "can breast cancer spread to the bones"
+# Screenshots for the README (needs `make browser-setup`): results on the shared index; the widget on
+# the example host page and the dashboard (generated usage figures) on the default corpus.
+screenshots: index shared-index
+	$(PY) -m tests.browser.screenshots $(SHARED_INDEX) docs "can breast cancer spread to the bones" $(INDEX_DIR)
 
 clean:
 	rm -rf var

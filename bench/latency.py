@@ -1,5 +1,5 @@
 """Query latency, in-process and over HTTP on 127.0.0.1, with median and 99th percentile, what the
-usage log's write adds to a search, and a profile of where an in-process search spends its time.
+usage log's write adds to a search, suggestions as you type, and a profile of where an in-process search spends its time.
 
     python -m bench.latency --index-dir DIR --queries FILE.jsonl [--count 500]
 """
@@ -82,6 +82,18 @@ def profile(index_dir: Path, queries: list[str]) -> dict[str, float]:
     return per_stage
 
 
+def suggestions(index_dir: Path, queries: list[str]) -> dict:
+    """/api/suggest in-process: the first 3, 6 and 10 characters of each question, as typed."""
+    retriever = Retriever(index_dir)
+    times = []
+    for query in queries:
+        for length in (3, 6, 10):
+            started = time.perf_counter()
+            retriever.suggest(query[:length])
+            times.append((time.perf_counter() - started) * 1000)
+    return summary(times, 2)
+
+
 def usage_log_write(count: int) -> dict:
     """What the usage log adds to a search: one search counted (in a fresh log file), each time."""
     with tempfile.TemporaryDirectory() as folder:
@@ -120,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     warm, queries = loaded[:WARM_UP], loaded[WARM_UP:]
     results = {"in_process": in_process(args.index_dir, queries, warm),
                "http": over_http(args.index_dir, queries, warm)}
+    results["suggest"] = suggestions(args.index_dir, queries)
     results["usage_log"] = usage_log_write(len(queries))
     for name, values in results.items():
         print(f"{name:11} n={values['n']} median {values['median_ms']} ms, p99 {values['p99_ms']} ms")

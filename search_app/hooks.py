@@ -58,7 +58,7 @@ def cross_origin(response):
     """CORS for the JSON API, only for the origins in ALLOWED_ORIGINS (the sites that embed the
     widget): no credentials, simple requests only."""
     origin = request.headers.get("Origin")
-    if request.path.startswith("/api/") and origin and origin in current_app.config["ALLOWED_ORIGINS"]:
+    if request.path.startswith("/api/") and origin and origin in (current_app.config["ALLOWED_ORIGINS"] or ()):
         response.headers["Access-Control-Allow-Origin"] = origin
         response.headers["Access-Control-Expose-Headers"] = "Retry-After, X-Index-Version"
     if request.path.startswith("/api/"):

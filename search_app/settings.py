@@ -20,17 +20,18 @@ SETTINGS = (
     Setting("MODEL_CACHE", "var/models", "folder of the query encoder's ONNX export of the model (made on first use)"),
     Setting("PAGES_DIR", None, "serve these pages under `/pages/` (`make run` sets `corpus/pages`)"),
     Setting("HELPLINE", "", "text of the helpline line on the no-results page"),
-    Setting("ADMIN_TOKEN", None, "turns on `/admin/status`"),
+    Setting("ADMIN_TOKEN", None, "turns on the maintainers' pages: `/admin/` (dashboard) and `/admin/status`"),
     Setting("RATE_LIMIT_PER_MINUTE", 120, "searches a minute per client address (0 turns limiting off)", int),
     Setting("RATE_LIMIT_BURST", 20, "searches a client may make at once before the per-minute pace applies", int),
     Setting("TRUSTED_HOSTS", None, "comma-separated host names the app answers to (others get 400); "
             "unset: any", lambda raw: [host.strip() for host in raw.split(",") if host.strip()]),
-    Setting("ALLOWED_ORIGINS", [], "comma-separated origins (`https://www.example.org`) whose pages may call the "
+    Setting("ALLOWED_ORIGINS", None, "comma-separated origins (`https://www.example.org`) whose pages may call the "
             "API from a browser: the sites that embed the search widget", lambda raw: [
                 origin.strip().rstrip("/") for origin in raw.split(",") if origin.strip()]),
     Setting("PROXY_HOPS", 0, "trust this many `X-Forwarded-For` hops (behind a load balancer)", int),
-    Setting("QUERY_LOG", None, "count questions that found no good answer in this SQLite file"),
-    Setting("QUERY_LOG_DAYS", 90, "days the query log keeps a question", int),
+    Setting("QUERY_LOG", None, "turns on the usage log, in this SQLite file: daily counts of searches, "
+            "unanswered and corrected questions, clicks by rank, best bets fired; unanswered questions' text"),
+    Setting("QUERY_LOG_DAYS", 90, "days the usage log keeps the text of an unanswered question", int),
 )
 
 # Flask settings that are not for operators to change.

@@ -6,10 +6,12 @@ Nothing a person typed is ever suggested to another: the suggestions come from t
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+
+import numpy as np
 
 from indexer.text import words
 from search_app.spelling import Speller
@@ -23,13 +25,6 @@ GENERIC_PAGES = 3
 PART = re.compile(r"\s*\(part \d+\)\s*$", re.IGNORECASE)
 GENERIC_SKIPPED = {"overview", "introduction", "summary", "other information", "things to consider"}
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
-
-
-@dataclass(frozen=True)
-class Entry:
-    text: str
-    words: tuple[str, ...]
-    weight: int
 
 
 def topics(pages: Iterable[tuple[str, Sequence[str]]], synonyms: Sequence[Sequence[str]]) -> Counter[str]:
@@ -54,26 +49,28 @@ def topics(pages: Iterable[tuple[str, Sequence[str]]], synonyms: Sequence[Sequen
 
 
 class Suggester:
-    """Completions of a typed prefix among a version's topics."""
+    """Completions of a typed prefix among a version's topics. Compact, as each worker holds one: the
+    topics' texts, and for each distinct word (sorted) the topics holding it, in one array."""
 
     def __init__(self, weighted: Counter[str], speller: Speller | None = None) -> None:
-        self.entries = [Entry(text, tuple(text.split()), n) for text, n in weighted.items()]
+        self.texts = list(weighted)
+        self.weights = [weighted[text] for text in self.texts]
         self.speller = speller
-        postings: dict[str, list[int]] = {}
-        for number, entry in enumerate(self.entries):
-            for word in set(entry.words):
-                postings.setdefault(word, []).append(number)
-        self.vocabulary = sorted(postings)
-        self.postings = [postings[word] for word in self.vocabulary]
+        holding: dict[str, list[int]] = {}
+        for number, text in enumerate(self.texts):
+            for word in set(text.split()):
+                holding.setdefault(word, []).append(number)
+        self.vocabulary = sorted(holding)
+        self.offsets = np.zeros(len(self.vocabulary) + 1, dtype=np.int64)
+        np.cumsum([len(holding[word]) for word in self.vocabulary], out=self.offsets[1:])
+        self.topics = np.fromiter(itertools.chain.from_iterable(holding[word] for word in self.vocabulary),
+                                  dtype=np.int32, count=int(self.offsets[-1]))
 
     def _starting(self, prefix: str) -> set[int]:
-        """Entries with a word starting with `prefix`."""
+        """Topics with a word starting with `prefix`."""
         start = bisect.bisect_left(self.vocabulary, prefix)
         end = bisect.bisect_left(self.vocabulary, prefix + "\uffff")
-        found: set[int] = set()
-        for postings in self.postings[start:end]:
-            found.update(postings)
-        return found
+        return set(self.topics[self.offsets[start]:self.offsets[end]].tolist())
 
     def _matching(self, typed: list[str]) -> set[int]:
         """Entries holding a word starting with each typed word."""
@@ -87,17 +84,20 @@ class Suggester:
 
     def _respelled(self, typed: list[str]) -> list[str]:
         """The typed words with misspellings corrected: whole words by the speller, the last (still
-        being typed) by the prefix one edit away (first letter kept) that most topic words start with."""
+        being typed) only if nothing completes it, by the prefix one edit away (first letter kept) that
+        most topic words start with."""
         fixed = [(self.speller.suggest(w) if self.speller else None) or w for w in typed[:-1]]
-        last, best, most = typed[-1], typed[-1], 0
-        if len(last) >= 4:
-            for variant in edits(last):
-                if variant[:1] != last[:1]:
-                    continue
-                count = (bisect.bisect_left(self.vocabulary, variant + "\uffff")
-                         - bisect.bisect_left(self.vocabulary, variant))
-                if count > most:
-                    best, most = variant, count
+        last = typed[-1]
+        if len(last) < 4 or self._matching([*fixed, last]):
+            return [*fixed, last]
+        best, most = last, 0
+        for variant in edits(last):
+            if variant[:1] != last[:1]:
+                continue
+            count = (bisect.bisect_left(self.vocabulary, variant + "\uffff")
+                     - bisect.bisect_left(self.vocabulary, variant))
+            if count > most:
+                best, most = variant, count
         return [*fixed, best]
 
     def suggest(self, typed_text: str, limit: int = MAX_SUGGESTIONS) -> list[str]:
@@ -113,11 +113,10 @@ class Suggester:
         phrase = " ".join(typed)
 
         def rank(number: int) -> tuple:
-            entry = self.entries[number]
-            return (not entry.text.startswith(phrase), f" {phrase}" not in f" {entry.text}", -entry.weight,
-                    len(entry.text), entry.text)
+            text = self.texts[number]
+            return (not text.startswith(phrase), f" {phrase}" not in f" {text}", -self.weights[number], len(text), text)
 
-        return [self.entries[n].text for n in sorted(found, key=rank)[:limit]]
+        return [self.texts[n] for n in sorted(found, key=rank)[:limit]]
 
 
 def edits(word: str) -> list[str]:

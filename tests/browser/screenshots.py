@@ -1,24 +1,96 @@
-"""Screenshots of the results page, desktop and phone width: python -m tests.browser.screenshots INDEX_DIR OUT_DIR QUERY"""
+"""Screenshots for the README, desktop and phone width: the results page, the widget on the example
+host page, and the maintainers' dashboard (with generated usage figures).
+
+    python -m tests.browser.screenshots RESULTS_INDEX_DIR OUT_DIR QUERY [WIDGET_INDEX_DIR]
+"""
 from __future__ import annotations
 
+import random
 import sys
+import tempfile
+import time
 import urllib.parse
+from datetime import date, timedelta
 from pathlib import Path
 
 from search_app import create_app
+from search_app.demo import create_demo
+from search_app.usage import UsageLog
 from tests.browser.chrome import chrome, live_server
+from tests.helpers import CORPUS_PAGES, ROOT
 
 SIZES = {"desktop": (1280, 1000, False), "phone": (390, 1400, True)}
+TOKEN = "screenshot-token"
 
 
-def main(index_dir: str, out_dir: str, query: str, pages_dir: str | None = None) -> None:
-    app = create_app({"INDEX_DIR": index_dir, "PAGES_DIR": pages_dir})
-    Path(out_dir).mkdir(parents=True, exist_ok=True)
+def results(index_dir: str, out: Path, query: str) -> None:
+    app = create_app({"INDEX_DIR": index_dir})
     with live_server(app) as base:
         for name, (width, height, mobile) in SIZES.items():
             with chrome(width, height, mobile) as driver:
                 driver.get(base + "/?" + urllib.parse.urlencode({"q": query}))
-                driver.save_screenshot(str(Path(out_dir) / f"results-{name}.png"))
+                driver.save_screenshot(str(out / f"results-{name}.png"))
+
+
+def widget(index_dir: str, out: Path) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    app = create_app({"INDEX_DIR": index_dir, "PAGES_DIR": str(CORPUS_PAGES), "ALLOWED_ORIGINS": []})
+    with live_server(app) as search_url, live_server(create_demo(search_url)) as host_url:
+        app.config["ALLOWED_ORIGINS"] = [host_url]
+        for name, (width, height, mobile) in SIZES.items():
+            with chrome(width, height, mobile) as driver:
+                driver.get(host_url + "/site.html")
+                time.sleep(1)
+                root = driver.find_element(By.CSS_SELECTOR, "[data-curated-search]").shadow_root
+                box = root.find_element(By.CSS_SELECTOR, "input")
+                box.send_keys("metast")
+                time.sleep(1.5)
+                box.send_keys(Keys.ARROW_DOWN, Keys.ARROW_DOWN, Keys.ARROW_DOWN)
+                if name == "desktop":
+                    driver.save_screenshot(str(out / "widget-suggestions.png"))
+                box.send_keys(Keys.ESCAPE)
+                box.clear()
+                box.send_keys("can stage 4 be cured", Keys.ENTER)
+                time.sleep(2)
+                driver.save_screenshot(str(out / f"widget-{name}.png"))
+
+
+def filled_log(path: Path, days: int = 30) -> None:
+    """A usage log with generated figures (not real usage), for the picture only."""
+    log = UsageLog(path)
+    unanswered = (ROOT / "corpus" / "eval" / "patients-unanswered.txt").read_text(encoding="utf-8").splitlines()
+    unanswered = [line for line in unanswered if line.strip() and not line.startswith("#")]
+    rng = random.Random(7)
+    today = date.today()
+    for back in range(days - 1, -1, -1):
+        day = today - timedelta(days=back)
+        for i in range(rng.randint(40, 90) + (days - back)):
+            no_match = rng.random() < 0.12 - back * 0.002
+            bet = "can stage 4 be cured" if rng.random() < 0.05 else None
+            log.record_search(rng.choice(unanswered) if no_match else "question", no_match, rng.random() < 0.06,
+                              bet, day)
+            if not no_match and rng.random() < 0.6:
+                log.record_click(min(int(rng.expovariate(0.45)), 12) if rng.random() > 0.04 else 0, day)
+
+
+def dashboard(index_dir: str, out: Path) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        filled_log(Path(folder) / "usage.sqlite")
+        app = create_app({"INDEX_DIR": index_dir, "ADMIN_TOKEN": TOKEN, "QUERY_LOG": str(Path(folder) / "usage.sqlite")})
+        with live_server(app) as base, chrome(1280, 2600) as driver:
+            driver.get(base.replace("http://", f"http://staff:{TOKEN}@") + "/admin/")
+            driver.save_screenshot(str(out / "dashboard.png"))
+
+
+def main(index_dir: str, out_dir: str, query: str, widget_index_dir: str | None = None) -> None:
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    results(index_dir, out, query)
+    if widget_index_dir:
+        widget(widget_index_dir, out)
+        dashboard(widget_index_dir, out)
 
 
 if __name__ == "__main__":

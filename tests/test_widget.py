@@ -1,0 +1,93 @@
+"""The widget's files, suggestions as you type, and the cross-origin API."""
+from __future__ import annotations
+
+import gzip
+import re
+from collections import Counter
+
+import pytest
+
+from search_app import create_app
+from search_app.suggest import Suggester, topics
+from search_app.widget import STATIC
+
+SITE = "https://www.example-charity.org"
+
+
+@pytest.fixture(scope="module")
+def cors_client(corpus_index):
+    return create_app({"TESTING": True, "INDEX_DIR": str(corpus_index), "RATE_LIMIT_PER_MINUTE": 0,
+                       "ALLOWED_ORIGINS": [SITE]}).test_client()
+
+
+def test_suggestions_complete_what_was_typed_from_the_corpus(client):
+    for typed, expected in (("mast", "mastectomy"), ("metast", "metastatic"), ("brca", "brca1"),
+                            ("mastectmy", "mastectomy"), ("inflamatory brea", "inflammatory breast cancer")):
+        body = client.get("/api/suggest", query_string={"q": typed}).get_json()
+        assert 1 <= len(body["suggestions"]) <= 8 and body["query"] == typed
+        assert any(expected in s for s in body["suggestions"]), (typed, body["suggestions"])
+    assert client.get("/api/suggest", query_string={"q": "m"}).get_json()["suggestions"] == []
+    assert client.get("/api/suggest", query_string={"q": "zzzzqqq"}).get_json()["suggestions"] == []
+
+
+def test_suggestions_start_with_what_was_typed_first():
+    suggester = Suggester(Counter({"breast cancer": 9, "male breast cancer": 5, "breast reconstruction": 2,
+                                   "breastfeeding": 1}))
+    assert suggester.suggest("breast c") == ["breast cancer", "male breast cancer"]
+    assert suggester.suggest("brea")[:2] == ["breast cancer", "breast reconstruction"]
+
+
+def test_generic_headings_are_suggested_after_their_title():
+    found = topics([("Asthma", ["Overview", "Treatment"]), ("Gout", ["Treatment", "Diet and gout"]),
+                    ("Eczema", ["Treatment (part 2)"])], [("eczema", "atopic dermatitis")])
+    assert {"asthma treatment", "gout treatment", "eczema treatment", "diet and gout", "atopic dermatitis"} <= set(found)
+    assert "treatment" not in found and "overview" not in found and "asthma overview" not in found
+
+
+@pytest.mark.parametrize("query, reason", [({}, "Missing parameter q"), ({"q": "   "}, "empty"),
+                                           ({"q": "x" * 501}, "too long")])
+def test_suggest_rejects_bad_input_as_search_does(client, query, reason):
+    suggest, search = (client.get(path, query_string=query) for path in ("/api/suggest", "/api/search"))
+    assert suggest.status_code == search.status_code == 400
+    assert reason in suggest.get_json()["reason"] and suggest.get_json() == search.get_json()
+
+
+def test_cors_headers_only_for_allowed_origins(cors_client):
+    for path in ("/api/search?q=mastectomy", "/api/suggest?q=mast"):
+        allowed = cors_client.get(path, headers={"Origin": SITE})
+        assert allowed.headers["Access-Control-Allow-Origin"] == SITE and "Origin" in allowed.headers["Vary"]
+        assert "Access-Control-Allow-Credentials" not in allowed.headers
+        other = cors_client.get(path, headers={"Origin": "https://evil.example"})
+        assert other.status_code == 200 and "Access-Control-Allow-Origin" not in other.headers
+    refused = cors_client.get("/api/search", headers={"Origin": SITE})
+    assert refused.status_code == 400 and refused.headers["Access-Control-Allow-Origin"] == SITE, \
+        "the widget can read the reason of a 400"
+    assert "Access-Control-Allow-Origin" not in cors_client.get("/", headers={"Origin": SITE}).headers
+
+
+def test_suggestions_have_their_own_rate_limit(corpus_index):
+    client = create_app({"TESTING": True, "INDEX_DIR": str(corpus_index), "RATE_LIMIT_PER_MINUTE": 2,
+                         "RATE_LIMIT_BURST": 2}).test_client()
+    codes = [client.get("/api/suggest", query_string={"q": "mast"}).status_code for _ in range(12)]
+    assert codes[:10] == [200] * 10 and codes[10] == 429
+    assert client.get("/api/search", query_string={"q": "mastectomy"}).status_code == 200
+
+
+def test_widget_files_are_versioned_and_small(client):
+    page = client.get("/").get_data(as_text=True)
+    pinned = re.search(r'src="(/widget-[0-9a-f]{12}\.js)"', page).group(1)
+    response = client.get(pinned)
+    assert response.status_code == 200 and "immutable" in response.headers["Cache-Control"]
+    assert response.data == client.get("/widget.js").data
+    assert client.get("/widget.js").headers["Cache-Control"] == "public, max-age=3600"
+    assert client.get("/widget-0123456789ab.js").status_code == 404
+    assert client.get("/widget.css").mimetype == "text/css"
+    assert client.get("/widget.html").status_code == 404
+    size = sum(len(gzip.compress((STATIC / name).read_bytes(), 9)) for name in ("widget.js", "widget.css"))
+    assert size < 15_000
+
+
+def test_widget_builds_results_without_html_strings():
+    """Everything from the API reaches the page as text (textContent), never as markup."""
+    script = (STATIC / "widget.js").read_text(encoding="utf-8")
+    assert "innerHTML" not in script and "insertAdjacentHTML" not in script and "eval(" not in script

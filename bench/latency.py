@@ -1,5 +1,6 @@
 """Query latency, in-process and over HTTP on 127.0.0.1, with median and 99th percentile, what the
-usage log's write adds to a search, suggestions as you type, and a profile of where an in-process search spends its time.
+usage log's write adds to a search, suggestions as you type, and a profile of where an in-process
+search spends its time.
 
     python -m bench.latency --index-dir DIR --queries FILE.jsonl [--count 500]
 """

@@ -59,7 +59,7 @@ def line_chart(labels: Sequence[str], values: Sequence[float], chart_id: str, ti
                      f'{escape(fmt(value))}</title></circle>')
     every = _label_every(len(labels))
     for i, label in enumerate(labels):
-        if i % every == 0 or i == len(labels) - 1:
+        if i % every == 0 or (i == len(labels) - 1 and i % every > every // 2):
             parts.append(f'<text class="axis" x="{points[i][0]:.1f}" y="{HEIGHT - BOTTOM + 18}" '
                          f'text-anchor="middle">{escape(label[5:])}</text>')
     parts.append("</svg>")

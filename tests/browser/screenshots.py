@@ -72,14 +72,14 @@ def filled_log(path: Path, days: int = 30) -> None:
             log.record_search(rng.choice(unanswered) if no_match else "question", no_match, rng.random() < 0.06,
                               bet, day)
             if not no_match and rng.random() < 0.6:
-                log.record_click(min(int(rng.expovariate(0.45)), 12) if rng.random() > 0.04 else 0, day)
+                log.record_click(min(1 + int(rng.expovariate(0.45)), 12) if rng.random() > 0.04 else 0, day)
 
 
 def dashboard(index_dir: str, out: Path) -> None:
     with tempfile.TemporaryDirectory() as folder:
         filled_log(Path(folder) / "usage.sqlite")
         app = create_app({"INDEX_DIR": index_dir, "ADMIN_TOKEN": TOKEN, "QUERY_LOG": str(Path(folder) / "usage.sqlite")})
-        with live_server(app) as base, chrome(1280, 2600) as driver:
+        with live_server(app) as base, chrome(1280, 3150) as driver:
             driver.get(base.replace("http://", f"http://staff:{TOKEN}@") + "/admin/")
             driver.save_screenshot(str(out / "dashboard.png"))
 

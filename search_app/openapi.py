@@ -46,6 +46,7 @@ PAGE_RESULT = {
                      "description": "the page's best sections, one passage each, best first"},
     },
 }
+QUERY = {"type": "string", "minLength": 1, "maxLength": MAX_QUERY, "pattern": r"[^\s\x00-\x1f\x7f\x85]"}
 RECOMMENDED = {
     "type": "object",
     "required": ["page", "section", "link", "text"],
@@ -104,8 +105,8 @@ def document(sites: list[str]) -> dict:
                     "summary": "Search the published index with a plain-language question",
                     "parameters": [
                         {"name": "q", "in": "query", "required": True,
-                         "schema": {"type": "string", "minLength": 1, "maxLength": MAX_QUERY, "pattern": r"\S"},
-                         "description": "the question: at least one character that is not white space"},
+                         "schema": QUERY, "description": "the question: at least one character that is neither "
+                                                         "white space nor a control character"},
                         {"name": "limit", "in": "query",
                          "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 10}},
                         {"name": "offset", "in": "query",
@@ -123,8 +124,7 @@ def document(sites: list[str]) -> dict:
                 "get": {
                     "summary": "Topics of the corpus that complete what has been typed (suggestions as you type)",
                     "parameters": [{"name": "q", "in": "query", "required": True,
-                                    "schema": {"type": "string", "minLength": 1, "maxLength": MAX_QUERY,
-                                               "pattern": r"\S"},
+                                    "schema": QUERY,
                                     "description": "what has been typed so far (no suggestion before 2 letters)"}],
                     "responses": {"200": _json(SUGGEST_RESPONSE, "up to 8 suggestions, best first"), **refused},
                 }

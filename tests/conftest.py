@@ -32,3 +32,12 @@ def app(corpus_index):
 @pytest.fixture()
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium, for the real-browser tests."""
+    from tests.browser.chrome import chrome
+
+    with chrome() as driver:
+        yield driver

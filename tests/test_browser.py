@@ -1,38 +1,17 @@
 """A real browser (Debian's Chromium, headless) against a live server, with axe-core checks."""
 from __future__ import annotations
 
-import os
-
 import pytest
 
-from tests.browser.chrome import AXE, chrome, live_server, missing
+from tests.browser.chrome import browser_test_marks, live_server, serious_violations
 
-MISSING = missing()
-if MISSING and os.environ.get("CI"):
-    raise RuntimeError(f"CI needs {', '.join(MISSING)}: run `make browser-setup`")
-pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(bool(MISSING), reason=f"missing {', '.join(MISSING)}: run `make browser-setup`")]
+pytestmark = browser_test_marks()
 
 
 @pytest.fixture(scope="module")
 def server(app):
     with live_server(app) as base:
         yield base
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chrome() as driver:
-        yield driver
-
-
-def serious_violations(driver) -> list[str]:
-    driver.execute_script(AXE.read_text(encoding="utf-8"))
-    result = driver.execute_async_script(
-        "const done = arguments[arguments.length - 1];"
-        "axe.run(document).then(r => done(r.violations.map(v => [v.id, v.impact, v.nodes.length])));"
-    )
-    return [f"{rule} ({impact}, {count} nodes)" for rule, impact, count in result if impact in ("serious", "critical")]
 
 
 def test_search_and_follow_link_to_section(server, browser):

@@ -2,21 +2,14 @@
 served from another origin: suggestions by keyboard, results in place, links to sections, axe-core."""
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from search_app import create_app
 from search_app.demo import create_demo
-from tests.browser.chrome import chrome, live_server, missing
+from tests.browser.chrome import browser_test_marks, live_server, serious_violations
 from tests.helpers import CORPUS_PAGES
-from tests.test_browser import serious_violations
 
-MISSING = missing()
-if MISSING and os.environ.get("CI"):
-    raise RuntimeError(f"CI needs {', '.join(MISSING)}: run `make browser-setup`")
-pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(bool(MISSING), reason=f"missing {', '.join(MISSING)}: run `make browser-setup`")]
+pytestmark = browser_test_marks()
 
 
 @pytest.fixture(scope="module")
@@ -27,12 +20,6 @@ def host_page(corpus_index):
     with live_server(app) as search_url, live_server(create_demo(search_url)) as host_url:
         app.config["ALLOWED_ORIGINS"] = [host_url]
         yield host_url + "/site.html"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chrome() as driver:
-        yield driver
 
 
 def widget(browser):

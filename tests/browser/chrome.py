@@ -1,6 +1,7 @@
 """Headless Debian Chromium and a live server for browser tests and screenshots."""
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import threading
@@ -20,6 +21,28 @@ FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-u
 def missing() -> list[str]:
     found = (("chromium", CHROMIUM), ("chromedriver", CHROMEDRIVER), ("axe-core", AXE.is_file()))
     return [name for name, ok in found if not ok]
+
+
+def browser_test_marks() -> list:
+    """A real-browser test module's marks: slow, and skipped with the reason when the browser or
+    axe-core is missing (in CI, a missing piece is an error instead)."""
+    import pytest
+
+    absent = missing()
+    if absent and os.environ.get("CI"):
+        raise RuntimeError(f"CI needs {', '.join(absent)}: run `make browser-setup`")
+    return [pytest.mark.slow,
+            pytest.mark.skipif(bool(absent), reason=f"missing {', '.join(absent)}: run `make browser-setup`")]
+
+
+def serious_violations(driver) -> list[str]:
+    """axe-core's serious and critical violations on the page the driver shows."""
+    driver.execute_script(AXE.read_text(encoding="utf-8"))
+    result = driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run(document).then(r => done(r.violations.map(v => [v.id, v.impact, v.nodes.length])));"
+    )
+    return [f"{rule} ({impact}, {count} nodes)" for rule, impact, count in result if impact in ("serious", "critical")]
 
 
 @contextmanager

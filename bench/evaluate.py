@@ -21,7 +21,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 from indexer import embedding
-from indexer.store import set_search_threads
+from indexer.store import PassageRecord, set_search_threads
 from search_app.ranking import MODES, PageHit, RankingConfig
 from search_app.retrieval import Retriever, SearchOptions, SearchResult
 
@@ -102,7 +102,18 @@ def score_one(result: SearchResult, judged: Judged) -> dict[str, float]:
         "success1": 1.0 if rr == 1.0 else 0.0,
         "page_recall5": recall(pages, relevant_pages, PAGE_K),
         "refused": 1.0 if result.no_match else 0.0,
+        "bets": 1.0 if result.recommended else 0.0,
+        "bets_relevant": 1.0 if result.recommended and all(
+            judged_relevant(record, judged.grades) for record in result.recommended.passages) else 0.0,
     }
+
+
+def judged_relevant(record: PassageRecord, grades: dict[tuple[str, str], int]) -> bool:
+    """Whether a recommended section is judged relevant (a whole page: any of its sections)."""
+    url = record.original_url or record.url
+    if record.section:
+        return grades.get((url, record.section), 0) > 0
+    return any(g > 0 for (page, _), g in grades.items() if page == url)
 
 
 def evaluate(retriever: Retriever, queries: list[Judged], mode: str = "default", correct: bool = True) -> dict:
@@ -117,16 +128,19 @@ def evaluate(retriever: Retriever, queries: list[Judged], mode: str = "default",
         rows.append(score_one(result, judged))
         corrected += result.corrected_query is not None
         wrongly += result.corrected_query is not None and not judged.misspelled
-    summary = {"n": len(rows), "corrected": corrected, "wrongly_corrected": wrongly}
+    summary = {"n": len(rows), "corrected": corrected, "wrongly_corrected": wrongly,
+               "bets": int(sum(r["bets"] for r in rows)), "bets_relevant": int(sum(r["bets_relevant"] for r in rows))}
     for key in ("ndcg10", "recall10", "mrr10", "success1", "page_recall5", "refused"):
         summary[key] = round(statistics.fmean(r[key] for r in rows), 4) if rows else 0.0
     summary["median_ms"] = round(statistics.median(times), 1) if times else 0.0
     return summary
 
 
-def refused_share(retriever: Retriever, questions: list[str]) -> float:
-    """Share of the questions that get the 'no good match' answer."""
-    return round(sum(retriever.search(q).no_match for q in questions) / len(questions), 4) if questions else 0.0
+def refusals(retriever: Retriever, questions: list[str]) -> tuple[float, int]:
+    """Share of the questions that get the 'no good match' answer, and how many fire a best bet."""
+    results = [retriever.search(q) for q in questions]
+    share = round(sum(r.no_match for r in results) / len(results), 4) if results else 0.0
+    return share, sum(r.recommended is not None for r in results)
 
 
 def eval_sets(eval_dir: Path) -> list[tuple[str, Path, int | None]]:
@@ -139,7 +153,7 @@ def eval_sets(eval_dir: Path) -> list[tuple[str, Path, int | None]]:
 
 
 COLUMNS = ("n", "ndcg10", "recall10", "mrr10", "success1", "page_recall5", "refused", "corrected",
-           "wrongly_corrected", "median_ms")
+           "wrongly_corrected", "bets", "bets_relevant", "median_ms")
 RUNS = (("keyword", True), ("dense", True), ("hybrid", True), ("default", False), ("default", True))
 
 
@@ -191,9 +205,10 @@ def main(argv: list[str] | None = None) -> int:
         print_table(rows)
     for path in args.refusals:
         questions = [q.strip() for q in path.read_text(encoding="utf-8").splitlines() if q.strip()]
-        share = refused_share(retriever, questions)
+        share, bets = refusals(retriever, questions)
         print(f"\nanswered 'no good match': {share} of {len(questions)} questions in {path} "
-              f"(threshold {retriever.state().min_score:.3f})", file=sys.stderr if args.json else None)
+              f"(threshold {retriever.state().min_score:.3f}); a best bet fired for {bets}",
+              file=sys.stderr if args.json else None)
     return 0
 
 

@@ -162,7 +162,7 @@
       a.addEventListener("click", () => beacon(rank));
       return a;
     };
-    const section = (hit, rank, searched) => {
+    const section = (hit, rank) => {
       const href = absolute(base, hit.link);
       return el("li", { class: "cs-section" },
         el("h4", {}, link(hit.link, hit.section || "Introduction", rank)),
@@ -187,7 +187,8 @@
       el("p", { text: `We could not find a passage in our pages that answers “${body.query}”.` }),
       el("ul", {}, el("li", { text: "Try other words, or a shorter question (for example the name of a treatment or a symptom)." }),
          el("li", { text: "Check the spelling of medical words." }),
-         el("li", {}, link(`/?q=${encodeURIComponent(body.query)}`, "Open the full search page", 0))));
+         el("li", {}, el("a", { href: absolute(base, `/?q=${encodeURIComponent(body.query)}`),
+                                text: "Open the full search page" }))));
 
     function render(body, append) {
       const offset = body.offset || 0;

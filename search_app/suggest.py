@@ -85,7 +85,7 @@ class Suggester:
     def _respelled(self, typed: list[str]) -> list[str]:
         """The typed words with misspellings corrected: whole words by the speller, the last (still
         being typed) only if nothing completes it, by the prefix one edit away (first letter kept) that
-        most topic words start with."""
+        starts words of the most topics."""
         fixed = [(self.speller.suggest(w) if self.speller else None) or w for w in typed[:-1]]
         last = typed[-1]
         if len(last) < 4 or self._matching([*fixed, last]):
@@ -94,8 +94,8 @@ class Suggester:
         for variant in edits(last):
             if variant[:1] != last[:1]:
                 continue
-            count = (bisect.bisect_left(self.vocabulary, variant + "\uffff")
-                     - bisect.bisect_left(self.vocabulary, variant))
+            start = bisect.bisect_left(self.vocabulary, variant)
+            count = self.offsets[bisect.bisect_left(self.vocabulary, variant + "\uffff")] - self.offsets[start]
             if count > most:
                 best, most = variant, count
         return [*fixed, best]

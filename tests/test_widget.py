@@ -22,7 +22,8 @@ def cors_client(corpus_index):
 
 def test_suggestions_complete_what_was_typed_from_the_corpus(client):
     for typed, expected in (("mast", "mastectomy"), ("metast", "metastatic"), ("brca", "brca1"),
-                            ("mastectmy", "mastectomy"), ("inflamatory brea", "inflammatory breast cancer")):
+                            ("mastectmy", "mastectomy"), ("inflamatory brea", "inflammatory breast cancer"),
+                            ("brest", "breast cancer")):
         body = client.get("/api/suggest", query_string={"q": typed}).get_json()
         assert 1 <= len(body["suggestions"]) <= 8 and body["query"] == typed
         assert any(expected in s for s in body["suggestions"]), (typed, body["suggestions"])

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import argparse
 import logging
+import queue
 import sqlite3
 import sys
-import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -61,20 +63,31 @@ class UsageLog:
     def __init__(self, path: Path, retention_days: int = 90) -> None:
         self.path = Path(path)
         self.retention_days = retention_days
-        self.local = threading.local()
+        self.pool: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
         self.pruned_on: date | None = None
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self.connect() as db:
             db.executescript(SCHEMA)
 
-    def connect(self) -> sqlite3.Connection:
-        db = getattr(self.local, "db", None)
-        if db is None:
-            db = sqlite3.connect(self.path, timeout=2.0)
+    @contextmanager
+    def connect(self) -> Iterator[sqlite3.Connection]:
+        """A connection borrowed from a pool (one per request in flight, whatever runs requests:
+        threads or greenlets), in a transaction committed on leaving."""
+        try:
+            db = self.pool.get_nowait()
+        except queue.Empty:
+            db = sqlite3.connect(self.path, timeout=2.0, check_same_thread=False)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
-            self.local.db = db
-        return db
+        try:
+            with db:
+                yield db
+        finally:
+            self.pool.put(db)
+
+    def _read(self, sql: str, parameters: tuple) -> list[tuple]:
+        with self.connect() as db:
+            return db.execute(sql, parameters).fetchall()
 
     def record_search(self, query: str, no_match: bool, corrected: bool, best_bet: str | None = None,
                       today: date | None = None) -> None:
@@ -122,26 +135,24 @@ class UsageLog:
     def days(self, days: int = 30, today: date | None = None) -> list[Day]:
         """The daily figures of the last `days` days, oldest first (days without searches included)."""
         end = today or date.today()
-        found = {row[0]: Day(*row) for row in self.connect().execute(
+        found = {row[0]: Day(*row) for row in self._read(
             "SELECT day, searches, no_match, corrected, clicks FROM daily WHERE day >= ?", (self._since(days, end),))}
         every = [(end - timedelta(days=back)).isoformat() for back in range(days - 1, -1, -1)]
         return [found.get(day, Day(day, 0, 0, 0, 0)) for day in every]
 
     def clicks_by_rank(self, days: int = 30, today: date | None = None) -> dict[int, int]:
-        rows = self.connect().execute("SELECT rank, sum(count) FROM clicks WHERE day >= ? GROUP BY rank ORDER BY rank",
-                                      (self._since(days, today),))
-        return dict(rows.fetchall())
+        return dict(self._read("SELECT rank, sum(count) FROM clicks WHERE day >= ? GROUP BY rank ORDER BY rank",
+                               (self._since(days, today),)))
 
     def best_bets(self, days: int = 30, today: date | None = None) -> dict[str, int]:
-        rows = self.connect().execute("SELECT bet, sum(count) FROM best_bets WHERE day >= ? GROUP BY bet",
-                                      (self._since(days, today),))
-        return dict(rows.fetchall())
+        return dict(self._read("SELECT bet, sum(count) FROM best_bets WHERE day >= ? GROUP BY bet",
+                               (self._since(days, today),)))
 
     def top(self, days: int = 30, limit: int = 20, today: date | None = None) -> list[tuple[str, int]]:
         """The most frequent unanswered questions of the last `days` days."""
-        return self.connect().execute(
+        return self._read(
             "SELECT query, sum(count) AS n FROM gaps WHERE day >= ? GROUP BY query ORDER BY n DESC, query LIMIT ?",
-            (self._since(days, today), limit)).fetchall()
+            (self._since(days, today), limit))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from indexer.best_bets import MAX_SHOWN
-from search_app.params import MAX_LIMIT, MAX_OFFSET, MAX_QUERY
+from search_app.params import FALSE, MAX_LIMIT, MAX_OFFSET, MAX_QUERY, TRUE
 from search_app.ranking import MODES, RankingConfig
 from search_app.suggest import MAX_SUGGESTIONS
 
@@ -114,7 +114,8 @@ def document(sites: list[str]) -> dict:
                         {"name": "source", "in": "query", "schema": {"type": "string", "enum": ["", *sites]},
                          "description": "only pages of this site (empty: every site)"},
                         {"name": "mode", "in": "query", "schema": {"type": "string", "enum": list(MODES)}},
-                        {"name": "correct", "in": "query", "schema": {"type": "boolean", "default": True},
+                        {"name": "correct", "in": "query",
+                         "schema": {"type": "string", "enum": ["", *TRUE, *FALSE], "default": "true"},
                          "description": "false searches the words exactly as typed"},
                     ],
                     "responses": {"200": _json(SEARCH_RESPONSE, "pages ranked by their best section"), **refused},

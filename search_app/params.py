@@ -32,7 +32,7 @@ def clean_query(raw: str | None) -> str:
 
 def integer(args: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
     raw = args.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return default
     if not re.fullmatch(r"\d{1,6}", raw.strip()):
         raise BadRequest(f"{name} must be a whole number from {low} to {high}.")
@@ -52,14 +52,15 @@ def search_params(args: Mapping[str, str], sites: Mapping[str, int]) -> tuple[st
     site = args.get("source") or None
     if site is not None and site not in sites:
         raise BadRequest("Unknown source: choose one of " + ", ".join(sorted(sites)) + ".")
-    mode = args.get("mode") or "default"
+    mode = args.get("mode", "default")
     if mode not in MODES:
         raise BadRequest("mode must be one of " + ", ".join(MODES) + ".")
     return query, SearchOptions(limit=limit, offset=offset, site=site, mode=mode, correct=flag(args, "correct"))
 
 
 def flag(args: Mapping[str, str], name: str, default: bool = True) -> bool:
-    raw = (args.get(name) or "").strip().lower()
+    """A yes/no parameter: one of TRUE or FALSE as written there; empty or absent: the default."""
+    raw = args.get(name) or ""
     if not raw:
         return default
     if raw in TRUE or raw in FALSE:

@@ -112,3 +112,15 @@ def test_dashboard_escapes_logged_questions(corpus_index, tmp_path, name):
     client.get("/api/search", query_string={"q": f"{name} zzqx"})
     page = client.get("/admin/", headers=TOKEN).get_data(as_text=True)
     assert "<script>alert" not in page
+
+
+def test_version_history_skips_damaged_lines(tmp_path):
+    from indexer import publishing
+
+    (tmp_path / publishing.HISTORY_FILE).write_text(
+        '{"at": "2026-01-01T00:00:00+00:00", "event": "published", "version": "a", "pages": 3, "changes": {}}\n'
+        "not json\n[1, 2]\n"
+        '{"at": "2026-01-02T00:00:00+00:00", "event": "rolled back to", "version": "a", "pages": 3, "changes": {}}\n',
+        encoding="utf-8")
+    assert [entry["event"] for entry in publishing.history(tmp_path)] == ["rolled back to", "published"]
+    assert publishing.history(tmp_path / "missing") == []

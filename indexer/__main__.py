@@ -102,16 +102,15 @@ def print_stats(info: dict) -> None:
 
 def describe_target(reader: store.IndexReader, target: str) -> tuple[str, bool]:
     """What a best bet or hide target resolves to in a version, and whether it resolves."""
-    found = reader.resolve(target)
-    if found is None:
+    if reader.resolve(target) is None:
         return f"{target}: NOT FOUND in version {reader.version}", False
-    page_id, section_id = found
-    section_id = section_id or next(iter(reader.page_sections(page_id)), None)
-    record = reader.section_passages([section_id]).get(section_id) if section_id else None
-    if record is None:
+    found = reader.target_passage(target)
+    if found is None:
         return f"{target}: a page with no text", True
-    where = "page" if found[1] is None else "section"
-    return f"{target}: {where} \"{record.title}\"" + (f" > \"{record.section}\"" if found[1] else ""), True
+    record, whole_page = found
+    if whole_page:
+        return f"{target}: page \"{record.title}\"", True
+    return f"{target}: section \"{record.title}\" > \"{record.section}\"", True
 
 
 def check_best_bets(reader: store.IndexReader, curation: Curation) -> bool:

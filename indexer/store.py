@@ -532,6 +532,18 @@ class IndexReader:
         records = self.passages([row["id"] for row in rows])
         return {row["section_id"]: records[row["id"]] for row in rows}
 
+    def target_passage(self, target: str, skip_sections: Collection[int] = ()) -> tuple[PassageRecord, bool] | None:
+        """The passage that shows a page or section address, and whether the address names a whole page:
+        a section's first passage, or the first passage of a page's first section not in
+        `skip_sections`. None when the address is unknown or shows no text."""
+        found = self.resolve(target)
+        if found is None:
+            return None
+        page_id, section_id = found
+        first = section_id or next((s for s in self.page_sections(page_id) if s not in skip_sections), None)
+        record = self.section_passages([first]).get(first) if first else None
+        return (record, section_id is None) if record else None
+
     def page_sections(self, page_id: int) -> list[int]:
         """The ids of a page's sections that hold passages, in page order."""
         rows = self._rows("SELECT s.id FROM sections s WHERE s.page_id = ? AND EXISTS "

@@ -118,15 +118,14 @@ def dashboard():
         daily = usage.days(days)
         labels = [day.day for day in daily]
         clicks = usage.clicks_by_rank(days)
-        ranks = sorted(clicks)
+        rank_labels = [rank_label(r) for r in clicks]
         context.update(
             daily=daily, gaps=usage.top(days, 20), fired=usage.best_bets(days), clicks=clicks,
-            rank_labels=[rank_label(r) for r in ranks],
+            rank_labels=rank_labels,
             searches_chart=charts.line_chart(labels, [d.searches for d in daily], "searches", "Searches per day"),
             no_match_chart=charts.line_chart(labels, [d.no_match_rate for d in daily], "no-match",
                                              "Share of searches with no good match, per day", percent),
-            clicks_chart=charts.bar_chart([rank_label(r) for r in ranks], [clicks[r] for r in ranks], "clicks",
-                                          "Clicks on results by rank"),
+            clicks_chart=charts.bar_chart(rank_labels, list(clicks.values()), "clicks", "Clicks on results by rank"),
         )
     return render_template("dashboard.html", **context)
 

@@ -7,15 +7,17 @@ from indexer.store import PassageRecord
 from search_app import openapi
 from search_app.hooks import run_search
 from search_app.params import MAX_LIMIT, MAX_OFFSET, BadRequest, clean_query, integer, search_params
+from search_app.ranking import PageHit
 from search_app.retrieval import SearchResult
 from search_app.text import highlights
 
 bp = Blueprint("api", __name__)
 
 
-def page_json(record: PassageRecord) -> dict:
-    return {"url": record.url, "title": record.title, "updated": record.updated, "source": record.site,
-            "original_url": record.original_url}
+def page_json(page: PageHit | PassageRecord) -> dict:
+    """A page as the API names it, from a ranked page or from a passage's record."""
+    return {"url": page.url, "title": page.title, "updated": page.updated, "source": page.site,
+            "original_url": page.original_url}
 
 
 def result_json(result: SearchResult) -> dict:
@@ -30,8 +32,7 @@ def result_json(result: SearchResult) -> dict:
                          "text": record.text} for record in recommended],
         "results": [
             {
-                "page": {"url": page.url, "title": page.title, "updated": page.updated, "source": page.site,
-                         "original_url": page.original_url},
+                "page": page_json(page),
                 "passages": [
                     {
                         "section": hit.heading,
@@ -76,12 +77,12 @@ def suggest():
 @bp.post("/api/click")
 def click():
     """A click on a result at `rank` (0: a recommended one), sent by a beacon; counted when QUERY_LOG is on."""
+    if "rank" not in request.args:
+        return jsonify(error="Bad Request", reason="Missing parameter rank."), 400
     try:
-        rank = integer(request.args, "rank", -1, 0, MAX_OFFSET + MAX_LIMIT)
+        rank = integer(request.args, "rank", 0, 0, MAX_OFFSET + MAX_LIMIT)
     except BadRequest as exc:
         return jsonify(error="Bad Request", reason=str(exc)), 400
-    if rank < 0:
-        return jsonify(error="Bad Request", reason="Missing parameter rank."), 400
     usage = current_app.extensions.get("usage_log")
     if usage is not None:
         usage.record_click(rank)

@@ -49,23 +49,17 @@ class Curator:
         hidden = [found for found in (reader.resolve(t) for t in curation.hide) if found]
         self.hidden_pages = frozenset(page for page, section in hidden if section is None)
         self.hidden_sections = frozenset(section for _, section in hidden if section is not None)
-        self.shown: list[list[tuple[int, bool]]] = [self._targets(reader, bet) for bet in self.bets]
-        self.records = reader.section_passages([s for shown in self.shown for s, _ in shown])
+        self.shown: list[list[PassageRecord]] = [self._shown(reader, bet) for bet in self.bets]
 
-    def _targets(self, reader: IndexReader, bet: BestBet) -> list[tuple[int, bool]]:
-        """What a bet shows, as (section id, whole page?): a page by its first section not hidden."""
+    def _shown(self, reader: IndexReader, bet: BestBet) -> list[PassageRecord]:
+        """What a bet shows: a section by its first passage; a whole page by the first passage of its
+        first section that is not hidden, linked to the page."""
         shown = []
         for target in bet.show:
-            found = reader.resolve(target)
-            if found is None:
-                continue
-            page_id, section_id = found
-            if section_id is not None:
-                shown.append((section_id, False))
-                continue
-            section_id = next((s for s in reader.page_sections(page_id) if s not in self.hidden_sections), None)
-            if section_id is not None:
-                shown.append((section_id, True))
+            found = reader.target_passage(target, self.hidden_sections)
+            if found is not None:
+                record, whole_page = found
+                shown.append(replace(record, link=record.url, section="") if whole_page else record)
         return shown
 
     def match(self, query: str, vector: np.ndarray) -> int | None:
@@ -89,9 +83,7 @@ class Curator:
         index = self.match(query, vector)
         if index is None:
             return None
-        passages = [replace(self.records[s], link=self.records[s].url, section="") if whole else self.records[s]
-                    for s, whole in self.shown[index] if s in self.records]
-        passages = [p for p in passages if site is None or p.site == site]
+        passages = [p for p in self.shown[index] if site is None or p.site == site]
         return Recommendation(self.bets[index].name, passages) if passages else None
 
     def visible(self, owners: dict[int, Owner]) -> dict[int, Owner]:

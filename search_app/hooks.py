@@ -57,12 +57,13 @@ def rate_limit():
 def cross_origin(response):
     """CORS for the JSON API, only for the origins in ALLOWED_ORIGINS (the sites that embed the
     widget): no credentials, simple requests only."""
+    if not request.path.startswith("/api/"):
+        return response
+    response.vary.add("Origin")
     origin = request.headers.get("Origin")
-    if request.path.startswith("/api/") and origin and origin in (current_app.config["ALLOWED_ORIGINS"] or ()):
+    if origin and origin in (current_app.config["ALLOWED_ORIGINS"] or ()):
         response.headers["Access-Control-Allow-Origin"] = origin
         response.headers["Access-Control-Expose-Headers"] = "Retry-After, X-Index-Version"
-    if request.path.startswith("/api/"):
-        response.vary.add("Origin")
     return response
 
 

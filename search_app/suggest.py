@@ -66,18 +66,23 @@ class Suggester:
         self.topics = np.fromiter(itertools.chain.from_iterable(holding[word] for word in self.vocabulary),
                                   dtype=np.int32, count=int(self.offsets[-1]))
 
-    def _starting(self, prefix: str) -> set[int]:
-        """Topics with a word starting with `prefix`."""
+    def _postings(self, prefix: str) -> tuple[int, int]:
+        """Where in `topics` the topics of the words starting with `prefix` are."""
         start = bisect.bisect_left(self.vocabulary, prefix)
         end = bisect.bisect_left(self.vocabulary, prefix + "\uffff")
-        return set(self.topics[self.offsets[start]:self.offsets[end]].tolist())
+        return int(self.offsets[start]), int(self.offsets[end])
+
+    def _starting(self, prefix: str) -> set[int]:
+        """Topics with a word starting with `prefix`."""
+        start, end = self._postings(prefix)
+        return set(self.topics[start:end].tolist())
 
     def _matching(self, typed: list[str]) -> set[int]:
-        """Entries holding a word starting with each typed word."""
+        """Topics holding a word starting with each typed word."""
         found: set[int] | None = None
         for word in sorted(typed, key=len, reverse=True):
-            entries = self._starting(word)
-            found = entries if found is None else found & entries
+            holding = self._starting(word)
+            found = holding if found is None else found & holding
             if not found:
                 return set()
         return found or set()
@@ -94,8 +99,8 @@ class Suggester:
         for variant in edits(last):
             if variant[:1] != last[:1]:
                 continue
-            start = bisect.bisect_left(self.vocabulary, variant)
-            count = self.offsets[bisect.bisect_left(self.vocabulary, variant + "\uffff")] - self.offsets[start]
+            start, end = self._postings(variant)
+            count = end - start
             if count > most:
                 best, most = variant, count
         return [*fixed, best]

@@ -25,14 +25,14 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 index: $(INDEX_DIR)/current
 
 # Incremental: reruns when pages, sources, synonyms or the index format change.
-$(INDEX_DIR)/current: $(PAGES) corpus/sources.toml corpus/synonyms.txt corpus/best-bets.toml indexer/store.py | $(VENV)/.installed
+$(INDEX_DIR)/current: $(PAGES) corpus/sources.toml corpus/synonyms.txt corpus/best-bets.toml search_index/format.py | $(VENV)/.installed
 	$(PY) -m indexer update --sources corpus/sources.toml --index-dir $(INDEX_DIR)
 	$(PY) -m indexer export-onnx --cache var/models
 
 # The search on the default corpus at http://localhost:$(PORT)/, and an example host page with the
 # search widget embedded at http://localhost:$(DEMO_PORT)/site.html (another origin, allowed to call the API).
 run: index
-	$(PY) -m search_app.demo --port $(DEMO_PORT) --search-url http://localhost:$(PORT) & demo=$$!; \
+	$(PY) -m examples.host_page --port $(DEMO_PORT) --search-url http://localhost:$(PORT) & demo=$$!; \
 	trap 'kill $$demo' EXIT INT TERM; \
 	INDEX_DIR=$(INDEX_DIR) PAGES_DIR=$(CORPUS) PORT=$(PORT) \
 		ALLOWED_ORIGINS=http://localhost:$(DEMO_PORT),http://127.0.0.1:$(DEMO_PORT) $(MAKE) --no-print-directory serve
@@ -60,7 +60,7 @@ SHARED_HOSTS := www.cancer.gov www.nlm.nih.gov ghr.nlm.nih.gov rarediseases.info
 	www.cdc.gov www.nhlbi.nih.gov www.niddk.nih.gov www.ninds.nih.gov
 shared-index: $(SHARED_INDEX)/current
 
-$(SHARED_INDEX)/current: indexer/store.py bench/best-bets.toml | $(VENV)/.installed
+$(SHARED_INDEX)/current: search_index/format.py bench/best-bets.toml | $(VENV)/.installed
 	$(PY) -m indexer build --source $(SHARED)/corpus/medquad/pages --synonyms corpus/synonyms.txt \
 		--best-bets bench/best-bets.toml \
 		$(addprefix --allow-host ,$(SHARED_HOSTS)) --index-dir $(SHARED_INDEX)

@@ -20,10 +20,10 @@ import time
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from indexer import embedding
-from indexer.store import PassageRecord, set_search_threads
 from search_app.ranking import MODES, PageHit, RankingConfig
 from search_app.retrieval import Retriever, SearchOptions, SearchResult
+from search_index import embedding
+from search_index.format import PassageRecord, set_search_threads
 
 K = 10
 PAGE_K = 5

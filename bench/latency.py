@@ -19,10 +19,10 @@ from pathlib import Path
 
 from bench.evaluate import load_queries
 from bench.servers import gunicorn
-from indexer import embedding
-from indexer.store import set_search_threads
 from search_app.retrieval import Retriever, SearchOptions
 from search_app.usage import UsageLog
+from search_index import embedding
+from search_index.format import set_search_threads
 
 WARM_UP = 20
 
@@ -52,10 +52,10 @@ def in_process(index_dir: Path, queries: list[str], warm: list[str]) -> dict:
 
 STAGES = {
     "query embedding (model)": ("query_encoder.py", "encode"),
-    "vector search (FAISS)": ("store.py", "dense"),
-    "keyword search (BM25 postings)": ("store.py", "keyword"),
-    "passage owners (arrays)": ("store.py", "owners"),
-    "records of shown passages (SQLite)": ("store.py", "passages"),
+    "vector search (FAISS)": ("reader.py", "dense"),
+    "keyword search (BM25 postings)": ("reader.py", "keyword"),
+    "passage owners (arrays)": ("reader.py", "owners"),
+    "records of shown passages (SQLite)": ("reader.py", "passages"),
     "spelling correction": ("spelling.py", "correct"),
     "score fusion": ("ranking.py", "fuse"),
     "page-title similarity": ("ranking.py", "title_bonus"),

@@ -15,10 +15,10 @@ from dataclasses import fields, replace
 from pathlib import Path
 
 from bench.evaluate import evaluate, load_queries
-from indexer import embedding
-from indexer.store import set_search_threads
 from search_app.ranking import RankingConfig
 from search_app.retrieval import Retriever
+from search_index import embedding
+from search_index.format import set_search_threads
 
 METRICS = ("ndcg10", "mrr10", "success1")
 

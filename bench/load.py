@@ -24,7 +24,7 @@ import urllib.request
 from pathlib import Path
 
 from bench.evaluate import load_queries
-from bench.servers import ROOT, gunicorn
+from bench.servers import ROOT, gunicorn, totals
 from search_app.params import MAX_QUERY
 
 LUA = Path(__file__).resolve().parent / "wrk-questions.lua"
@@ -65,9 +65,7 @@ def step(index_dir: Path, env: dict[str, str], root: Path, paths_file: Path, war
         warm_up(server.base, warm)
         result = wrk(server.base, paths_file, concurrency, seconds)
         memory = server.worker_memory()
-    result["rss_mb"] = round(sum(w["rss_mb"] for w in memory), 1)
-    result["shared_mb"] = round(sum(w["shared_mb"] for w in memory), 1)
-    result["workers"] = len(memory)
+    result.update(totals(memory), workers=len(memory))
     return result
 
 

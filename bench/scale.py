@@ -32,18 +32,22 @@ import numpy as np
 
 from bench.evaluate import load_queries
 from bench.latency import percentile, profile
-from bench.servers import gunicorn
-from indexer import calibration, embedding, keywords, publishing, store
-from indexer.documents import Page, Passage
-from indexer.query_encoder import QueryEncoder
+from bench.servers import gunicorn, totals
+from indexer import calibration
 from search_app.params import MAX_QUERY
 from search_app.retrieval import Retriever, SearchOptions
+from search_index import embedding, keywords, publishing
+from search_index.documents import Page, Passage
+from search_index.format import disk_size, set_search_threads
+from search_index.query_encoder import DEFAULT_CACHE, QueryEncoder
+from search_index.reader import IndexReader
+from search_index.writer import write_version
 
 NOISE = 0.02
 SEED = 7
 
 
-def copies(reader: store.IndexReader, n: int) -> tuple[list[Page], list[Passage], np.ndarray, np.ndarray]:
+def copies(reader: IndexReader, n: int) -> tuple[list[Page], list[Passage], np.ndarray, np.ndarray]:
     """N passages (and their pages, passage vectors, title vectors) from repeated copies of the real ones."""
     held = reader.stored_pages()
     vectors = reader.vectors.index.reconstruct_n(0, reader.vectors.ntotal)
@@ -75,7 +79,7 @@ def copies(reader: store.IndexReader, n: int) -> tuple[list[Page], list[Passage]
     return pages, passages, noisy.astype(np.float32), titles[title_rows]
 
 
-def build(reader: store.IndexReader, n: int, index_dir: Path) -> dict:
+def build(reader: IndexReader, n: int, index_dir: Path) -> dict:
     stages: dict[str, float] = {}
     started = time.perf_counter()
     pages, passages, vectors, title_vectors = copies(reader, n)
@@ -83,9 +87,7 @@ def build(reader: store.IndexReader, n: int, index_dir: Path) -> dict:
     with publishing.build_lock(index_dir):
         synonyms = reader.manifest.get("synonyms", [])
         mark = time.perf_counter()
-        postings = keywords.build(
-            ((i, (pages[p.page_index].title, " ".join(p.heading_path), p.text)) for i, p in enumerate(passages, 1)),
-            phrases=[term for group in synonyms for term in group])
+        postings = keywords.build_for([page.title for page in pages], passages, synonyms)
         stages["keyword postings"] = time.perf_counter() - mark
         mark = time.perf_counter()
         manifest = {key: reader.manifest[key] for key in ("model", "chunking", "synonyms")} | {
@@ -94,12 +96,12 @@ def build(reader: store.IndexReader, n: int, index_dir: Path) -> dict:
         stages["off-topic calibration"] = time.perf_counter() - mark
         with publishing.build_folder(index_dir) as (version, folder):
             mark = time.perf_counter()
-            store.write_version(folder, version, pages, passages, vectors, title_vectors, {}, postings, manifest)
+            write_version(folder, version, pages, passages, vectors, title_vectors, {}, postings, manifest)
             stages["write (SQLite, vector index)"] = time.perf_counter() - mark
             mark = time.perf_counter()
             publishing.publish(index_dir, folder)
             stages["verify and publish"] = time.perf_counter() - mark
-            size = store.disk_size(publishing.version_dir(index_dir, version))
+            size = disk_size(publishing.version_dir(index_dir, version))
     build_s = sum(v for k, v in stages.items() if k != "copies")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"stages_s": {k: round(v, 1) for k, v in stages.items()}, "build_s": round(build_s, 1),
@@ -108,7 +110,7 @@ def build(reader: store.IndexReader, n: int, index_dir: Path) -> dict:
 
 def search_figures(index_dir: Path, questions: list[str]) -> dict:
     """Median and p99 of a search with the question's vector already known, and where it goes."""
-    retriever = Retriever(index_dir, encoder=QueryEncoder(Path("var/models")))
+    retriever = Retriever(index_dir, encoder=QueryEncoder(DEFAULT_CACHE))
     for question in questions:
         retriever.encoder.encode([question])
     times = []
@@ -123,7 +125,7 @@ def search_figures(index_dir: Path, questions: list[str]) -> dict:
 def recall(index_dir: Path, questions: list[str]) -> dict:
     """Recall@10 and @50 of the version's vector index against exact search, over the questions."""
     reader = publishing.open_version(index_dir)
-    vectors, _ = QueryEncoder(Path("var/models")).encode(questions)
+    vectors, _ = QueryEncoder(DEFAULT_CACHE).encode(questions)
     found = reader.dense(vectors, 50)
     exact = faiss.IndexFlatIP(vectors.shape[1])
     exact.add(reader.vectors.index.reconstruct_n(0, reader.vectors.ntotal))
@@ -142,10 +144,10 @@ def serve_memory(index_dir: Path, questions: list[str]) -> dict:
             with urllib.request.urlopen(server.base + "/api/search?" + urllib.parse.urlencode({"q": question})):
                 pass
         workers = sorted(server.worker_memory(), key=lambda w: -w["rss_mb"])
-    return {"serve_rss_mb": round(sum(w["rss_mb"] for w in workers), 1),
+    total = totals(workers)
+    return {"serve_rss_mb": total["rss_mb"], "serve_pss_mb": total["pss_mb"],
             "second_worker_rss_mb": workers[-1]["rss_mb"], "first_worker_rss_mb": workers[0]["rss_mb"],
-            "shared_mb": [w["shared_mb"] for w in workers], "private_mb": [w["private_mb"] for w in workers],
-            "serve_pss_mb": round(sum(w["pss_mb"] for w in workers), 1)}
+            "shared_mb": [w["shared_mb"] for w in workers], "private_mb": [w["private_mb"] for w in workers]}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -163,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     result = {"n": args.n}
     result |= build(publishing.open_version(args.source_index), args.n, args.index_dir)
     print("build", result, file=sys.stderr, flush=True)
-    store.set_search_threads(1)
+    set_search_threads(1)
     result |= search_figures(args.index_dir, questions)
     result |= recall(args.index_dir, questions)
     result |= serve_memory(args.index_dir, questions[:50])

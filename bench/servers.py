@@ -58,6 +58,11 @@ def _memory(pid: int) -> dict[str, float]:
             "shared_mb": round(fields["RssFile"] + fields["RssShmem"], 1), "pss_mb": round(fields["Pss"], 1)}
 
 
+def totals(workers: list[dict[str, float]]) -> dict[str, float]:
+    """The workers' memory added up: RSS (counts shared pages once per worker), shared part, PSS."""
+    return {name: round(sum(w[name] for w in workers), 1) for name in ("rss_mb", "shared_mb", "pss_mb")}
+
+
 @contextmanager
 def gunicorn(index_dir: Path, env: dict[str, str] | None = None, quiet: bool = True,
              root: Path = ROOT) -> Iterator[Server]:

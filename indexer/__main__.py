@@ -7,13 +7,14 @@ import os
 import sys
 from pathlib import Path
 
-from indexer import embedding, publishing, query_encoder, store
-from indexer.best_bets import Curation, load_best_bets
 from indexer.build import build
 from indexer.chunking import ChunkConfig
 from indexer.sources import DEFAULT_BASE_URL, SOURCES_FILE, FolderSource, SourcesConfig, WebSource, load_sources_file
-
-DEFAULT_INDEX_DIR = Path("var/index")
+from search_app.usage import UsageLog
+from search_index import embedding, publishing, query_encoder
+from search_index.best_bets import Curation, load_best_bets
+from search_index.errors import CuratedSearchError
+from search_index.reader import IndexReader, stats
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -30,7 +31,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                        help=f"sources file used when no source is given (default {SOURCES_FILE})")
         b.add_argument("--synonyms", type=Path, help="synonym list (default: the sources file's)")
         b.add_argument("--best-bets", type=Path, help="best bets and hidden pages (default: the sources file's)")
-        b.add_argument("--index-dir", type=Path, default=DEFAULT_INDEX_DIR)
+        b.add_argument("--index-dir", type=Path, default=publishing.DEFAULT_INDEX_DIR)
         b.add_argument("--base-url", default=DEFAULT_BASE_URL, help="URL prefix for pages without a canonical link")
         b.add_argument("--device", choices=("cpu", "cuda"), help="default: cuda when available")
         b.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="PyTorch threads on the CPU")
@@ -42,15 +43,19 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                        help="accept a sitemap or URL list that names far fewer pages than before (removes them)")
         b.add_argument("--json", action="store_true", help="print the report as JSON")
     r = commands.add_parser("rollback", help="republish the version built before the published one")
-    r.add_argument("--index-dir", type=Path, default=DEFAULT_INDEX_DIR)
+    r.add_argument("--index-dir", type=Path, default=publishing.DEFAULT_INDEX_DIR)
     e = commands.add_parser("export-onnx", help="export the model for the app's query encoder (checked against it)")
     e.add_argument("--cache", type=Path, default=query_encoder.DEFAULT_CACHE, help="the app's MODEL_CACHE")
     c = commands.add_parser("check-best-bets", help="list each best bet and hidden page and what it resolves to")
-    c.add_argument("--index-dir", type=Path, default=DEFAULT_INDEX_DIR)
+    c.add_argument("--index-dir", type=Path, default=publishing.DEFAULT_INDEX_DIR)
     c.add_argument("--file", type=Path, help="check this best bets file against the published version "
                                              "(default: the best bets stored with it)")
+    u = commands.add_parser("usage", help="searches and the most frequent unanswered questions in the usage log")
+    u.add_argument("--log", required=True, type=Path, help="the QUERY_LOG file the app writes")
+    u.add_argument("--days", type=int, default=30)
+    u.add_argument("--top", type=int, default=20)
     s = commands.add_parser("stats", help="describe the published version")
-    s.add_argument("--index-dir", type=Path, default=DEFAULT_INDEX_DIR)
+    s.add_argument("--index-dir", type=Path, default=publishing.DEFAULT_INDEX_DIR)
     s.add_argument("--json", action="store_true")
     return parser.parse_args(argv)
 
@@ -100,7 +105,7 @@ def print_stats(info: dict) -> None:
         print(f"    {item['path']}: {item['reason']}")
 
 
-def describe_target(reader: store.IndexReader, target: str) -> tuple[str, bool]:
+def describe_target(reader: IndexReader, target: str) -> tuple[str, bool]:
     """What a best bet or hide target resolves to in a version, and whether it resolves."""
     if reader.resolve(target) is None:
         return f"{target}: NOT FOUND in version {reader.version}", False
@@ -113,7 +118,7 @@ def describe_target(reader: store.IndexReader, target: str) -> tuple[str, bool]:
     return f"{target}: section \"{record.title}\" > \"{record.section}\"", True
 
 
-def check_best_bets(reader: store.IndexReader, curation: Curation) -> bool:
+def check_best_bets(reader: IndexReader, curation: Curation) -> bool:
     """Print each best bet and hidden target with what it resolves to; False if a best bet does not."""
     resolved = True
     print(f"{len(curation.bets)} best bets, {len(curation.hide)} hidden, against version {reader.version}")
@@ -127,6 +132,19 @@ def check_best_bets(reader: store.IndexReader, curation: Curation) -> bool:
         line, found = describe_target(reader, target)
         print(f"  hides {line if found else target + ': matches nothing (no effect)'}")
     return resolved
+
+
+
+def print_usage(log: Path, days: int, top: int) -> int:
+    if not log.is_file():
+        print(f"error: no query log at {log}", file=sys.stderr)
+        return 1
+    usage = UsageLog(log)
+    print(f"Searches, last {days} days: {sum(day.searches for day in usage.days(days))}")
+    print(f"Most frequent unanswered questions, last {days} days:")
+    for query, count in usage.top(days, top):
+        print(f"{count:6}  {query}")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -146,12 +164,14 @@ def main(argv: list[str] | None = None) -> int:
             reader = publishing.open_version(args.index_dir)
             curation = load_best_bets(args.file) if args.file else reader.curation()
             return 0 if check_best_bets(reader, curation) else 1
+        elif args.command == "usage":
+            return print_usage(args.log, args.days, args.top)
         elif args.command == "rollback":
             print(f"published version {publishing.rollback(args.index_dir)}")
         else:
-            info = store.stats(publishing.open_version(args.index_dir))
+            info = stats(publishing.open_version(args.index_dir))
             print(json.dumps(info, indent=2)) if args.json else print_stats(info)
-    except (store.StoreError, embedding.ModelMissing, FileNotFoundError, ValueError, RuntimeError) as exc:
+    except (CuratedSearchError, OSError) as exc:  # the operator can act on these; anything else is a bug
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0

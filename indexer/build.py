@@ -11,15 +11,19 @@ from pathlib import Path
 
 import numpy as np
 
-from indexer import calibration, embedding, keywords, publishing, store
-from indexer.best_bets import Curation, load_best_bets
+from indexer import calibration
 from indexer.chunking import ChunkConfig, TokenCounter, chunk_page, embed_text
 from indexer.crawling import CrawlError
-from indexer.documents import Page, PageNote, Passage, StoredPage
 from indexer.parsing import PageError, parse_page, relink
 from indexer.sources import RawPage, Source, SourcesConfig
-from indexer.synonyms import load_synonyms
 from indexer.vocabulary import page_vocabulary
+from search_index import embedding, keywords, publishing
+from search_index.best_bets import Curation, load_best_bets
+from search_index.documents import Page, PageNote, Passage, StoredPage
+from search_index.format import FORMAT_VERSION, REUSABLE_FORMATS, StoreError, disk_size, vector_index_for
+from search_index.rebuild import RebuildReader
+from search_index.synonyms import load_synonyms
+from search_index.writer import write_version
 
 
 @dataclass
@@ -52,7 +56,7 @@ class Previous:
     vectors by text (on every build)."""
 
     pages: dict[tuple[str, str], StoredPage]
-    reader: store.IndexReader
+    reader: RebuildReader
 
 
 def read_pages(
@@ -177,8 +181,8 @@ def previous_version(index_dir: Path, config: ChunkConfig, info: embedding.Model
     """The published version when it is readable and its model matches; its pages are reused on update
     when they were chunked alike."""
     try:
-        reader = publishing.open_version(index_dir, formats=store.REUSABLE_FORMATS)
-    except store.StoreError:
+        reader = publishing.open_version(index_dir, formats=REUSABLE_FORMATS, reader=RebuildReader)
+    except StoreError:
         return None
     if not info.built(reader.manifest["model"]):
         return None
@@ -193,10 +197,10 @@ def bet_vectors(curation: Curation, device: str) -> np.ndarray | None:
     return embedding.embed(curation.phrasings, device, progress=False) if curation.phrasings else None
 
 
-def holds_same_passages(reader: store.IndexReader, passage_texts: list[str], synonyms: list) -> bool:
+def holds_same_passages(reader: RebuildReader, passage_texts: list[str], synonyms: list) -> bool:
     """Whether a version holds exactly these passages, in this order, with these synonyms: then its
     vector index and keyword postings serve the new version as they are."""
-    return (reader.manifest["format"] == store.FORMAT_VERSION and reader.manifest.get("synonyms") == synonyms
+    return (reader.manifest["format"] == FORMAT_VERSION and reader.manifest.get("synonyms") == synonyms
             and reader.manifest["counts"]["passages"] == len(passage_texts)
             and reader.embedded_texts(embed_text) == passage_texts)
 
@@ -243,17 +247,15 @@ def build(
         manifest["changes"] = {"added": len(report.added), "changed": len(report.changed),
                                "removed": len(report.removed)}
         vocabulary = page_vocabulary(pages)
-        vocabulary.update({word: 2 for group in synonyms for term in group for word in term.split()})
+        vocabulary.update({word: 2 for term in keywords.phrases(synonyms) for word in term.split()})
         same = previous.reader if previous and holds_same_passages(previous.reader, texts[: len(passages)],
                                                                    manifest["synonyms"]) else None
         if same:
             postings = same.postings_copy()
         else:
-            postings = keywords.build(
-                ((i, (pages[p.page_index].title, " ".join(p.heading_path), p.text)) for i, p in enumerate(passages, 1)),
-                phrases=[term for group in synonyms for term in group])
+            postings = keywords.build_for([page.title for page in pages], passages, synonyms)
         with publishing.build_folder(index_dir) as (version, folder):
-            store.write_version(folder, version, pages, passages, vectors[: len(passages)], vectors[len(passages):],
+            write_version(folder, version, pages, passages, vectors[: len(passages)], vectors[len(passages):],
                                 vocabulary, postings, manifest, same.folder if same else None,
                                 bet_vectors(curation, device))
             report.version = publishing.publish(index_dir, folder, keep)
@@ -262,7 +264,7 @@ def build(
     report.seconds = round(time.perf_counter() - started, 2)
     report.passages_per_second = round(len(passages) / report.seconds, 1) if report.seconds else 0.0
     report.peak_memory_mb = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
-    report.size_bytes = store.disk_size(publishing.version_dir(index_dir, report.version))
-    spec = store.vector_index_for(len(passages))
+    report.size_bytes = disk_size(publishing.version_dir(index_dir, report.version))
+    spec = vector_index_for(len(passages))
     report.vector_index = f"{spec['type']}: {spec['reason']}"
     return report

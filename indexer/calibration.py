@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from indexer import embedding
+from search_index import embedding
 
 CALIBRATION_FILE = Path(__file__).parent / "data" / "off-topic-calibration.txt"
 

@@ -6,8 +6,9 @@ from pathlib import Path
 
 from tokenizers import Tokenizer
 
-from indexer.documents import Page, Passage, Section
-from indexer.text import PAGE_SENTENCE_END
+from search_index.documents import Page, Passage, Section
+from search_index.errors import InputError
+from search_index.text import PAGE_SENTENCE_END
 
 SPECIAL_TOKENS = 2  # [CLS] and [SEP]
 
@@ -102,7 +103,7 @@ def chunk_spans(title: str, section: Section, counter: TokenCounter, config: Chu
     prefix_tokens = max(counter.counts([embed_prefix(title, heading_path_at(section, o)) for o in offsets]))
     budget = config.max_tokens - SPECIAL_TOKENS - prefix_tokens
     if budget < 16:
-        raise ValueError(f"title and headings leave no room for text in a {config.max_tokens}-token window")
+        raise InputError(f"title and headings leave no room for text in a {config.max_tokens}-token window")
     pieces = _fitting_pieces(section.text, sentence_spans(section.text), counter, budget)
     sizes = counter.counts([section.text[s:e] for s, e in pieces])
     spans: list[tuple[int, int]] = []

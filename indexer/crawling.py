@@ -19,6 +19,7 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.util.retry import Retry
 
 from indexer.urls import is_allowed
+from search_index.errors import CuratedSearchError
 
 USER_AGENT = "curated-search-indexer/1.0"
 HTML_TYPES = ("text/html", "application/xhtml+xml")
@@ -58,12 +59,12 @@ class Fetched:
     error: str | None = None
 
 
-class CrawlError(RuntimeError):
+class CrawlError(CuratedSearchError):
     """A sitemap or URL list that cannot be read at all."""
 
 
-class TimeLimit(RuntimeError):
-    """A fetch that took longer than its time limit."""
+class Refused(Exception):
+    """A URL the crawler will not fetch: off the allow-list, disallowed by robots.txt, too many redirects."""
 
 
 def host_of(url: str) -> str:
@@ -191,7 +192,7 @@ class Crawler:
                 _, response = self.get(root + "/robots.txt", check_robots=False)
                 with response:
                     body = self.read_limited(response, ROBOTS_MAX_BYTES) if response.status_code == 200 else b""
-        except (PermissionError, requests.RequestException):
+        except (Refused, requests.RequestException):
             parser.disallow_all = True
             return parser
         if response.status_code >= 500 or body is None or expired.is_set():
@@ -207,9 +208,9 @@ class Crawler:
         """GET following redirects only within the allow-list; returns the final URL and response."""
         for _ in range(MAX_REDIRECTS + 1):
             if not self.allowed(url):
-                raise PermissionError(f"not on the allow-list: {_shown_origin(url)}")
+                raise Refused(f"not on the allow-list: {_shown_origin(url)}")
             if check_robots and not self.robots_allow(url):
-                raise PermissionError("disallowed by robots.txt")
+                raise Refused("disallowed by robots.txt")
             response = self.session.get(url, headers=headers, timeout=self.config.timeout, stream=True,
                                         allow_redirects=False)
             if response.is_redirect and response.headers.get("Location"):
@@ -217,7 +218,7 @@ class Crawler:
                 url = urljoin(url, response.headers["Location"])
                 continue
             return url, response
-        raise PermissionError(f"more than {MAX_REDIRECTS} redirects")
+        raise Refused(f"more than {MAX_REDIRECTS} redirects")
 
     def fetch(self, url: str, etag: str | None = None, last_modified: str | None = None) -> Fetched:
         """One HTML page, with a conditional request when validators from the last fetch are known."""
@@ -240,7 +241,7 @@ class Crawler:
             headers["If-Modified-Since"] = last_modified
         try:
             final, response = self.get(url, headers)
-        except PermissionError as exc:
+        except Refused as exc:
             return Fetched(url, error=str(exc))
         with response:
             if response.status_code == 304:
@@ -297,7 +298,7 @@ class Crawler:
                     if response.status_code != 200:
                         raise CrawlError(f"sitemap {url}: HTTP {response.status_code}")
                     body = self.read_limited(response, self.config.max_bytes)
-        except (PermissionError, requests.RequestException) as exc:
+        except (Refused, requests.RequestException) as exc:
             reason = f"took longer than {self.config.page_seconds:g} s" if expired.is_set() else exc
             raise CrawlError(f"sitemap {url}: {reason}") from None
         if expired.is_set():

@@ -10,8 +10,8 @@ from urllib.parse import quote, urljoin
 from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 from bs4.dammit import EncodingDetector
 
-from indexer.documents import Address, Page, Section, Subheading
 from indexer.urls import is_allowed
+from search_index.documents import Address, Page, Section, Subheading
 
 CHROME_TAGS = ("header", "nav", "footer", "aside", "form", "script", "style", "noscript", "template", "iframe", "svg")
 BLOCK_TAGS = frozenset(

@@ -8,9 +8,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from indexer.crawling import CrawlConfig, Crawler, CrawlError, host_of
-from indexer.documents import Address, Page
 from indexer.parsing import fallback_url
 from indexer.urls import allowed_origins, origin
+from search_index.documents import Address, Page
+from search_index.errors import InputError
 
 HTML_SUFFIXES = (".html", ".htm")
 # A sitemap or URL list that suddenly names fewer than half the pages indexed from it is taken for a
@@ -78,7 +79,7 @@ class FolderSource:
 
     def pages(self, known: dict[str, Page], reading: Reading) -> Iterator[RawPage]:
         if not self.folder.is_dir():
-            raise FileNotFoundError(f"source folder not found: {self.folder}")
+            raise InputError(f"source folder not found: {self.folder}")
         root = self.folder.resolve()
         files = sorted(p for p in self.folder.rglob("*") if p.suffix.lower() in HTML_SUFFIXES and p.is_file())
         link_canonical = origin(self.base_url) is not None
@@ -169,7 +170,7 @@ def load_sources_file(path: Path) -> SourcesConfig:
     try:
         data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ValueError(f"cannot read {path}: {exc}") from None
+        raise InputError(f"cannot read {path}: {exc}") from None
     here = Path(path).parent
     base_url = data.get("base_url", DEFAULT_BASE_URL)
     sources: list[Source] = []

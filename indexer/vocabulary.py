@@ -4,8 +4,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
-from indexer.documents import Page
-from indexer.text import words
+from search_index.documents import Page
+from search_index.text import words
 
 
 def count_words(texts: Iterable[str]) -> Counter:

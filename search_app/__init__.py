@@ -1,18 +1,35 @@
 """Flask app: plain-language questions in, ranked passages with deep links to the original sections out."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from indexer.query_encoder import QueryEncoder
 from search_app import admin, api, hooks, settings, views, widget
 from search_app.ratelimit import RateLimiter
 from search_app.retrieval import Retriever
+from search_app.services import Services, install
 from search_app.usage import UsageLog
+from search_index.query_encoder import QueryEncoder
 
 SUGGESTIONS_PER_SEARCH = 5
+
+
+def make_services(config: Mapping) -> Services:
+    """The retriever, the rate limiters and the usage log the settings ask for."""
+    encoder = QueryEncoder(Path(config["MODEL_CACHE"]))
+    found = Services(Retriever(Path(config["INDEX_DIR"]), encoder=encoder),
+                     admin_failures=RateLimiter(admin.FAILURES_PER_MINUTE, admin.FAILURE_BURST))
+    if config["RATE_LIMIT_PER_MINUTE"] > 0:
+        found.search_limiter = RateLimiter(config["RATE_LIMIT_PER_MINUTE"], config["RATE_LIMIT_BURST"])
+        # Suggestions come as a person types: several per question.
+        found.suggest_limiter = RateLimiter(SUGGESTIONS_PER_SEARCH * config["RATE_LIMIT_PER_MINUTE"],
+                                            SUGGESTIONS_PER_SEARCH * config["RATE_LIMIT_BURST"])
+    if config["QUERY_LOG"]:
+        found.usage_log = UsageLog(Path(config["QUERY_LOG"]), config["QUERY_LOG_DAYS"])
+    return found
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -24,16 +41,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     # "//" in a path is not merged by a redirect: a redirect would name the request's Host header.
     app.url_map.merge_slashes = False
 
-    encoder = QueryEncoder(Path(app.config["MODEL_CACHE"]))
-    app.extensions["retriever"] = Retriever(Path(app.config["INDEX_DIR"]), encoder=encoder)
-    if app.config["RATE_LIMIT_PER_MINUTE"] > 0:
-        app.extensions["rate_limiter"] = RateLimiter(app.config["RATE_LIMIT_PER_MINUTE"],
-                                                     app.config["RATE_LIMIT_BURST"])
-        # Suggestions come as a person types: several per question.
-        app.extensions["suggest_limiter"] = RateLimiter(SUGGESTIONS_PER_SEARCH * app.config["RATE_LIMIT_PER_MINUTE"],
-                                                        SUGGESTIONS_PER_SEARCH * app.config["RATE_LIMIT_BURST"])
-    if app.config["QUERY_LOG"]:
-        app.extensions["usage_log"] = UsageLog(Path(app.config["QUERY_LOG"]), app.config["QUERY_LOG_DAYS"])
+    install(app, make_services(app.config))
     if app.config["PROXY_HOPS"] > 0:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_HOPS"])
     app.jinja_env.globals["widget_digest"] = widget.asset("js")[1]

@@ -10,12 +10,10 @@ from pathlib import Path
 
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
 
-from indexer.publishing import history
-from indexer.store import stats
 from search_app import charts
 from search_app.params import BadRequest, integer
-from search_app.ratelimit import RateLimiter
-from search_app.usage import MAX_RANK, UsageLog
+from search_app.services import services
+from search_app.usage import MAX_RANK
 
 bp = Blueprint("admin", __name__)
 
@@ -44,7 +42,7 @@ def require_token():
     token = current_app.config.get("ADMIN_TOKEN")
     if not token:
         abort(404)
-    failures = current_app.extensions.setdefault("admin_failures", RateLimiter(FAILURES_PER_MINUTE, FAILURE_BURST))
+    failures = services().admin_failures
     client = request.remote_addr or "unknown"
     wait = failures.retry_after(client, take=False)
     if not wait and hmac.compare_digest(presented_token().encode(), token.encode()):
@@ -67,7 +65,7 @@ def never_cached(response):
     return response
 
 
-def shown_path(path: str, origins: list[str]) -> str:
+def path_in_source(path: str, origins: list[str]) -> str:
     """A path as the source names it: a folder source's files relative to the folder, by its name."""
     for origin in origins:
         if "://" not in origin and path.startswith(origin.rstrip("/") + "/"):
@@ -77,10 +75,8 @@ def shown_path(path: str, origins: list[str]) -> str:
 
 @bp.get("/admin/status")
 def status():
-    reader = current_app.extensions["retriever"].state().reader
-    info = stats(reader)
-    origins = reader.manifest.get("sources", [])
-    info["skipped"] = [{**item, "path": shown_path(item["path"], origins)} for item in info["skipped"]]
+    info = services().retriever.status()
+    info["skipped"] = [{**item, "path": path_in_source(item["path"], info["sources"])} for item in info["skipped"]]
     if request.accept_mimetypes.best == "application/json":
         return jsonify(info)
     return render_template("admin.html", info=info)
@@ -109,10 +105,10 @@ def rank_label(rank: int) -> str:
 def dashboard():
     """Searches and no-match rate per day, clicks by rank, unanswered questions, versions, best bets."""
     days = period()
-    retriever = current_app.extensions["retriever"]
-    curation = retriever.state().reader.curation()
-    usage: UsageLog | None = current_app.extensions.get("usage_log")
-    context = {"days": days, "usage": usage is not None, "versions": history(retriever.index_dir, 20),
+    retriever = services().retriever
+    curation = retriever.curation()
+    usage = services().usage_log
+    context = {"days": days, "usage": usage is not None, "versions": retriever.history(20),
                "bets": curation.bets, "hidden": curation.hide, "fired": {}, "percent": percent}
     if usage is not None:
         daily = usage.days(days)
@@ -132,7 +128,7 @@ def dashboard():
 
 @bp.get("/admin/daily.csv")
 def daily_csv():
-    usage: UsageLog | None = current_app.extensions.get("usage_log")
+    usage = services().usage_log
     if usage is None:
         abort(404, "The usage log is off: set QUERY_LOG.")
     out = io.StringIO()

@@ -1,15 +1,16 @@
 """JSON API: /api/search, its OpenAPI document, and health checks."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, jsonify, request
 
-from indexer.store import PassageRecord
 from search_app import openapi
-from search_app.hooks import run_search
+from search_app.excerpts import highlights
 from search_app.params import MAX_LIMIT, MAX_OFFSET, BadRequest, clean_query, integer, search_params
 from search_app.ranking import PageHit
 from search_app.retrieval import SearchResult
-from search_app.text import highlights
+from search_app.searching import run_search
+from search_app.services import services
+from search_index.format import PassageRecord
 
 bp = Blueprint("api", __name__)
 
@@ -51,9 +52,8 @@ def result_json(result: SearchResult) -> dict:
 
 @bp.get("/api/search")
 def search():
-    retriever = current_app.extensions["retriever"]
     try:
-        query, options = search_params(request.args, retriever.sites())
+        query, options = search_params(request.args, services().retriever.sites())
     except BadRequest as exc:
         return jsonify(error="Bad Request", reason=str(exc)), 400
     result = run_search(query, options)
@@ -69,7 +69,7 @@ def suggest():
         typed = clean_query(request.args.get("q"))
     except BadRequest as exc:
         return jsonify(error="Bad Request", reason=str(exc)), 400
-    response = jsonify(query=typed, suggestions=current_app.extensions["retriever"].suggest(typed))
+    response = jsonify(query=typed, suggestions=services().retriever.suggest(typed))
     response.headers["Cache-Control"] = "public, max-age=300"
     return response
 
@@ -83,7 +83,7 @@ def click():
         rank = integer(request.args, "rank", 0, 0, MAX_OFFSET + MAX_LIMIT)
     except BadRequest as exc:
         return jsonify(error="Bad Request", reason=str(exc)), 400
-    usage = current_app.extensions.get("usage_log")
+    usage = services().usage_log
     if usage is not None:
         usage.record_click(rank)
     return "", 204
@@ -91,7 +91,7 @@ def click():
 
 @bp.get("/api/openapi.json")
 def openapi_document():
-    return jsonify(openapi.document(sorted(current_app.extensions["retriever"].sites())))
+    return jsonify(openapi.document(sorted(services().retriever.sites())))
 
 
 @bp.get("/healthz")
@@ -102,11 +102,10 @@ def healthz():
 @bp.get("/readyz")
 def readyz():
     """Ready when a version with pages is served; a newer version that could not be opened is named."""
-    retriever = current_app.extensions["retriever"]
-    state = retriever.state()
-    if not state.reader.manifest["counts"]["pages"]:
-        return jsonify(status="not ready", reason="the index holds no pages", version=state.version), 503
-    body = {"status": "ready", "version": state.version}
+    retriever = services().retriever
+    if not retriever.pages():
+        return jsonify(status="not ready", reason="the index holds no pages", version=retriever.version), 503
+    body = {"status": "ready", "version": retriever.version}
     if retriever.problem:
         body["problem"] = retriever.problem
     return jsonify(body)

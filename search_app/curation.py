@@ -6,8 +6,9 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from indexer.best_bets import BestBet, phrasing_key
-from indexer.store import IndexReader, Owner, PassageRecord
+from search_index.best_bets import BestBet, phrasing_key
+from search_index.format import Owner, PassageRecord
+from search_index.reader import IndexReader
 
 # "one" and "i" are left out: "no one", "can i".
 NUMBER_WORDS = {"two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7", "eight": "8",

@@ -5,7 +5,7 @@ import os
 # do not fight over the cores (measured: two threads per process ran slower under load on 2 cores).
 for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
     os.environ.setdefault(name, "1")
-os.environ.setdefault("TORCH_THREADS", "1")
+os.environ.setdefault("COMPUTE_THREADS", "1")
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WORKERS", os.cpu_count() or 1))
@@ -30,10 +30,11 @@ accesslog = os.environ.get("ACCESS_LOG") or None
 
 
 def post_fork(server, worker) -> None:
-    """Each worker computes on TORCH_THREADS threads (PyTorch and FAISS), set once before the app loads."""
-    from indexer import embedding, store
+    """Each worker computes on COMPUTE_THREADS threads (PyTorch, ONNX Runtime, FAISS), set before the app loads."""
+    from search_index import embedding
+    from search_index.format import set_search_threads
 
-    threads = int(os.environ["TORCH_THREADS"])
+    threads = int(os.environ["COMPUTE_THREADS"])
     embedding.set_threads(threads)
-    store.set_search_threads(threads)
+    set_search_threads(threads)
 

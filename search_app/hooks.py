@@ -1,10 +1,11 @@
-"""What every request goes through: rate limits, security headers, error pages, and running a search."""
+"""What every request goes through: rate limits, security headers, CORS, error pages."""
 from __future__ import annotations
 
 from flask import Flask, Request, current_app, g, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, SecurityError
 
-from search_app.retrieval import NotReady, SearchOptions, SearchResult
+from search_app.retrieval import NotReady
+from search_app.services import services
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -17,28 +18,15 @@ SECURITY_HEADERS = {
 }
 
 
-def run_search(query: str, options: SearchOptions) -> SearchResult:
-    """Search for a web request: remember the answering version; count it in the usage log (a question's
-    first page of results, not "more results")."""
-    result = current_app.extensions["retriever"].search(query, options)
-    g.index_version = result.version
-    g.query_cache = "hit" if result.cached else "miss"
-    usage = current_app.extensions.get("usage_log")
-    if usage is not None and not options.offset:
-        usage.record_search(query, result.no_match, bool(result.corrected_query),
-                            result.recommended.bet if result.recommended else None)
-    return result
-
-
 def is_search(req: Request) -> bool:
     return req.path in ("/api/search", "/api/click") or (req.path == "/" and "q" in req.args)
 
 
 def rate_limit():
     if request.path == "/api/suggest":
-        limiter = current_app.extensions.get("suggest_limiter")
+        limiter = services().suggest_limiter
     else:
-        limiter = current_app.extensions.get("rate_limiter") if is_search(request) else None
+        limiter = services().search_limiter if is_search(request) else None
     if limiter is None:
         return None
     wait = limiter.retry_after(request.remote_addr or "unknown")
@@ -70,7 +58,7 @@ def cross_origin(response):
 def security_headers(response):
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
-    version = g.get("index_version") or current_app.extensions["retriever"].serving
+    version = g.get("index_version") or services().retriever.serving
     if version:
         response.headers["X-Index-Version"] = version
     if "query_cache" in g:

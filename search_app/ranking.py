@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from indexer.store import Owner, PassageRecord
+from search_index.format import Owner, PassageRecord
 
 MODES = ("default", "dense", "keyword", "hybrid")
 

@@ -12,17 +12,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from indexer import embedding, keywords
-from indexer.publishing import open_version, published_version
-from indexer.query_encoder import DEFAULT_CACHE, QueryEncoder
-from indexer.store import StoreError
-from indexer.synonyms import expansions
 from search_app import ranking
 from search_app.curation import Curator, Recommendation
+from search_app.query_words import content_words, question_focus
 from search_app.ranking import RankingConfig
 from search_app.spelling import Speller
 from search_app.suggest import Suggester, topics
-from search_app.text import content_words, question_focus
+from search_index import embedding, keywords, publishing
+from search_index.best_bets import Curation
+from search_index.format import StoreError
+from search_index.publishing import open_version, published_version
+from search_index.query_encoder import DEFAULT_CACHE, QueryEncoder
+from search_index.reader import stats
+from search_index.synonyms import expansions
 
 REFRESH_SECONDS = 1.0
 log = logging.getLogger(__name__)
@@ -55,7 +57,7 @@ class SearchResult:
 
 def keyword_terms(query: str, also: Sequence[str] = (), common: frozenset[str] = frozenset()) -> list[str]:
     """The keyword terms of a question: its content words (those in `common` left out unless nothing
-    else is left) and any synonym phrases in `also`, as indexer.keywords indexes them."""
+    else is left) and any synonym phrases in `also`, as search_index.keywords indexes them."""
     words = content_words(query)
     words = [w for w in words if w not in common] or words
     return [term for w in words for term in word_terms(w)] + [keywords.phrase_term(p) for p in also]
@@ -150,6 +152,22 @@ class Retriever:
 
     def sites(self) -> dict[str, int]:
         return self.state().sites
+
+    def pages(self) -> int:
+        """How many pages the served version holds."""
+        return self.state().reader.manifest["counts"]["pages"]
+
+    def status(self) -> dict:
+        """What a maintainer wants to know about the served version (`search_index.reader.stats`)."""
+        return stats(self.state().reader)
+
+    def curation(self) -> Curation:
+        """The best bets and hidden pages of the served version."""
+        return self.state().reader.curation()
+
+    def history(self, limit: int) -> list[dict]:
+        """The latest publications and rollbacks of the index directory, newest first."""
+        return publishing.history(self.index_dir, limit)
 
     def suggest(self, typed: str) -> list[str]:
         """Topics of the served version completing what has been typed."""

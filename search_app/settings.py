@@ -6,6 +6,9 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from search_index.publishing import DEFAULT_INDEX_DIR
+from search_index.query_encoder import DEFAULT_CACHE
+
 
 @dataclass(frozen=True)
 class Setting:
@@ -16,8 +19,9 @@ class Setting:
 
 
 SETTINGS = (
-    Setting("INDEX_DIR", "var/index", "the index directory the app serves (its published version)"),
-    Setting("MODEL_CACHE", "var/models", "folder of the query encoder's ONNX export of the model (made on first use)"),
+    Setting("INDEX_DIR", str(DEFAULT_INDEX_DIR), "the index directory the app serves (its published version)"),
+    Setting("MODEL_CACHE", str(DEFAULT_CACHE),
+            "folder of the query encoder's ONNX export of the model (made on first use)"),
     Setting("PAGES_DIR", None, "serve these pages under `/pages/` (`make run` sets `corpus/pages`)"),
     Setting("HELPLINE", "", "text of the helpline line on the no-results page"),
     Setting("ADMIN_TOKEN", None, "turns on the maintainers' pages: `/admin/` (dashboard) and `/admin/status`"),

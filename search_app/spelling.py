@@ -12,8 +12,8 @@ from importlib.resources import files
 
 from symspellpy import SymSpell, Verbosity
 
-from indexer.text import WORD
-from search_app.text import STOP_WORDS
+from search_app.query_words import STOP_WORDS
+from search_index.text import WORD
 
 # A word seen once in the corpus may itself be a typo: it is known, but never offered as a correction.
 MIN_SUGGESTION_COUNT = 2

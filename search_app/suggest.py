@@ -13,8 +13,8 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from indexer.text import words
 from search_app.spelling import Speller
+from search_index.text import words
 
 MAX_SUGGESTIONS = 8
 MIN_TYPED = 2

@@ -5,22 +5,20 @@ clicks on results (with the clicked rank: 0 for a recommended result), how often
 and the text of questions that found no good answer (normalised; deleted after QUERY_LOG_DAYS). Never an
 IP address, cookie, user agent or session, and no other question's text.
 
-    python -m search_app.usage --log FILE [--days 30] [--top 20]
+`python -m indexer usage --log FILE` prints a summary.
 """
 from __future__ import annotations
 
-import argparse
 import logging
 import queue
 import sqlite3
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-from indexer.text import words
+from search_index.text import words
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS gaps (query TEXT NOT NULL, day TEXT NOT NULL, count INTEGER NOT NULL,
@@ -154,26 +152,3 @@ class UsageLog:
             "SELECT query, sum(count) AS n FROM gaps WHERE day >= ? GROUP BY query ORDER BY n DESC, query LIMIT ?",
             (self._since(days, today), limit))
 
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m search_app.usage", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--log", required=True, type=Path, help="the QUERY_LOG file the app writes")
-    parser.add_argument("--days", type=int, default=30)
-    parser.add_argument("--top", type=int, default=20)
-    args = parser.parse_args(argv)
-    if not args.log.is_file():
-        print(f"error: no query log at {args.log}", file=sys.stderr)
-        return 1
-    usage = UsageLog(args.log)
-    rows = usage.top(args.days, args.top)
-    searches = sum(day.searches for day in usage.days(args.days))
-    print(f"Searches, last {args.days} days: {searches}")
-    print(f"Most frequent unanswered questions, last {args.days} days:")
-    for query, count in rows:
-        print(f"{count:6}  {query}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

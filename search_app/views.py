@@ -7,9 +7,10 @@ from urllib.parse import urlsplit
 from flask import Blueprint, abort, current_app, render_template, request, send_from_directory
 from werkzeug.security import safe_join
 
-from search_app.hooks import run_search
+from search_app.excerpts import excerpt, highlights, segments
 from search_app.params import BadRequest, search_params
-from search_app.text import excerpt, highlights, segments
+from search_app.searching import run_search
+from search_app.services import services
 
 bp = Blueprint("views", __name__)
 
@@ -27,10 +28,10 @@ def excerpt_parts(text: str, query: str) -> list[tuple[str, bool]]:
 
 @bp.get("/")
 def index():
-    retriever = current_app.extensions["retriever"]
+    retriever = services().retriever
     sites = retriever.sites()
     context = {"sites": sites if len(sites) > 1 else {}, "query": "", "site": "",
-               "helpline": current_app.config["HELPLINE"], "count_clicks": "usage_log" in current_app.extensions}
+               "helpline": current_app.config["HELPLINE"], "count_clicks": services().usage_log is not None}
     if "q" not in request.args:
         return render_template("index.html", **context)
     context.update(query=request.args.get("q", "")[:600], site=request.args.get("source", ""))

@@ -3,17 +3,18 @@ from __future__ import annotations
 
 import pytest
 
-from indexer import embedding, store
 from indexer.build import build
 from indexer.sources import load_sources_file
 from search_app import create_app
+from search_index import embedding
+from search_index.format import set_search_threads
 from tests.helpers import CORPUS_PAGES, ROOT
 
 
 def pytest_configure(config) -> None:
     """One compute thread, as each served worker has."""
     embedding.set_threads(1)
-    store.set_search_threads(1)
+    set_search_threads(1)
 
 
 @pytest.fixture(scope="session")

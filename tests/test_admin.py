@@ -26,7 +26,7 @@ def test_status_needs_the_token(admin_client, client):
 
 
 def test_status_page_with_bearer_or_basic(admin_client, corpus_index):
-    from indexer.publishing import published_version
+    from search_index.publishing import published_version
 
     response = admin_client.get("/admin/status", headers={"Authorization": "Bearer s3cret-token",
                                                            "Accept": "application/json"})

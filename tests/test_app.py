@@ -5,6 +5,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from search_app.ranking import RankingConfig
+from search_app.services import services
 from tests.helpers import ROOT
 
 SECTIONS_PER_PAGE = RankingConfig.sections_per_page
@@ -184,7 +185,7 @@ def test_errors_never_show_a_stack_trace(client):
 
 
 def test_health_and_readiness(client, corpus_index):
-    from indexer.publishing import published_version
+    from search_index.publishing import published_version
 
     assert client.get("/healthz").get_json() == {"status": "ok"}
     ready = client.get("/readyz").get_json()
@@ -248,7 +249,7 @@ def test_no_question_of_the_plain_language_set_is_refused_or_wrongly_rewritten(a
     from bench.evaluate import load_queries
     from search_app.retrieval import SearchOptions
 
-    retriever = app.extensions["retriever"]
+    retriever = services(app).retriever
     for judged in load_queries(ROOT / "corpus" / "eval" / "patients.jsonl"):
         result = retriever.search(judged.query, SearchOptions())
         assert not result.no_match, judged.query
@@ -256,12 +257,12 @@ def test_no_question_of_the_plain_language_set_is_refused_or_wrongly_rewritten(a
 
 
 def test_the_off_topic_threshold_follows_the_corpus(app, corpus_index):
-    from indexer import publishing
     from search_app.ranking import RankingConfig, off_topic_threshold
+    from search_index import publishing
 
     scores = publishing.open_version(corpus_index).manifest["off_topic_scores"]
     assert len(scores) == 60 and scores == sorted(scores)
     threshold = off_topic_threshold(scores, RankingConfig().off_topic_quantile)
     assert scores[0] < threshold < scores[-1]
-    assert app.extensions["retriever"].state().min_score == threshold
+    assert services(app).retriever.state().min_score == threshold
     assert off_topic_threshold([0.1, 0.2, 0.3, 0.4, 0.5], 0.5) == 0.3

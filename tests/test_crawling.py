@@ -7,12 +7,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from indexer import publishing
 from indexer.build import build
 from indexer.crawling import CrawlConfig, Crawler
-from indexer.keywords import tokens
 from indexer.sources import SourcesConfig, WebSource
 from indexer.urls import allowed_origins
+from search_index import publishing
+from search_index.keywords import tokens
 from tests.helpers import page_html
 
 

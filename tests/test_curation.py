@@ -6,10 +6,10 @@ import sys
 
 import pytest
 
-from indexer import publishing
-from indexer.best_bets import parse_best_bets, phrasing_key
-from indexer.store import StoreError
 from search_app import create_app
+from search_index import publishing
+from search_index.best_bets import parse_best_bets, phrasing_key
+from search_index.format import StoreError
 from tests.helpers import ROOT, build_folder, page_html, write_page
 
 BETS = """

@@ -5,10 +5,12 @@ import os
 
 import pytest
 
-from indexer import publishing, store
 from indexer.build import build
 from indexer.sources import FolderSource, SourcesConfig
 from search_app import create_app
+from search_app.services import services
+from search_index import publishing
+from search_index.format import StoreError
 from tests.helpers import CORPUS_PAGES, build_folder, page_html, write_page
 
 
@@ -68,7 +70,7 @@ def test_a_version_that_does_not_verify_is_never_switched_to(two_versions):
     index_dir, first, second = two_versions
     (index_dir / "current").write_text(first.version)
     app = create_app({"INDEX_DIR": str(index_dir), "RATE_LIMIT_PER_MINUTE": 0})
-    app.extensions["retriever"].refresh_seconds = 0
+    services(app).retriever.refresh_seconds = 0
     client = app.test_client()
     truncate(index_dir, second.version)
     (index_dir / "current").write_text(second.version)
@@ -96,7 +98,7 @@ def test_a_fresh_start_on_a_corrupt_version_is_not_ready_and_says_why(two_versio
 def test_rollback_onto_a_corrupt_version_refuses_clearly(two_versions):
     index_dir, first, _ = two_versions
     truncate(index_dir, first.version)
-    with pytest.raises(store.StoreError, match="unreadable vectors"):
+    with pytest.raises(StoreError, match="unreadable vectors"):
         publishing.rollback(index_dir)
 
 

@@ -9,9 +9,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from indexer import publishing
 from indexer.build import build
 from indexer.sources import SourcesConfig, WebSource
+from search_index import publishing
 from tests.helpers import page_html
 
 Reply = tuple[int, bytes, dict[str, str]]

@@ -5,7 +5,7 @@ import sqlite3
 
 import pytest
 
-from indexer import keywords
+from search_index import keywords
 
 ROWS = [
     (1, ("Breast cancer", "Treatment", "Chemotherapy and radiation therapy treat breast cancer.")),

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from indexer import publishing
 from indexer.build import build
 from indexer.sources import FolderSource, SourcesConfig
+from search_index import publishing
 from tests.helpers import build_folder, page_html, write_page
 
 HOSTILE = [

@@ -5,9 +5,9 @@ from urllib.parse import unquote
 
 import pytest
 
-from indexer.documents import Address
 from indexer.parsing import PageError, decode_html, fallback_url, parse_page
 from indexer.urls import allowed_origins
+from search_index.documents import Address
 
 PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>Site title | Org</title>
 <link rel="canonical" href="https://example.org/topics/knees"></head>

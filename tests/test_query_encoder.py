@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from indexer import embedding, query_encoder
-from indexer.query_encoder import OnnxEncoder, QueryEncoder, TorchEncoder
+from search_index import embedding, query_encoder
+from search_index.query_encoder import OnnxEncoder, QueryEncoder, TorchEncoder
 
 TEXTS = ["can stage 4 be cured", "my mum has stage 4 and the doctor mentioned herceptin. what is it for?",
          "Mastectomy is surgery to remove a breast. " * 40, "x"]

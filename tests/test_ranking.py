@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import pytest
 
-from indexer import embedding
-from indexer.store import Owner, PassageRecord
 from search_app.ranking import RankingConfig, group, page_hits
 from search_app.retrieval import Retriever, SearchOptions
+from search_index import embedding
+from search_index.format import Owner, PassageRecord
 from tests.helpers import build_folder, page_html, write_page
 
 SECTIONS_PER_PAGE = RankingConfig.sections_per_page

@@ -101,7 +101,7 @@ def test_unanswered_questions_are_counted_without_personal_data(corpus_index, tm
     for q in ("Pizza recipe?", "pizza   RECIPE", "who won the game", "can stage 4 be cured"):
         client.get("/api/search", query_string={"q": q}, environ_base={"REMOTE_ADDR": "198.51.100.7"})
     client.get("/", query_string={"q": "pizza recipe"})
-    listing = subprocess.run([sys.executable, "-m", "search_app.usage", "--log", str(log)], capture_output=True,
+    listing = subprocess.run([sys.executable, "-m", "indexer", "usage", "--log", str(log)], capture_output=True,
                              text=True, cwd=ROOT, check=True).stdout
     assert listing.splitlines()[0].endswith(": 5"), "the page search counts too"
     lines = listing.splitlines()[2:]

@@ -6,8 +6,8 @@ from urllib.parse import unquote
 import pytest
 from bs4 import BeautifulSoup
 
-from indexer.documents import Address
 from indexer.parsing import parse_page
+from search_index.documents import Address
 from tests.helpers import SHARED
 
 PAGES = SHARED / "corpus" / "medquad" / "pages"

@@ -1,9 +1,10 @@
 """The maintainers' synonym list: parsing, expansion, and its use in keyword search."""
 from __future__ import annotations
 
-from indexer import publishing
-from indexer.synonyms import expansions, parse_synonyms
 from search_app.retrieval import keyword_terms
+from search_app.services import services
+from search_index import publishing
+from search_index.synonyms import expansions, parse_synonyms
 
 LIST = """# comment
 stage 4, Stage IV, metastatic
@@ -38,7 +39,7 @@ def test_index_stores_the_list_and_its_words(corpus_index):
 
 
 def test_lay_word_finds_the_pages_word(app):
-    retriever = app.extensions["retriever"]
+    retriever = services(app).retriever
     hits = retriever.keyword("chemo", 5, retriever.state())
     records = retriever.state().reader.passages([passage_id for passage_id, _ in hits])
     assert any("Chemotherapy" in r.text for r in records.values())

@@ -13,9 +13,11 @@ import urllib.request
 
 import pytest
 
-from indexer import publishing, store
-from indexer.keywords import tokens
 from search_app import create_app
+from search_app.services import services
+from search_index import publishing
+from search_index.format import FORMAT_VERSION, StoreError
+from search_index.keywords import tokens
 from tests.browser.chrome import live_server
 from tests.helpers import ROOT, build_folder, page_html, write_page
 
@@ -89,12 +91,12 @@ def test_update_from_a_version_without_title_vectors_embeds_only_the_titles(site
     (folder / "titles.npy").unlink()
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     (folder / "manifest.json").write_text(json.dumps({**manifest, "format": 2}), encoding="utf-8")
-    with pytest.raises(store.StoreError, match="index format 2.*indexer update"):
+    with pytest.raises(StoreError, match="index format 2.*indexer update"):
         publishing.open_version(index_dir)
     report = update(pages, index_dir)
     assert report.embedded == first.pages and report.reused == first.passages
     reader = publishing.open_version(index_dir)
-    assert reader.manifest["format"] == store.FORMAT_VERSION and len(reader.titles) == first.pages
+    assert reader.manifest["format"] == FORMAT_VERSION and len(reader.titles) == first.pages
 
 
 def test_page_that_breaks_keeps_its_indexed_copy(site):
@@ -117,7 +119,7 @@ def test_rollback_republishes_the_previous_version(site):
     assert publishing.published_version(index_dir) == first.version
     assert publishing.open_version(index_dir).manifest["counts"]["pages"] == 3
     assert publishing.version_dir(index_dir, second.version).is_dir()
-    with pytest.raises(store.StoreError, match="no earlier version"):
+    with pytest.raises(StoreError, match="no earlier version"):
         publishing.rollback(index_dir)
 
 
@@ -143,7 +145,7 @@ def test_update_killed_part_way_leaves_index_intact(site):
 def test_live_app_follows_three_updates_without_a_failed_request(site):
     pages, index_dir, first = site
     app = create_app({"TESTING": True, "INDEX_DIR": str(index_dir), "RATE_LIMIT_PER_MINUTE": 0})
-    app.extensions["retriever"].refresh_seconds = 0.2
+    services(app).retriever.refresh_seconds = 0.2
     failures: list[str] = []
     versions_seen: set[str] = set()
     stop = threading.Event()

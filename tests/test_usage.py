@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 
 from search_app import create_app
+from search_app.services import services
 
 TOKEN = {"Authorization": "Bearer dashboard-token"}
 VISITOR = {"REMOTE_ADDR": "203.0.113.9", "HTTP_USER_AGENT": "VisitorBrowser/1.0", "HTTP_COOKIE": "session=abc123"}
@@ -51,7 +52,7 @@ def test_nothing_is_logged_unless_turned_on(corpus_index):
     client = usage_app(corpus_index)
     client.get("/api/search", query_string={"q": "recipe for banana bread"})
     assert client.post("/api/click", query_string={"rank": 1}).status_code == 204
-    assert "usage_log" not in client.application.extensions
+    assert services(client.application).usage_log is None
     assert 'data-click-url' not in client.get("/", query_string={"q": "mastectomy"}).get_data(as_text=True)
 
 
@@ -115,7 +116,7 @@ def test_dashboard_escapes_logged_questions(corpus_index, tmp_path, name):
 
 
 def test_version_history_skips_damaged_lines(tmp_path):
-    from indexer import publishing
+    from search_index import publishing
 
     (tmp_path / publishing.HISTORY_FILE).write_text(
         '{"at": "2026-01-01T00:00:00+00:00", "event": "published", "version": "a", "pages": 3, "changes": {}}\n'

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from examples.host_page import create_demo
 from search_app import create_app
-from search_app.demo import create_demo
 from tests.browser.chrome import browser_test_marks, live_server, serious_violations
 from tests.helpers import CORPUS_PAGES
 

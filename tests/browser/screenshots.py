@@ -13,8 +13,8 @@ import urllib.parse
 from datetime import date, timedelta
 from pathlib import Path
 
+from examples.host_page import create_demo
 from search_app import create_app
-from search_app.demo import create_demo
 from search_app.usage import UsageLog
 from tests.browser.chrome import chrome, live_server
 from tests.helpers import CORPUS_PAGES, ROOT

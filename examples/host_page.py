@@ -1,6 +1,6 @@
 """An example "charity page" on its own origin with the search widget embedded, as a site would do it:
 
-    python -m search_app.demo --port 8001 --search-url http://localhost:8000
+    python -m examples.host_page --port 8001 --search-url http://localhost:8000
 
 (`make run` starts it beside the search app, and allows its origin to call the API.) The page is
 served with the Content-Security-Policy a host page needs for the widget.
@@ -34,7 +34,7 @@ def create_demo(search_url: str) -> Flask:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m search_app.demo", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m examples.host_page", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--port", type=int, default=8001)
     parser.add_argument("--host", default="127.0.0.1")

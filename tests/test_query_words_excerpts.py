@@ -1,8 +1,9 @@
 """Query words, highlights, excerpts and the question's focus."""
 from __future__ import annotations
 
+from search_app.excerpts import excerpt, highlights, segments
+from search_app.query_words import content_words, question_focus
 from search_app.ranking import best_of
-from search_app.text import content_words, excerpt, highlights, question_focus, segments
 
 
 def test_content_words_drop_stop_words_and_repeats():

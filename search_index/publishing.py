@@ -2,7 +2,7 @@
 
 Layout of an index directory:
     current                      name of the published version (replaced atomically)
-    versions/<version>/          one immutable, verified version (its files: `indexer.store`)
+    versions/<version>/          one immutable, verified version (its files: `search_index.format`)
     .building-<version>/         a build in progress (never read by the app)
     .lock                        held by the process that is building
     history.jsonl                one line per publication or rollback (kept when versions are pruned)
@@ -18,13 +18,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
-from indexer.store import FORMAT_VERSION, IndexReader, StoreError, verify_version
+from search_index.format import FORMAT_VERSION, StoreError
+from search_index.reader import IndexReader
+from search_index.verifier import verify_version
 
 CURRENT_FILE = "current"
 HISTORY_FILE = "history.jsonl"
 VERSIONS_DIR = "versions"
 KEEP_VERSIONS = 3
+DEFAULT_INDEX_DIR = Path("var/index")
+R = TypeVar("R", bound=IndexReader)
 
 
 def new_version_name() -> str:
@@ -43,13 +48,13 @@ def version_dir(index_dir: Path, version: str) -> Path:
     return Path(index_dir) / VERSIONS_DIR / version
 
 
-def open_version(index_dir: Path, version: str | None = None,
-                 formats: tuple[int, ...] = (FORMAT_VERSION,)) -> IndexReader:
-    """A reader of the published version (or of `version`)."""
+def open_version(index_dir: Path, version: str | None = None, formats: tuple[int, ...] = (FORMAT_VERSION,),
+                 reader: type[R] = IndexReader) -> R:
+    """A reader of the published version (or of `version`): for search, or a `rebuild.RebuildReader`."""
     version = version or published_version(index_dir)
     if not version:
         raise StoreError(f"no published index in {index_dir}: build one with `python -m indexer build`")
-    return IndexReader(version_dir(index_dir, version), formats)
+    return reader(version_dir(index_dir, version), formats)
 
 
 @contextmanager

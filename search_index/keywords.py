@@ -20,6 +20,8 @@ from functools import lru_cache
 import numpy as np
 import Stemmer
 
+from search_index.documents import Passage
+
 K1 = 1.2
 B = 0.75
 # Title and heading words say more about what a passage is about than the same words in its text.
@@ -57,6 +59,18 @@ class Postings:
     spans: dict[str, tuple[int, int]]
     passage_ids: np.ndarray
     weights: np.ndarray
+
+
+def build_for(titles: Sequence[str], passages: Sequence[Passage], synonym_groups: Iterable[Sequence[str]]) -> Postings:
+    """The postings of these passages (ids from 1, in order): each passage's page title, headings and text,
+    with the synonym list's phrases as terms of their own. `titles`: each page's title by page index."""
+    rows = ((i, (titles[p.page_index], " ".join(p.heading_path), p.text)) for i, p in enumerate(passages, 1))
+    return build(rows, phrases=phrases(synonym_groups))
+
+
+def phrases(synonym_groups: Iterable[Sequence[str]]) -> list[str]:
+    """Every term of the synonym list's groups, flattened."""
+    return [term for group in synonym_groups for term in group]
 
 
 def build(rows: Iterable[tuple[int, Sequence[str]]], phrases: Iterable[str] = ()) -> Postings:

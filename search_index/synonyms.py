@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from indexer.text import words
+from search_index.errors import InputError
+from search_index.text import words
 
 
 def parse_synonyms(text: str) -> list[tuple[str, ...]]:
@@ -24,7 +25,7 @@ def load_synonyms(path: Path | None) -> list[tuple[str, ...]]:
     try:
         return parse_synonyms(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:
-        raise ValueError(f"cannot read the synonym list {path}: {exc.strerror or exc}") from None
+        raise InputError(f"cannot read the synonym list {path}: {exc.strerror or exc}") from None
 
 
 def expansions(query: str, groups: list[tuple[str, ...]]) -> list[str]:

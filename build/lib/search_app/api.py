@@ -1,0 +1,111 @@
+"""JSON API: /api/search, its OpenAPI document, and health checks."""
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request
+
+from search_app import openapi
+from search_app.excerpts import highlights
+from search_app.params import MAX_LIMIT, MAX_OFFSET, BadRequest, clean_query, integer, search_params
+from search_app.ranking import PageHit
+from search_app.retrieval import SearchResult
+from search_app.searching import run_search
+from search_app.services import services
+from search_index.format import PassageRecord
+
+bp = Blueprint("api", __name__)
+
+
+def page_json(page: PageHit | PassageRecord) -> dict:
+    """A page as the API names it, from a ranked page or from a passage's record."""
+    return {"url": page.url, "title": page.title, "updated": page.updated, "source": page.site,
+            "original_url": page.original_url}
+
+
+def result_json(result: SearchResult) -> dict:
+    searched = result.corrected_query or result.query
+    recommended = result.recommended.passages if result.recommended else []
+    return {
+        "query": result.query,
+        "corrected_query": result.corrected_query,
+        "total": result.total,
+        "no_match": result.no_match,
+        "recommended": [{"page": page_json(record), "section": record.section, "link": record.link,
+                         "text": record.text} for record in recommended],
+        "results": [
+            {
+                "page": page_json(page),
+                "passages": [
+                    {
+                        "section": hit.heading,
+                        "link": hit.link,
+                        "text": hit.passage.text,
+                        "highlights": [list(span) for span in highlights(hit.passage.text, searched)],
+                        "score": round(hit.score, 4),
+                    }
+                    for hit in page.sections
+                ],
+            }
+            for page in result.pages
+        ],
+    }
+
+
+@bp.get("/api/search")
+def search():
+    try:
+        query, options = search_params(request.args, services().retriever.sites())
+    except BadRequest as exc:
+        return jsonify(error="Bad Request", reason=str(exc)), 400
+    result = run_search(query, options)
+    body = result_json(result)
+    body.update(limit=options.limit, offset=options.offset, version=result.version)
+    return jsonify(body)
+
+
+@bp.get("/api/suggest")
+def suggest():
+    """Up to 8 topics of the corpus completing what has been typed (nothing before 2 letters)."""
+    try:
+        typed = clean_query(request.args.get("q"))
+    except BadRequest as exc:
+        return jsonify(error="Bad Request", reason=str(exc)), 400
+    response = jsonify(query=typed, suggestions=services().retriever.suggest(typed))
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+@bp.post("/api/click")
+def click():
+    """A click on a result at `rank` (0: a recommended one), sent by a beacon; counted when QUERY_LOG is on."""
+    if "rank" not in request.args:
+        return jsonify(error="Bad Request", reason="Missing parameter rank."), 400
+    try:
+        rank = integer(request.args, "rank", 0, 0, MAX_OFFSET + MAX_LIMIT)
+    except BadRequest as exc:
+        return jsonify(error="Bad Request", reason=str(exc)), 400
+    usage = services().usage_log
+    if usage is not None:
+        usage.record_click(rank)
+    return "", 204
+
+
+@bp.get("/api/openapi.json")
+def openapi_document():
+    return jsonify(openapi.document(sorted(services().retriever.sites())))
+
+
+@bp.get("/healthz")
+def healthz():
+    return jsonify(status="ok")
+
+
+@bp.get("/readyz")
+def readyz():
+    """Ready when a version with pages is served; a newer version that could not be opened is named."""
+    retriever = services().retriever
+    if not retriever.pages():
+        return jsonify(status="not ready", reason="the index holds no pages", version=retriever.version), 503
+    body = {"status": "ready", "version": retriever.version}
+    if retriever.problem:
+        body["problem"] = retriever.problem
+    return jsonify(body)

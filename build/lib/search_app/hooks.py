@@ -1,0 +1,105 @@
+"""What every request goes through: rate limits, security headers, CORS, error pages."""
+from __future__ import annotations
+
+from flask import Flask, Request, current_app, g, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException, SecurityError
+
+from search_app.retrieval import NotReady
+from search_app.services import services
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
+        "base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "X-Frame-Options": "DENY",
+}
+
+
+def is_search(req: Request) -> bool:
+    return req.path in ("/api/search", "/api/click") or (req.path == "/" and "q" in req.args)
+
+
+def rate_limit():
+    if request.path == "/api/suggest":
+        limiter = services().suggest_limiter
+    else:
+        limiter = services().search_limiter if is_search(request) else None
+    if limiter is None:
+        return None
+    wait = limiter.retry_after(request.remote_addr or "unknown")
+    if not wait:
+        return None
+    reason = f"Too many searches from your address: try again in {wait} seconds."
+    if request.path.startswith("/api/"):
+        response = jsonify(error="Too Many Requests", reason=reason)
+    else:
+        response = current_app.make_response(render_template("index.html", error=reason, query="", sites={}))
+    response.status_code = 429
+    response.headers["Retry-After"] = str(wait)
+    return response
+
+
+def cross_origin(response):
+    """CORS for the JSON API, only for the origins in ALLOWED_ORIGINS (the sites that embed the
+    widget): no credentials, simple requests only."""
+    if not request.path.startswith("/api/"):
+        return response
+    response.vary.add("Origin")
+    origin = request.headers.get("Origin")
+    if origin and origin in (current_app.config["ALLOWED_ORIGINS"] or ()):
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Expose-Headers"] = "Retry-After, X-Index-Version"
+    return response
+
+
+def security_headers(response):
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    version = g.get("index_version") or services().retriever.serving
+    if version:
+        response.headers["X-Index-Version"] = version
+    if "query_cache" in g:
+        response.headers["X-Query-Cache"] = g.query_cache
+    return response
+
+
+def http_error(error: HTTPException):
+    if request.path.startswith("/api/") or isinstance(error, SecurityError):
+        response = jsonify(error=error.name, reason=error.description)
+    else:
+        response = current_app.make_response(render_template("error.html", error=error))
+    response.status_code = error.code
+    for name, value in error.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
+
+
+def not_ready(error: NotReady):
+    """503 while no index can be served: the reason in the API; a plain message on pages."""
+    if request.path.startswith("/api/") or request.path == "/readyz":
+        response = jsonify(error="Service Unavailable", reason=str(error))
+    else:
+        response = current_app.make_response(render_template("error.html", error=None, unavailable=True))
+    response.status_code = 503
+    response.headers["Retry-After"] = "10"
+    return response
+
+
+def unexpected_error(error: Exception):
+    current_app.logger.exception("unhandled error")
+    if request.path.startswith("/api/"):
+        return jsonify(error="Internal Server Error", reason="Something went wrong on our side."), 500
+    return render_template("error.html", error=None), 500
+
+
+def register(app: Flask) -> None:
+    app.before_request(rate_limit)
+    app.after_request(security_headers)
+    app.after_request(cross_origin)
+    app.register_error_handler(HTTPException, http_error)
+    app.register_error_handler(NotReady, not_ready)
+    app.register_error_handler(Exception, unexpected_error)

@@ -1,0 +1,148 @@
+"""The OpenAPI 3.1 description of the JSON API."""
+from __future__ import annotations
+
+from search_app.params import FALSE, MAX_LIMIT, MAX_OFFSET, MAX_QUERY, TRUE
+from search_app.ranking import MODES, RankingConfig
+from search_app.suggest import MAX_SUGGESTIONS
+from search_index.best_bets import MAX_SHOWN
+
+ERROR = {
+    "type": "object",
+    "required": ["error", "reason"],
+    "properties": {"error": {"type": "string"}, "reason": {"type": "string"}},
+}
+PASSAGE = {
+    "type": "object",
+    "required": ["section", "link", "text", "highlights", "score"],
+    "properties": {
+        "section": {"type": "string", "description": "the section's <h2> text; empty for the page's lead text"},
+        "link": {"type": "string", "description": "opens the original page at this section"},
+        "text": {"type": "string"},
+        "highlights": {
+            "type": "array",
+            "description": "[start, end) character offsets in text of the query's words",
+            "items": {"type": "array", "items": {"type": "integer"}, "minItems": 2, "maxItems": 2},
+        },
+        "score": {"type": "number"},
+    },
+}
+PAGE_RESULT = {
+    "type": "object",
+    "required": ["page", "passages"],
+    "properties": {
+        "page": {
+            "type": "object",
+            "required": ["url", "title", "updated", "source", "original_url"],
+            "properties": {
+                "url": {"type": "string", "description": "the page (a local copy where original_url is set)"},
+                "title": {"type": "string"},
+                "updated": {"type": ["string", "null"], "format": "date"},
+                "source": {"type": "string", "description": "the page's site"},
+                "original_url": {"type": ["string", "null"],
+                                 "description": "the page's public address, when url is a local copy of it"},
+            },
+        },
+        "passages": {"type": "array", "items": PASSAGE, "minItems": 1, "maxItems": RankingConfig.sections_per_page,
+                     "description": "the page's best sections, one passage each, best first"},
+    },
+}
+QUERY = {"type": "string", "minLength": 1, "maxLength": MAX_QUERY, "pattern": r"[^\s\x00-\x1f\x7f\x85]"}
+RECOMMENDED = {
+    "type": "object",
+    "required": ["page", "section", "link", "text"],
+    "properties": {
+        "page": PAGE_RESULT["properties"]["page"],
+        "section": {"type": "string", "description": "the section's heading (empty for a page's introduction)"},
+        "link": {"type": "string", "description": "the section on its page"},
+        "text": {"type": "string", "description": "the section's first passage"},
+    },
+}
+SEARCH_RESPONSE = {
+    "type": "object",
+    "required": ["query", "corrected_query", "total", "no_match", "recommended", "results", "limit", "offset",
+                 "version"],
+    "properties": {
+        "query": {"type": "string"},
+        "corrected_query": {"type": ["string", "null"],
+                            "description": "the spelling-corrected question that was searched; null when unchanged"},
+        "version": {"type": "string", "description": "the index version that answered"},
+        "total": {"type": "integer", "description": "pages found"},
+        "no_match": {"type": "boolean", "description": "true when nothing in the corpus answers the question "
+                     "and no best bet fires"},
+        "recommended": {"type": "array", "items": RECOMMENDED, "maxItems": MAX_SHOWN,
+                        "description": "the editors' best bet for this question, shown before the results"},
+        "results": {"type": "array", "items": PAGE_RESULT},
+        "limit": {"type": "integer"},
+        "offset": {"type": "integer"},
+    },
+}
+
+SUGGEST_RESPONSE = {
+    "type": "object",
+    "required": ["query", "suggestions"],
+    "properties": {"query": {"type": "string"},
+                   "suggestions": {"type": "array", "items": {"type": "string"}, "maxItems": MAX_SUGGESTIONS}},
+}
+
+
+def _json(schema: dict, description: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def document(sites: list[str]) -> dict:
+    """The document for an index whose pages come from these sites (the values `source` accepts)."""
+    status = {"type": "object", "properties": {"status": {"type": "string"}, "version": {"type": "string"},
+                                               "reason": {"type": "string"}, "problem": {"type": "string"}}}
+    refused = {"400": _json(ERROR, "a missing or invalid parameter, with the reason"),
+               "429": _json(ERROR, "too many searches from this address: wait Retry-After seconds"),
+               "503": _json(ERROR, "no index can be served yet, with the reason")}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "curated-search", "version": "1.0.0"},
+        "paths": {
+            "/api/search": {
+                "get": {
+                    "summary": "Search the published index with a plain-language question",
+                    "parameters": [
+                        {"name": "q", "in": "query", "required": True,
+                         "schema": QUERY, "description": "the question: at least one character that is neither "
+                                                         "white space nor a control character"},
+                        {"name": "limit", "in": "query",
+                         "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 10}},
+                        {"name": "offset", "in": "query",
+                         "schema": {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0}},
+                        {"name": "source", "in": "query", "schema": {"type": "string", "enum": ["", *sites]},
+                         "description": "only pages of this site (empty: every site)"},
+                        {"name": "mode", "in": "query", "schema": {"type": "string", "enum": list(MODES)}},
+                        {"name": "correct", "in": "query",
+                         "schema": {"type": "string", "enum": ["", *TRUE, *FALSE], "default": "true"},
+                         "description": "false searches the words exactly as typed"},
+                    ],
+                    "responses": {"200": _json(SEARCH_RESPONSE, "pages ranked by their best section"), **refused},
+                }
+            },
+            "/api/suggest": {
+                "get": {
+                    "summary": "Topics of the corpus that complete what has been typed (suggestions as you type)",
+                    "parameters": [{"name": "q", "in": "query", "required": True,
+                                    "schema": QUERY,
+                                    "description": "what has been typed so far (no suggestion before 2 letters)"}],
+                    "responses": {"200": _json(SUGGEST_RESPONSE, "up to 8 suggestions, best first"), **refused},
+                }
+            },
+            "/api/click": {
+                "post": {
+                    "summary": "Count a click on a search result (only when the usage log is on)",
+                    "parameters": [{"name": "rank", "in": "query", "required": True,
+                                    "schema": {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET + MAX_LIMIT},
+                                    "description": "the result's rank (1 = first page), 0 for a recommended result"}],
+                    "responses": {"204": {"description": "counted (ignored when the usage log is off)"},
+                                  "400": refused["400"], "429": refused["429"]},
+                }
+            },
+            "/healthz": {"get": {"summary": "Alive", "responses": {"200": _json(status, "alive")}}},
+            "/readyz": {"get": {"summary": "Index loaded", "responses": {
+                "200": _json(status, "ready, with the version served (and any newer version it could not open)"),
+                "503": _json(status, "not ready, with the reason")}}},
+        },
+    }

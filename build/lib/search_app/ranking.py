@@ -1,0 +1,171 @@
+"""How search ranks: every weight, threshold and candidate count in one place, and the pure
+functions that turn passage scores into ranked pages with their best sections."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from search_index.format import Owner, PassageRecord
+
+MODES = ("default", "dense", "keyword", "hybrid")
+
+
+@dataclass(frozen=True)
+class RankingConfig:
+    """The search's tuning. Figures are `make eval` on the benchmark index unless said otherwise."""
+
+    # Nearest passages per question vector. The pages a person reads are among the top few dozen;
+    # 200 leaves room for the keyword and title signals to reorder them.
+    dense_candidates: int = 200
+    # A site filter drops other sites' passages after retrieval, so it asks for ten times more.
+    filtered_candidates: int = 2000
+    # Keyword (BM25) hits fused with the dense candidates.
+    keyword_candidates: int = 200
+    # The keyword query leaves out words found in more than this share of passages: they add almost
+    # nothing to BM25 and cost the most to score (keyword search 13 -> 7 ms; liveqa-dev nDCG@10
+    # 0.429 -> 0.427, MedQuAD MRR@10 0.753 -> 0.751).
+    common_share: float = 0.2
+    # "No good match" when the best passage cosine is below this quantile of the version's off-topic
+    # calibration scores (indexer.calibration), unless a passage holds every content word of the
+    # question. The threshold follows the corpus: 0.41 on the 6,146-page benchmark (where a fixed 0.42
+    # had been chosen), 0.20 on the 18-page default corpus.
+    off_topic_quantile: float = 0.9
+    # Default mode: cosine + w x BM25 scaled to the best keyword hit; of 0.05 / 0.1 / 0.2 / 0.3,
+    # 0.2 was best on liveqa-dev (0.420 / 0.416 / 0.427 / 0.415 nDCG@10, 256-token passages).
+    keyword_weight: float = 0.2
+    # Default mode: a page scores its best section + w x the cosine of the question and its title;
+    # 0.2 / 0.4 / 0.6 gave liveqa-dev nDCG@10 0.489 / 0.513 / 0.516, MedQuAD MRR@10 0.760 / 0.765 / 0.767.
+    title_weight: float = 0.4
+    # Sections returned per page: 3 / 5 / 10 gave liveqa-dev nDCG@10 0.427 / 0.459 / 0.468 (the judged
+    # sections of one page are often several); more than 5 made results long for a small gain.
+    sections_per_page: int = 5
+    # Of those, the page shows this many with excerpts and the rest as links.
+    excerpts_per_page: int = 3
+    # A best bet fires for a question said like one of its phrasings, or whose vector is at least this
+    # close to a phrasing's (and names the same numbers). all-MiniLM-L6-v2 puts "can stage 2 be cured"
+    # at 0.845 and "what is stage 4 breast cancer" at 0.795 from phrasings they should not fire, and
+    # "is there a cure for stage four" at 0.902 from "can stage 4 be cured": close paraphrases only.
+    best_bet_min_cosine: float = 0.85
+    # Reciprocal rank fusion's constant (the `hybrid` comparison mode), as Cormack et al. (2009) set it.
+    rrf_k: int = 60
+
+
+@dataclass
+class RankedPage:
+    """A page's place in the results before its records are read: its score and its best sections,
+    each as (section id, passage id, score), best first."""
+
+    page_id: int
+    score: float
+    sections: list[tuple[int, int, float]] = field(default_factory=list)
+
+
+@dataclass
+class SectionHit:
+    section_id: int
+    heading: str
+    link: str
+    passage: PassageRecord
+    score: float
+
+
+@dataclass
+class PageHit:
+    page_id: int
+    url: str
+    title: str
+    updated: str | None
+    site: str
+    score: float
+    sections: list[SectionHit] = field(default_factory=list)
+    original_url: str | None = None
+
+
+def off_topic_threshold(calibration_scores: list[float], quantile: float) -> float:
+    """The best-passage cosine under which a question counts as off-topic for this version."""
+    if not calibration_scores:
+        return 0.0
+    return float(np.quantile(np.asarray(calibration_scores, dtype=np.float64), quantile))
+
+
+def best_of(*rankings: list[tuple[int, float]]) -> list[tuple[int, float]]:
+    """Each id with its best score over the rankings, best first."""
+    best: dict[int, float] = {}
+    for ranking in rankings:
+        for passage_id, score in ranking:
+            best[passage_id] = max(best.get(passage_id, score), score)
+    return sorted(best.items(), key=lambda item: -item[1])
+
+
+def rrf(rankings: list[list[tuple[int, float]]], k: int) -> dict[int, float]:
+    """Reciprocal rank fusion of ranked (id, score) lists."""
+    fused: dict[int, float] = {}
+    for ranking in rankings:
+        for rank, (passage_id, _) in enumerate(ranking, start=1):
+            fused[passage_id] = fused.get(passage_id, 0.0) + 1.0 / (k + rank)
+    return fused
+
+
+def weighted(dense: list[tuple[int, float]], keyword: list[tuple[int, float]], weight: float) -> dict[int, float]:
+    """Cosine plus `weight` times BM25 scaled to the best keyword hit; dense candidates only."""
+    top = max((s for _, s in keyword), default=0.0)
+    scaled = {passage_id: s / top for passage_id, s in keyword} if top > 0 else {}
+    return {passage_id: cos + weight * scaled.get(passage_id, 0.0) for passage_id, cos in dense}
+
+
+def fuse(mode: str, dense: list[tuple[int, float]], keyword: list[tuple[int, float]],
+         config: RankingConfig) -> dict[int, float]:
+    """Each candidate passage's score in the given mode."""
+    if mode == "dense":
+        return dict(dense)
+    if mode == "keyword":
+        return dict(keyword)
+    if mode == "hybrid":
+        return rrf([dense, keyword], config.rrf_k)
+    return weighted(dense, keyword, config.keyword_weight)
+
+
+def title_bonus(page_ids: list[int], title_vectors: np.ndarray, query_vectors: np.ndarray,
+                weight: float) -> dict[int, float]:
+    """`weight` times each page's best cosine between its title and any of the question's vectors:
+    the page about what was asked is lifted above pages that only mention it."""
+    if not len(page_ids) or not len(title_vectors):
+        return {}
+    cosines = title_vectors @ np.asarray(query_vectors, dtype=np.float32).reshape(-1, title_vectors.shape[1]).T
+    return {page_id: weight * best for page_id, best in zip(page_ids, cosines.max(axis=1).tolist())}
+
+
+def group(owners: dict[int, Owner], scores: dict[int, float], page_bonus: dict[int, float] | None = None,
+          sections_per_page: int = RankingConfig.sections_per_page) -> list[RankedPage]:
+    """Best passage per section, best sections per page; pages ordered by their best section plus their bonus."""
+    best_in_section: dict[int, tuple[float, int]] = {}
+    for passage_id, score in scores.items():
+        owner = owners.get(passage_id)
+        if owner is None:
+            continue
+        held = best_in_section.get(owner.section_id)
+        if held is None or score > held[0]:
+            best_in_section[owner.section_id] = (score, passage_id)
+    bonus = page_bonus or {}
+    pages: dict[int, RankedPage] = {}
+    for score, passage_id in sorted(best_in_section.values(), key=lambda item: (-item[0], item[1])):
+        owner = owners[passage_id]
+        page = pages.get(owner.page_id)
+        if page is None:
+            page = pages[owner.page_id] = RankedPage(owner.page_id, score + bonus.get(owner.page_id, 0.0))
+        if len(page.sections) < sections_per_page:
+            page.sections.append((owner.section_id, passage_id, score))
+    return sorted(pages.values(), key=lambda page: -page.score)
+
+
+def page_hits(ranked: list[RankedPage], records: dict[int, PassageRecord]) -> list[PageHit]:
+    """Ranked pages with what is shown of them, from the records of their passages."""
+    hits = []
+    for page in ranked:
+        first = records[page.sections[0][1]]
+        sections = [SectionHit(section_id, records[passage_id].section, records[passage_id].link,
+                               records[passage_id], score) for section_id, passage_id, score in page.sections]
+        hits.append(PageHit(page.page_id, first.url, first.title, first.updated, first.site, page.score, sections,
+                            first.original_url))
+    return hits

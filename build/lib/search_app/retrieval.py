@@ -1,0 +1,211 @@
+"""Question -> candidate passages from the published index (dense and keyword) -> ranked pages.
+
+The retriever follows the index directory's published version: when a new one is published, the
+next search opens it and later searches use it; searches already running finish on the old one.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from search_app import ranking
+from search_app.curation import Curator, Recommendation
+from search_app.query_words import content_words, question_focus
+from search_app.ranking import RankingConfig
+from search_app.spelling import Speller
+from search_app.suggest import Suggester, topics
+from search_index import embedding, keywords, publishing
+from search_index.best_bets import Curation
+from search_index.format import StoreError
+from search_index.publishing import open_version, published_version
+from search_index.query_encoder import DEFAULT_CACHE, QueryEncoder
+from search_index.reader import stats
+from search_index.synonyms import expansions
+
+REFRESH_SECONDS = 1.0
+log = logging.getLogger(__name__)
+
+
+class NotReady(RuntimeError):
+    """No index version can be served; the message says why."""
+
+
+@dataclass(frozen=True)
+class SearchOptions:
+    limit: int = 10
+    offset: int = 0
+    site: str | None = None
+    mode: str = "default"
+    correct: bool = True
+
+
+@dataclass
+class SearchResult:
+    query: str
+    total: int
+    pages: list[ranking.PageHit] = field(default_factory=list)
+    no_match: bool = False
+    corrected_query: str | None = None
+    version: str = ""
+    cached: bool = False
+    recommended: Recommendation | None = None
+
+
+def keyword_terms(query: str, also: Sequence[str] = (), common: frozenset[str] = frozenset()) -> list[str]:
+    """The keyword terms of a question: its content words (those in `common` left out unless nothing
+    else is left) and any synonym phrases in `also`, as search_index.keywords indexes them."""
+    words = content_words(query)
+    words = [w for w in words if w not in common] or words
+    return [term for w in words for term in word_terms(w)] + [keywords.phrase_term(p) for p in also]
+
+
+def word_terms(word: str) -> list[str]:
+    """A word's keyword terms; of a word that splits ("30's", "non-smoker"), the pieces of two or more
+    characters (a lone "s" of a possessive would match almost every passage)."""
+    pieces = keywords.tokens(word)
+    return [p for p in pieces if len(p) > 1] or pieces if len(pieces) > 1 else pieces
+
+
+class IndexState:
+    """One published version and what is derived from it: its reader and its speller."""
+
+    def __init__(self, index_dir: Path, config: RankingConfig, version: str | None = None) -> None:
+        self.reader = open_version(index_dir, version)
+        self.version = self.reader.version
+        info = embedding.model_info()
+        expected = self.reader.manifest["model"]
+        if not info.built(expected):
+            raise StoreError(f"index built with {expected['name']} ({expected['sha256'][:12]}), "
+                             f"but the installed model is {info.name} ({info.sha256[:12]}): rebuild the index")
+        vocabulary = self.reader.vocabulary()
+        self.speller = Speller(vocabulary)
+        self.min_score = ranking.off_topic_threshold(self.reader.manifest["off_topic_scores"],
+                                                     config.off_topic_quantile)
+        limit = config.common_share * self.reader.manifest["counts"]["passages"]
+        self.common = frozenset(word for word, count in vocabulary if count > limit)
+        self.sites = self.reader.sites()
+        self.reader.owners([])  # reads the passages' owners now rather than in the first search
+        self.synonyms = [tuple(group) for group in self.reader.manifest.get("synonyms", [])]
+        self.curator = Curator(self.reader, self.synonyms, config.best_bet_min_cosine)
+        self.suggester = Suggester(topics(self.reader.headings(), self.synonyms), self.speller)
+
+
+class Retriever:
+    """Searches the published version of an index directory, following new publications."""
+
+    def __init__(self, index_dir: Path, config: RankingConfig = RankingConfig(), encoder: QueryEncoder | None = None,
+                 refresh_seconds: float = REFRESH_SECONDS) -> None:
+        self.index_dir = Path(index_dir)
+        self.config = config
+        self.encoder = encoder or QueryEncoder(DEFAULT_CACHE)
+        self.refresh_seconds = refresh_seconds
+        self.problem: str | None = None
+        self._state: IndexState | None = None
+        self._refused: str | None = None
+        self._lock = threading.Lock()
+        self._follow()
+        self._checked = time.monotonic()
+
+    def state(self) -> IndexState:
+        """The served version's state, switching to a newly published version when it can be opened;
+        NotReady when no version can be served."""
+        if time.monotonic() - self._checked >= self.refresh_seconds and self._lock.acquire(blocking=False):
+            try:
+                self._checked = time.monotonic()
+                self._follow()
+            finally:
+                self._lock.release()
+        if self._state is None:
+            raise NotReady(self.problem or "no index is loaded")
+        return self._state
+
+    def _follow(self) -> None:
+        """Open the published version if it is new; one that cannot be opened is reported once and
+        never switched to (the version being served stays)."""
+        version = published_version(self.index_dir)
+        if version is None:
+            if self._state is None:
+                self.problem = f"no published index in {self.index_dir}: build one with `python -m indexer build`"
+            return
+        if version in (self._refused, self._state and self._state.version):
+            return
+        try:
+            self._state = IndexState(self.index_dir, self.config, version)
+            self.problem = self._refused = None
+        except StoreError as exc:
+            self._refused = version
+            self.problem = f"version {version} cannot be served: {exc}"
+            log.error(self.problem)
+
+    @property
+    def version(self) -> str:
+        return self.state().version
+
+    @property
+    def serving(self) -> str | None:
+        """The version being served, or None."""
+        return self._state.version if self._state else None
+
+    def sites(self) -> dict[str, int]:
+        return self.state().sites
+
+    def pages(self) -> int:
+        """How many pages the served version holds."""
+        return self.state().reader.manifest["counts"]["pages"]
+
+    def status(self) -> dict:
+        """What a maintainer wants to know about the served version (`search_index.reader.stats`)."""
+        return stats(self.state().reader)
+
+    def curation(self) -> Curation:
+        """The best bets and hidden pages of the served version."""
+        return self.state().reader.curation()
+
+    def history(self, limit: int) -> list[dict]:
+        """The latest publications and rollbacks of the index directory, newest first."""
+        return publishing.history(self.index_dir, limit)
+
+    def suggest(self, typed: str) -> list[str]:
+        """Topics of the served version completing what has been typed."""
+        return self.state().suggester.suggest(typed)
+
+    def keyword(self, query: str, k: int, state: IndexState) -> list[tuple[int, float]]:
+        """Keyword hits for any content word of the question or its synonyms."""
+        terms = keyword_terms(query, expansions(query, state.synonyms), state.common)
+        return state.reader.keyword(terms, k)
+
+    def holds_every_word(self, query: str, state: IndexState) -> bool:
+        """Whether a passage holds every content word of the question."""
+        return bool(state.reader.keyword(keyword_terms(query), 1, every=True))
+
+    def search(self, query: str, options: SearchOptions = SearchOptions()) -> SearchResult:
+        state, config = self.state(), self.config
+        corrected = state.speller.correct(query) if options.correct else None
+        effective = corrected or query
+        k = config.filtered_candidates if options.site else config.dense_candidates
+        questions = [effective, *filter(None, [question_focus(effective)])]
+        vectors, cached = self.encoder.encode(questions)
+        dense = ranking.best_of(*state.reader.dense(vectors, k))[:k]
+        recommended = state.curator.recommend(effective, vectors[0], options.site) if not options.offset else None
+        empty = SearchResult(query, 0, no_match=recommended is None, corrected_query=corrected,
+                             version=state.version, cached=cached, recommended=recommended)
+        if not dense:
+            return empty
+        if dense[0][1] < state.min_score and not self.holds_every_word(effective, state):
+            return empty
+        keyword = self.keyword(effective, config.keyword_candidates, state) if options.mode != "dense" else []
+        scores = ranking.fuse(options.mode, dense, keyword, config)
+        owners = state.curator.visible(state.reader.owners(list(scores), options.site))
+        bonus = None
+        if options.mode == "default":
+            page_ids = list(dict.fromkeys(owner.page_id for owner in owners.values()))
+            bonus = ranking.title_bonus(page_ids, state.reader.title_vectors(page_ids), vectors, config.title_weight)
+        ranked = ranking.group(owners, scores, bonus, config.sections_per_page)
+        window = ranked[options.offset: options.offset + options.limit]
+        records = state.reader.passages([passage_id for page in window for _, passage_id, _ in page.sections])
+        return SearchResult(query, len(ranked), ranking.page_hits(window, records), corrected_query=corrected,
+                            version=state.version, cached=cached, recommended=recommended)

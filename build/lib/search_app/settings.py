@@ -1,0 +1,60 @@
+"""Every setting of the app, with its default and what it does: read from the environment, or given
+whole by a test (a test config replaces the environment, it is not merged with it)."""
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from search_index.publishing import DEFAULT_INDEX_DIR
+from search_index.query_encoder import DEFAULT_CACHE
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: object
+    help: str
+    parse: Callable[[str], object] = str
+
+
+SETTINGS = (
+    Setting("INDEX_DIR", str(DEFAULT_INDEX_DIR), "the index directory the app serves (its published version)"),
+    Setting("MODEL_CACHE", str(DEFAULT_CACHE),
+            "folder of the query encoder's ONNX export of the model (made on first use)"),
+    Setting("PAGES_DIR", None, "serve these pages under `/pages/` (`make run` sets `corpus/pages`)"),
+    Setting("HELPLINE", "", "text of the helpline line on the no-results page"),
+    Setting("ADMIN_TOKEN", None, "turns on the maintainers' pages: `/admin/` (dashboard) and `/admin/status`"),
+    Setting("RATE_LIMIT_PER_MINUTE", 120, "searches a minute per client address (0 turns limiting off)", int),
+    Setting("RATE_LIMIT_BURST", 20, "searches a client may make at once before the per-minute pace applies", int),
+    Setting("TRUSTED_HOSTS", None, "comma-separated host names the app answers to (others get 400); "
+            "unset: any", lambda raw: [host.strip() for host in raw.split(",") if host.strip()]),
+    Setting("ALLOWED_ORIGINS", None, "comma-separated origins (`https://www.example.org`) whose pages may call the "
+            "API from a browser: the sites that embed the search widget", lambda raw: [
+                origin.strip().rstrip("/") for origin in raw.split(",") if origin.strip()]),
+    Setting("PROXY_HOPS", 0, "trust this many `X-Forwarded-For` hops (behind a load balancer)", int),
+    Setting("QUERY_LOG", None, "turns on the usage log, in this SQLite file: daily counts of searches, "
+            "unanswered and corrected questions, clicks by rank, best bets fired; unanswered questions' text"),
+    Setting("QUERY_LOG_DAYS", 90, "days the usage log keeps the text of an unanswered question", int),
+)
+
+# Flask settings that are not for operators to change.
+FIXED = {"MAX_CONTENT_LENGTH": 16 * 1024}
+
+
+def defaults() -> dict:
+    return {**FIXED, **{s.name: s.default for s in SETTINGS}}
+
+
+def from_env(environ: Mapping[str, str] = os.environ) -> dict:
+    """The settings the environment gives (empty values count as unset); a bad value names the variable."""
+    found = {}
+    for setting in SETTINGS:
+        raw = environ.get(setting.name)
+        if not raw:
+            continue
+        try:
+            found[setting.name] = setting.parse(raw)
+        except ValueError:
+            raise ValueError(f"{setting.name}={raw!r} is not a valid value: {setting.help}") from None
+    return found

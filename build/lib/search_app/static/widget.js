@@ -1,0 +1,251 @@
+// curated-search widget: a search box with suggestions, showing results in place.
+// Embed: <link rel="stylesheet" href="SEARCH/widget.css"> <script src="SEARCH/widget.js" defer></script>
+// and <div data-curated-search><a href="SEARCH/">Search our information pages</a></div> (the link is
+// what people without JavaScript get). The widget lives in a shadow root: the host page's styles do
+// not reach it, nor its styles the page. It also adds suggestions to the search page's own box.
+(() => {
+  "use strict";
+  const script = document.currentScript;
+  const BASE = new URL(".", script ? script.src : location.href).href.replace(/\/$/, "");
+  const LIMIT = 10;
+  let counter = 0;
+
+  const el = (tag, attrs = {}, ...children) => {
+    const node = document.createElement(tag);
+    for (const [key, value] of Object.entries(attrs)) {
+      if (value === null || value === undefined || value === false) continue;
+      if (key === "class") node.className = value;
+      else if (key === "text") node.textContent = value;
+      else node.setAttribute(key, value === true ? "" : value);
+    }
+    node.append(...children.filter((c) => c !== null && c !== undefined));
+    return node;
+  };
+  const api = (base, path, params) => {
+    const url = new URL(base + path);
+    for (const [key, value] of Object.entries(params)) url.searchParams.set(key, value);
+    return fetch(url, { credentials: "omit" }).then(async (response) => {
+      const body = await response.json().catch(() => ({}));
+      if (!response.ok) throw new Error(body.reason || "The search is not available just now.");
+      return body;
+    });
+  };
+  const absolute = (base, link) => new URL(link, base + "/").href;
+
+  // Suggestions on a text box: the ARIA 1.2 combobox pattern (list autocomplete, active option
+  // announced through aria-activedescendant).
+  function combobox(input, list, base, choose) {
+    let options = [], active = -1, timer = null, asked = "";
+    input.setAttribute("role", "combobox");
+    input.setAttribute("aria-autocomplete", "list");
+    input.setAttribute("aria-expanded", "false");
+    input.setAttribute("aria-controls", list.id);
+    list.setAttribute("role", "listbox");
+    const close = () => {
+      list.hidden = true; list.replaceChildren(); options = []; active = -1;
+      input.setAttribute("aria-expanded", "false"); input.removeAttribute("aria-activedescendant");
+    };
+    const highlight = (index) => {
+      options.forEach((option, i) => option.setAttribute("aria-selected", i === index ? "true" : "false"));
+      active = index;
+      if (index >= 0) input.setAttribute("aria-activedescendant", options[index].id);
+      else input.removeAttribute("aria-activedescendant");
+    };
+    const show = (suggestions) => {
+      if (!suggestions.length || input.getRootNode().activeElement !== input) {
+        close(); return;
+      }
+      options = suggestions.map((text, i) => {
+        const option = el("li", { role: "option", id: `${list.id}-${i}`, "aria-selected": "false", text });
+        option.addEventListener("mousedown", (event) => event.preventDefault());
+        option.addEventListener("click", () => { input.value = text; close(); choose(text); });
+        return option;
+      });
+      list.replaceChildren(...options);
+      list.hidden = false; active = -1;
+      input.setAttribute("aria-expanded", "true");
+    };
+    input.addEventListener("input", () => {
+      clearTimeout(timer);
+      const typed = input.value.trim();
+      if (typed.replace(/\W/g, "").length < 2) { close(); return; }
+      timer = setTimeout(() => {
+        asked = typed;
+        api(base, "/api/suggest", { q: typed })
+          .then((body) => { if (asked === typed && input.value.trim() === typed) show(body.suggestions || []); })
+          .catch(close);
+      }, 120);
+    });
+    input.addEventListener("keydown", (event) => {
+      if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+        if (!options.length) return;
+        event.preventDefault();
+        let next = event.key === "ArrowDown" ? active + 1 : active - 1;
+        if (next >= options.length) next = -1;
+        if (next < -1) next = options.length - 1;
+        highlight(next);
+      } else if (event.key === "Enter" && active >= 0) {
+        event.preventDefault();
+        const text = options[active].textContent;
+        input.value = text; close(); choose(text);
+      } else if (event.key === "Escape" && options.length) {
+        event.preventDefault(); close();
+      }
+    });
+    input.addEventListener("blur", () => setTimeout(() => {
+      if (input.getRootNode().activeElement !== input) close();
+    }, 150));
+    return close;
+  }
+
+  // The text of a passage with its highlighted spans as <mark>, cut to about 300 characters
+  // around the first highlight.
+  function excerpt(text, spans) {
+    let start = 0, end = text.length;
+    if (text.length > 320) {
+      const first = spans.length ? spans[0][0] : 0;
+      start = Math.max(0, first - 80);
+      const space = text.lastIndexOf(" ", start);
+      start = start > 0 && space > start - 30 ? space + 1 : start;
+      end = Math.min(text.length, start + 300);
+      const cut = text.lastIndexOf(" ", end);
+      end = end < text.length && cut > start + 200 ? cut : end;
+    }
+    const node = el("p", { class: "cs-excerpt" });
+    if (start > 0) node.append("… ");
+    let at = start;
+    for (const [from, to] of spans) {
+      if (to <= at || from >= end) continue;
+      node.append(text.slice(at, Math.max(at, from)), el("mark", { text: text.slice(Math.max(at, from), Math.min(to, end)) }));
+      at = Math.min(to, end);
+    }
+    node.append(text.slice(at, end));
+    if (end < text.length) node.append(" …");
+    return node;
+  }
+
+  function copyButton(href) {
+    if (!navigator.clipboard) return null;
+    const button = el("button", { type: "button", class: "cs-copy", text: "Copy link" });
+    button.addEventListener("click", async () => {
+      try { await navigator.clipboard.writeText(href); button.textContent = "Copied"; }
+      catch (err) { button.textContent = "Select the link to copy it"; }
+      setTimeout(() => { button.textContent = "Copy link"; }, 2000);
+    });
+    return button;
+  }
+
+  function widget(host) {
+    const base = (host.dataset.curatedSearch || BASE).replace(/\/$/, "");
+    const n = ++counter;
+    const root = host.attachShadow({ mode: "open" });
+    const input = el("input", { id: `cs-q-${n}`, type: "search", name: "q", maxlength: "500", autocomplete: "off",
+                                placeholder: host.dataset.placeholder || "for example: can stage 4 be cured" });
+    const list = el("ul", { id: `cs-list-${n}`, class: "cs-listbox", "aria-label": "Suggestions", hidden: true });
+    const form = el("form", { class: "cs-form", role: "search", action: base + "/", method: "get" },
+      el("label", { for: input.id, text: host.dataset.label || "Search our information pages" }),
+      el("div", { class: "cs-row" }, el("div", { class: "cs-combo" }, input, list),
+         el("button", { type: "submit", class: "cs-submit", text: "Search" })));
+    const status = el("p", { class: "cs-status", role: "status", "aria-live": "polite" });
+    const results = el("div", { class: "cs-results" });
+    const note = el("p", { class: "cs-note", text: "This search shows passages from our information pages. It is " +
+      "information, not medical advice: talk to your doctor or nurse about your own situation." });
+    root.append(el("link", { rel: "stylesheet", href: base + "/widget.css" }),
+                el("div", { class: "cs" }, form, status, results, note));
+    let query = { q: "" };
+
+    const beacon = (rank) => {
+      if (navigator.sendBeacon) navigator.sendBeacon(`${base}/api/click?rank=${rank}`);
+    };
+    const link = (href, text, rank) => {
+      const a = el("a", { href: absolute(base, href), text });
+      a.addEventListener("click", () => beacon(rank));
+      return a;
+    };
+    const section = (hit, rank) => {
+      const href = absolute(base, hit.link);
+      return el("li", { class: "cs-section" },
+        el("h4", {}, link(hit.link, hit.section || "Introduction", rank)),
+        excerpt(hit.text, hit.highlights || []),
+        el("p", { class: "cs-link" }, el("span", { class: "cs-hidden", text: "Link to this section: " }),
+           link(hit.link, href, rank), " ", copyButton(href)));
+    };
+    const page = (result, rank) => {
+      const meta = el("p", { class: "cs-meta" });
+      meta.append(el("span", { text: result.page.source }));
+      if (result.page.updated) meta.append(" · ", el("span", { text: "Reviewed " }, el("time", { datetime: result.page.updated, text: result.page.updated })));
+      return el("li", { class: "cs-page" }, el("h3", {}, link(result.page.url, result.page.title, rank)), meta,
+        el("ul", { class: "cs-sections" }, ...result.passages.slice(0, 3).map((hit) => section(hit, rank))));
+    };
+    const recommended = (items) => el("section", { class: "cs-recommended", "aria-label": "Recommended" },
+      el("h3", { class: "cs-label", text: "Recommended" }),
+      el("ul", { class: "cs-sections" }, ...items.map((item) => section(
+        { ...item, section: item.section ? `${item.page.title}: ${item.section}` : item.page.title,
+          highlights: [] }, 0))));
+    const noMatch = (body) => el("div", { class: "cs-empty" },
+      el("h3", { text: "No good match" }),
+      el("p", { text: `We could not find a passage in our pages that answers “${body.query}”.` }),
+      el("ul", {}, el("li", { text: "Try other words, or a shorter question (for example the name of a treatment or a symptom)." }),
+         el("li", { text: "Check the spelling of medical words." }),
+         el("li", {}, el("a", { href: absolute(base, `/?q=${encodeURIComponent(body.query)}`),
+                                text: "Open the full search page" }))));
+
+    function render(body, append) {
+      const offset = body.offset || 0;
+      if (!append) {
+        results.replaceChildren();
+        if (body.corrected_query) {
+          const instead = el("button", { type: "button", class: "cs-instead", text: body.query });
+          instead.addEventListener("click", () => search(body.query, 0, false));
+          results.append(el("p", { class: "cs-corrected" }, "Showing results for ",
+            el("em", { text: body.corrected_query }), ". Search instead for ", instead));
+        }
+        if (body.recommended && body.recommended.length) results.append(recommended(body.recommended));
+        if (!body.results.length && !(body.recommended && body.recommended.length)) {
+          results.append(noMatch(body));
+          status.textContent = `No good match for “${body.query}”.`;
+          return;
+        }
+        results.append(el("ol", { class: "cs-pages" }));
+        status.textContent = `${body.total} page${body.total === 1 ? "" : "s"} found for “${body.query}”.`;
+      }
+      const ol = results.querySelector("ol.cs-pages");
+      body.results.forEach((result, i) => ol.append(page(result, offset + i + 1)));
+      results.querySelector(".cs-more")?.remove();
+      if (offset + body.limit < body.total) {
+        const more = el("button", { type: "button", class: "cs-more", text: "More results" });
+        more.addEventListener("click", () => search(query.q, offset + body.limit, query.correct));
+        results.append(more);
+      }
+      if (append) status.textContent = `Showing ${Math.min(offset + body.limit, body.total)} of ${body.total} pages.`;
+    }
+
+    function search(q, offset = 0, correct = true) {
+      query = { q, correct };
+      const params = { q, limit: LIMIT, offset };
+      if (!correct) params.correct = "false";
+      status.textContent = "Searching…";
+      return api(base, "/api/search", params)
+        .then((body) => render(body, offset > 0))
+        .catch((err) => { status.textContent = err.message; });
+    }
+
+    const close = combobox(input, list, base, (text) => search(text));
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      close();
+      const q = input.value.trim();
+      if (q) search(q); else { status.textContent = "Type a question or a few words."; input.focus(); }
+    });
+  }
+
+  function start() {
+    document.querySelectorAll("[data-curated-search]").forEach((host) => { if (!host.shadowRoot) widget(host); });
+    document.querySelectorAll("input[data-suggest]").forEach((input) => {
+      const list = document.getElementById(input.dataset.suggest);
+      if (list) combobox(input, list, BASE, () => input.form.requestSubmit ? input.form.requestSubmit() : input.form.submit());
+    });
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();

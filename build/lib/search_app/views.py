@@ -1,0 +1,66 @@
+"""The search page for people, and the local copies of the default corpus's pages."""
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, current_app, render_template, request, send_from_directory
+from werkzeug.security import safe_join
+
+from search_app.excerpts import excerpt, highlights, segments
+from search_app.params import BadRequest, search_params
+from search_app.searching import run_search
+from search_app.services import services
+
+bp = Blueprint("views", __name__)
+
+
+@bp.app_template_filter("host")
+def host(url: str) -> str:
+    """The host of a URL, as a short link text."""
+    return urlsplit(url).hostname or url
+
+
+def excerpt_parts(text: str, query: str) -> list[tuple[str, bool]]:
+    shown, spans = excerpt(text, highlights(text, query))
+    return segments(shown, spans)
+
+
+@bp.get("/")
+def index():
+    retriever = services().retriever
+    sites = retriever.sites()
+    context = {"sites": sites if len(sites) > 1 else {}, "query": "", "site": "",
+               "helpline": current_app.config["HELPLINE"], "count_clicks": services().usage_log is not None}
+    if "q" not in request.args:
+        return render_template("index.html", **context)
+    context.update(query=request.args.get("q", "")[:600], site=request.args.get("source", ""))
+    try:
+        query, options = search_params(request.args, sites)
+    except BadRequest as exc:
+        return render_template("index.html", error=str(exc), **context), 400
+    result = run_search(query, options)
+    more = options.offset + options.limit < result.total
+    return render_template(
+        "index.html", result=result, options=options, more=more, excerpt_parts=excerpt_parts,
+        excerpts_per_page=retriever.config.excerpts_per_page, **context
+    )
+
+
+PAGE_SUFFIXES = (".html", ".htm")
+
+
+@bp.get("/pages/<path:name>")
+def page(name: str):
+    """A page of PAGES_DIR: only HTML files that are inside it, links included."""
+    folder = current_app.config.get("PAGES_DIR")
+    if not folder:
+        abort(404)
+    root = Path(folder).resolve()
+    target = safe_join(str(root), name)
+    if target is None or not target.lower().endswith(PAGE_SUFFIXES):
+        abort(404)
+    resolved = Path(target).resolve()
+    if not resolved.is_relative_to(root) or not resolved.is_file():
+        abort(404)
+    return send_from_directory(root, resolved.relative_to(root).as_posix())

@@ -1,0 +1,217 @@
+"""Reading a published version for search: vectors, keyword postings, passage records (memory-mapped,
+shared by every worker of a machine)."""
+from __future__ import annotations
+
+import json
+import queue
+import sqlite3
+from collections.abc import Collection, Sequence
+from functools import cached_property
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from search_index import keywords
+from search_index.best_bets import Curation
+from search_index.format import (
+    FORMAT_VERSION,
+    POSTINGS,
+    Owner,
+    PassageRecord,
+    connect_readonly,
+    disk_size,
+    prefetch,
+    read_bet_vectors,
+    read_titles,
+    read_vectors,
+    resolve,
+)
+from search_index.verifier import verify_version
+
+
+class IndexReader:
+    """Read-only access to one version folder: vectors, keyword index and passage records."""
+
+    def __init__(self, folder: Path, formats: tuple[int, ...] = (FORMAT_VERSION,)) -> None:
+        self.folder = Path(folder)
+        prefetch(self.folder)
+        self.vectors = read_vectors(self.folder / "vectors.faiss")
+        self.titles = read_titles(self.folder, self.vectors.d)
+        self.manifest = verify_version(self.folder, self.vectors, self.titles, formats)
+        self.version: str = self.manifest["version"]
+        spec = self.manifest.get("vector_index", {})
+        if spec.get("type") == "hnsw":
+            faiss.downcast_index(self.vectors.index).hnsw.efSearch = spec["ef_search"]
+        if self.manifest["format"] >= 5:
+            self.postings = tuple(np.load(self.folder / name, mmap_mode="r") for name in POSTINGS)
+        self._pool: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
+        columns = {row["name"] for row in self._rows("PRAGMA table_info(pages)")}
+        self._site_column = "site" if "site" in columns else "source"
+
+    def _rows(self, sql: str, parameters: Sequence = ()) -> list[sqlite3.Row]:
+        """All rows of a query, on a read-only connection borrowed from a pool (the files of a version
+        never change, so any thread or greenlet may use any connection, one at a time)."""
+        try:
+            conn = self._pool.get_nowait()
+        except queue.Empty:
+            conn = connect_readonly(self.folder, immutable=True, threads=True)
+            conn.row_factory = sqlite3.Row
+        try:
+            return conn.execute(sql, parameters).fetchall()
+        finally:
+            self._pool.put(conn)
+
+    def dense(self, query_vectors: np.ndarray, k: int) -> list[list[tuple[int, float]]]:
+        """For each query vector, passage ids and cosine similarities of its k nearest passages."""
+        queries = np.ascontiguousarray(query_vectors, dtype=np.float32).reshape(-1, self.vectors.d)
+        k = min(k, self.vectors.ntotal)
+        if k <= 0:
+            return [[] for _ in queries]
+        scores, ids = self.vectors.search(queries, k)
+        return [[(int(i), float(s)) for i, s in zip(row_ids, row_scores, strict=True) if i >= 0]
+                for row_ids, row_scores in zip(ids, scores, strict=True)]
+
+    @cached_property
+    def _owners(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+        """Section and page of every passage, and the site of every page, as arrays by id."""
+        rows = self._rows("SELECT ps.id, ps.section_id, s.page_id FROM passages ps "
+                          "JOIN sections s ON s.id = ps.section_id")
+        size = len(rows) + 1
+        section_of, page_of = np.zeros(size, dtype=np.int64), np.zeros(size, dtype=np.int64)
+        for row in rows:
+            section_of[row[0]], page_of[row[0]] = row[1], row[2]
+        names = sorted(self.sites())
+        pages = self._rows(f"SELECT id, {self._site_column} AS site FROM pages")
+        site_of = np.full(len(pages) + 1, -1, dtype=np.int64)
+        for row in pages:
+            site_of[row["id"]] = names.index(row["site"])
+        return section_of, page_of, site_of, names
+
+    def owners(self, passage_ids: Sequence[int], site: str | None = None) -> dict[int, Owner]:
+        """The section and page of each passage (only passages of `site`, when one is given)."""
+        section_of, page_of, site_of, names = self._owners
+        ids = np.asarray(passage_ids, dtype=np.int64)
+        if site is not None:
+            ids = ids[site_of[page_of[ids]] == (names.index(site) if site in names else -2)]
+        return {int(i): Owner(int(s), int(p)) for i, s, p in zip(ids, section_of[ids], page_of[ids], strict=True)}
+
+    def title_vectors(self, page_ids: Sequence[int]) -> np.ndarray:
+        """The title vectors of these pages, one row each (no rows in a version without title vectors)."""
+        if not len(self.titles):
+            return np.zeros((0, self.titles.shape[1]), dtype=np.float32)
+        return self.titles[np.asarray(page_ids, dtype=np.int64) - 1]
+
+    def keyword(self, terms: Sequence[str], k: int, every: bool = False) -> list[tuple[int, float]]:
+        """Passage ids and BM25 scores of the k best passages holding any of the terms (or, with
+        `every`, all of them); terms as search_index.keywords makes them."""
+        wanted = list(dict.fromkeys(terms))
+        if not wanted:
+            return []
+        marks = ",".join("?" * len(wanted))
+        spans = {row["term"]: (row["start"], row["end"]) for row in self._rows(
+            f"SELECT term, start, end FROM keyword_terms WHERE term IN ({marks})", wanted)}
+        return keywords.search(spans, *self.postings, list(terms), k, every)
+
+    def passages(self, ids: Sequence[int]) -> dict[int, PassageRecord]:
+        """The records of these passage ids (read in one query)."""
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = self._rows(
+            "SELECT ps.id, ps.text, ps.heading_path, s.id AS section_id, s.heading, s.link, p.id AS page_id, "
+            f"p.url, p.title, p.updated, p.{self._site_column} AS site, p.original_url "
+            "FROM passages ps JOIN sections s ON s.id = ps.section_id JOIN pages p ON p.id = s.page_id "
+            f"WHERE ps.id IN ({marks})",
+            list(ids),
+        )
+        return {
+            row["id"]: PassageRecord(
+                row["id"], row["text"], tuple(json.loads(row["heading_path"])), row["section_id"], row["heading"],
+                row["link"], row["page_id"], row["url"], row["title"], row["updated"], row["site"],
+                row["original_url"])
+            for row in rows
+        }
+
+    def curation(self) -> Curation:
+        """The editors' best bets and hidden pages stored with this version."""
+        return Curation.from_json(self.manifest.get("best_bets"))
+
+    def bet_vectors(self) -> np.ndarray:
+        """One row per best bet phrasing, in `curation().phrasings` order."""
+        return read_bet_vectors(self.folder, self.vectors.d)
+
+    def resolve(self, target: str) -> tuple[int, int | None] | None:
+        """(page id, section id or None for a whole page) of a page or section address; None if unknown."""
+        return resolve(self._rows, target)
+
+    def section_passages(self, section_ids: Sequence[int]) -> dict[int, PassageRecord]:
+        """The first passage of each of these sections, by section id."""
+        if not section_ids:
+            return {}
+        marks = ",".join("?" * len(section_ids))
+        rows = self._rows(f"SELECT section_id, min(id) AS id FROM passages WHERE section_id IN ({marks}) "
+                          "GROUP BY section_id", list(section_ids))
+        records = self.passages([row["id"] for row in rows])
+        return {row["section_id"]: records[row["id"]] for row in rows}
+
+    def target_passage(self, target: str, skip_sections: Collection[int] = ()) -> tuple[PassageRecord, bool] | None:
+        """The passage that shows a page or section address, and whether the address names a whole page:
+        a section's first passage, or the first passage of a page's first section not in
+        `skip_sections`. None when the address is unknown or shows no text."""
+        found = self.resolve(target)
+        if found is None:
+            return None
+        page_id, section_id = found
+        first = section_id or next((s for s in self.page_sections(page_id) if s not in skip_sections), None)
+        record = self.section_passages([first]).get(first) if first else None
+        return (record, section_id is None) if record else None
+
+    def page_sections(self, page_id: int) -> list[int]:
+        """The ids of a page's sections that hold passages, in page order."""
+        rows = self._rows("SELECT s.id FROM sections s WHERE s.page_id = ? AND EXISTS "
+                          "(SELECT 1 FROM passages ps WHERE ps.section_id = s.id) ORDER BY s.ord", (page_id,))
+        return [row["id"] for row in rows]
+
+    def headings(self) -> list[tuple[str, list[str]]]:
+        """Each page's title and its sections' headings, in page order."""
+        pages: dict[int, tuple[str, list[str]]] = {}
+        for row in self._rows("SELECT p.id, p.title, s.heading FROM sections s JOIN pages p ON p.id = s.page_id "
+                              "ORDER BY p.id, s.ord"):
+            pages.setdefault(row["id"], (row["title"], []))[1].append(row["heading"])
+        return list(pages.values())
+
+    def vocabulary(self) -> list[tuple[str, int]]:
+        """The corpus's words and how often each occurs."""
+        return [(row["word"], row["count"]) for row in self._rows("SELECT word, count FROM vocabulary")]
+
+    def sites(self) -> dict[str, int]:
+        """Pages per site."""
+        column = self._site_column
+        return {row["site"]: row["n"] for row in self._rows(
+            f"SELECT {column} AS site, count(*) AS n FROM pages GROUP BY {column} ORDER BY {column}")}
+
+    def passages_per_site(self) -> dict[str, int]:
+        column = self._site_column
+        return {row["site"]: row["n"] for row in self._rows(
+            f"SELECT p.{column} AS site, count(*) AS n FROM passages ps JOIN sections s ON s.id = ps.section_id "
+            f"JOIN pages p ON p.id = s.page_id GROUP BY p.{column} ORDER BY p.{column}")}
+
+
+
+def stats(reader: IndexReader) -> dict:
+    """What a maintainer wants to know about a version."""
+    manifest = reader.manifest
+    passages = reader.passages_per_site()
+    return {
+        "version": reader.version,
+        "built_at": manifest["built_at"],
+        "model": manifest["model"]["name"],
+        "counts": manifest["counts"],
+        "sites": {name: {"pages": n, "passages": passages.get(name, 0)} for name, n in reader.sites().items()},
+        "sources": manifest.get("sources", []),
+        "skipped": manifest.get("skipped", []),
+        "size_bytes": disk_size(reader.folder),
+    }
+
+

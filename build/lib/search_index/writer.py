@@ -1,0 +1,118 @@
+"""Writing one complete index version into an empty folder (format: `search_index.format`)."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from search_index import keywords
+from search_index.documents import Page, Passage
+from search_index.format import FORMAT_VERSION, POSTINGS, SCHEMA, StoreError, vector_index_for
+
+
+def write_version(
+    folder: Path,
+    version: str,
+    pages: Sequence[Page],
+    passages: Sequence[Passage],
+    vectors: np.ndarray,
+    title_vectors: np.ndarray,
+    vocabulary: Mapping[str, int],
+    postings: keywords.Postings,
+    manifest: dict,
+    same_passages_as: Path | None = None,
+    bet_vectors: np.ndarray | None = None,
+) -> None:
+    """Write a complete version into an empty folder (publishing verifies it before use).
+
+    `bet_vectors`: the vectors of the best bets' phrasings (manifest "best_bets").
+    `same_passages_as`: a version with exactly these passages (and synonyms), whose vector index and
+    keyword postings are linked instead of built again."""
+    if len(passages) != len(vectors):
+        raise StoreError(f"{len(passages)} passages but {len(vectors)} vectors")
+    if len(pages) != len(title_vectors):
+        raise StoreError(f"{len(pages)} pages but {len(title_vectors)} title vectors")
+    _write_sqlite(folder / "index.sqlite", pages, passages, vocabulary, postings)
+    dimensions = int(manifest["model"]["dimensions"])
+    spec = vector_index_for(len(vectors))
+    if same_passages_as is not None:
+        for name in ("vectors.faiss", *POSTINGS):
+            _link(same_passages_as / name, folder / name)
+    else:
+        np.save(folder / "keyword_passages.npy", postings.passage_ids)
+        np.save(folder / "keyword_weights.npy", postings.weights)
+        _write_vectors(folder / "vectors.faiss", vectors, dimensions, spec)
+    np.save(folder / "titles.npy", np.ascontiguousarray(title_vectors, dtype=np.float32).reshape(-1, dimensions))
+    if bet_vectors is not None and len(bet_vectors):
+        np.save(folder / "best_bets.npy", np.ascontiguousarray(bet_vectors, dtype=np.float32).reshape(-1, dimensions))
+    counts = {"pages": len(pages), "sections": sum(len(p.sections) for p in pages), "passages": len(passages)}
+    full = {"format": FORMAT_VERSION, "version": version, **manifest, "counts": counts, "vector_index": spec}
+    (folder / "manifest.json").write_text(json.dumps(full, indent=2, ensure_ascii=False), encoding="utf-8")
+
+
+def _link(source: Path, target: Path) -> None:
+    """The same immutable file under another version: a hard link, else a copy."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
+
+
+
+def _write_vectors(path: Path, vectors: np.ndarray, dimensions: int, spec: dict) -> None:
+    if spec["type"] == "hnsw":
+        graph = faiss.IndexHNSWFlat(dimensions, spec["m"], faiss.METRIC_INNER_PRODUCT)
+        graph.hnsw.efConstruction = spec["ef_construction"]
+        index = faiss.IndexIDMap2(graph)
+    else:
+        index = faiss.IndexIDMap2(faiss.IndexFlatIP(dimensions))
+    if len(vectors):
+        ids = np.arange(1, len(vectors) + 1, dtype=np.int64)
+        index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), ids)
+    faiss.write_index(index, str(path))
+
+
+def _write_sqlite(path: Path, pages: Sequence[Page], passages: Sequence[Passage],
+                  vocabulary: Mapping[str, int], postings: keywords.Postings) -> None:
+    db = sqlite3.connect(path)
+    try:
+        db.executescript(SCHEMA)
+        section_ids: dict[tuple[int, int], int] = {}
+        for page_id, page in enumerate(pages, start=1):
+            db.execute(
+                "INSERT INTO pages (id, url, title, updated, site, origin, path, content_hash, etag, last_modified, "
+                "original_url) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (page_id, page.url, page.title, page.updated, page.site, page.origin, page.path, page.content_hash,
+                 page.etag, page.last_modified, page.original_url),
+            )
+            for ord_, section in enumerate(page.sections):
+                cursor = db.execute(
+                    "INSERT INTO sections (page_id, ord, heading, anchor, link, text) VALUES (?, ?, ?, ?, ?, ?)",
+                    (page_id, ord_, section.heading, section.anchor, section.link, section.text),
+                )
+                section_ids[(page_id - 1, ord_)] = cursor.lastrowid
+        ord_in_section: dict[int, int] = {}
+        for passage_id, passage in enumerate(passages, start=1):
+            section_id = section_ids[(passage.page_index, passage.section_index)]
+            ord_ = ord_in_section.get(section_id, 0)
+            ord_in_section[section_id] = ord_ + 1
+            db.execute(
+                "INSERT INTO passages (id, section_id, ord, heading_path, start, end, text) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (passage_id, section_id, ord_, json.dumps(passage.heading_path), passage.start, passage.end,
+                 passage.text),
+            )
+        db.executemany("INSERT INTO vocabulary (word, count) VALUES (?, ?)", sorted(vocabulary.items()))
+        db.executemany("INSERT INTO keyword_terms (term, start, end) VALUES (?, ?, ?)",
+                       ((term, start, end) for term, (start, end) in sorted(postings.spans.items())))
+        db.commit()
+    finally:
+        db.close()
+
+

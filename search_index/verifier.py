@@ -1,0 +1,100 @@
+"""Checking that a version folder is complete and self-consistent before it is published or served."""
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from search_index.best_bets import Curation
+from search_index.format import (
+    FORMAT_VERSION,
+    POSTINGS,
+    StoreError,
+    connect_readonly,
+    read_bet_vectors,
+    read_titles,
+    read_vectors,
+    resolve,
+)
+
+
+def verify_version(folder: Path, vectors: faiss.Index | None = None, titles: np.ndarray | None = None,
+                   formats: tuple[int, ...] = (FORMAT_VERSION,)) -> dict:
+    """Check that a version folder is complete and self-consistent; return its manifest.
+
+    `vectors`, `titles`: the folder's vectors when the caller has already loaded them. `formats`: the
+    format versions accepted (an older one can still give its vectors to an incremental build).
+    """
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise StoreError(f"unreadable manifest in {folder}: {exc}") from None
+    if manifest.get("format") not in formats:
+        raise StoreError(f"{folder} has index format {manifest.get('format')}, expected {FORMAT_VERSION}: "
+                         f"rebuild it with `python -m indexer update` (passage vectors are reused)")
+    db = connect_readonly(folder)
+    try:
+        found = {t: db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("pages", "sections", "passages")}
+        max_id = db.execute("SELECT coalesce(max(id), 0) FROM passages").fetchone()[0]
+    finally:
+        db.close()
+    if found != manifest["counts"]:
+        raise StoreError(f"{folder}: database holds {found}, manifest says {manifest['counts']}")
+    index = vectors if vectors is not None else read_vectors(folder / "vectors.faiss")
+    if index.ntotal != found["passages"] or max_id != found["passages"]:
+        raise StoreError(f"{folder}: {index.ntotal} vectors for {found['passages']} passages")
+    if index.d != manifest["model"]["dimensions"]:
+        raise StoreError(f"{folder}: vectors of dimension {index.d}, model has {manifest['model']['dimensions']}")
+    if manifest["format"] >= 3:
+        titles = titles if titles is not None else read_titles(folder, index.d)
+        if titles.shape != (found["pages"], index.d):
+            raise StoreError(f"{folder}: {len(titles)} title vectors for {found['pages']} pages")
+    if manifest["format"] >= 5:
+        _verify_postings(folder, found["passages"])
+    _verify_best_bets(folder, Curation.from_json(manifest.get("best_bets")), index.d)
+    return manifest
+
+
+def _verify_best_bets(folder: Path, curation: Curation, dimensions: int) -> None:
+    """Every best bet shows pages or sections of this version that are not hidden, and has its vectors."""
+    if not curation.bets:
+        return
+    db = connect_readonly(folder)
+    try:
+        def rows(sql: str, parameters: Sequence) -> list:
+            return db.execute(sql, parameters).fetchall()
+
+        hidden = {found for found in (resolve(rows, target) for target in curation.hide) if found}
+        for bet in curation.bets:
+            for target in bet.show:
+                found = resolve(rows, target)
+                if found is None:
+                    raise StoreError(f"best bet {bet.name!r} shows {target}, which is not a page or section "
+                                     f"of this index: correct or remove it in the best bets file")
+                if found in hidden or (found[0], None) in hidden:
+                    raise StoreError(f"best bet {bet.name!r} shows {target}, which the best bets file hides")
+    finally:
+        db.close()
+    vectors = read_bet_vectors(folder, dimensions)
+    if vectors.shape != (len(curation.phrasings), dimensions):
+        raise StoreError(f"{folder}: {len(vectors)} best bet vectors for {len(curation.phrasings)} phrasings")
+
+
+
+def _verify_postings(folder: Path, passages: int) -> None:
+    try:
+        ids, weights = (np.load(folder / name, mmap_mode="r") for name in POSTINGS)
+    except (OSError, ValueError) as exc:
+        raise StoreError(f"{folder}: unreadable keyword postings: {exc}") from None
+    db = connect_readonly(folder)
+    try:
+        end = db.execute("SELECT coalesce(max(end), 0) FROM keyword_terms").fetchone()[0]
+    finally:
+        db.close()
+    if len(ids) != len(weights) or end != len(ids) or (len(ids) and not 1 <= int(ids.max()) <= passages):
+        raise StoreError(f"{folder}: keyword postings do not match the passages")
+
+

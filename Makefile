@@ -72,9 +72,12 @@ eval: index shared-index
 	$(PY) -m bench.evaluate --index-dir $(SHARED_INDEX) --eval-dir $(SHARED)/eval \
 		--refusals bench/off-topic-questions.txt
 
+# BASELINE_REPO, BASELINE_INDEX: a checkout of an earlier release and the index it serves, measured
+# beside this one (README, "Load").
 bench: shared-index
 	command -v wrk >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y wrk)
-	$(PY) -m bench.load --index-dir $(SHARED_INDEX) --eval-dir $(SHARED)/eval
+	$(PY) -m bench.load --index-dir $(SHARED_INDEX) --eval-dir $(SHARED)/eval --seconds 15 --concurrency 1 16 \
+		$(if $(BASELINE_REPO),--baseline-repo $(BASELINE_REPO) --baseline-index $(BASELINE_INDEX))
 
 # An index of N passages made from the benchmark's (bench/scale.py): build, search, recall, memory.
 N ?= 1000000

@@ -121,6 +121,10 @@ def over_http(index_dir: Path, queries: list[str], warm: list[str]) -> dict:
         return summary(times)
 
 
+ROW_NAMES = {"in_process": "in-process (`Retriever.search`)", "http": "over HTTP (gunicorn, 1 worker, 127.0.0.1)",
+             "suggest": "`/api/suggest` in-process", "usage_log": "usage log write"}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.latency", description=__doc__)
     parser.add_argument("--index-dir", required=True, type=Path)
@@ -135,9 +139,10 @@ def main(argv: list[str] | None = None) -> int:
                "http": over_http(args.index_dir, queries, warm)}
     results["suggest"] = suggestions(args.index_dir, queries)
     results["usage_log"] = usage_log_write(len(queries))
+    print("| | questions | median | p99 |\n|---|---|---|---|")
     for name, values in results.items():
-        print(f"{name:11} n={values['n']} median {values['median_ms']} ms, p99 {values['p99_ms']} ms")
-    print("profile of an in-process search, ms per query (under cProfile, new questions):")
+        print(f"| {ROW_NAMES[name]} | {values['n']} | {values['median_ms']} ms | {values['p99_ms']} ms |")
+    print("\nprofile of an in-process search, ms per query (under cProfile, new questions):")
     for stage, ms in profile(args.index_dir, queries).items():
         print(f"  {stage:30} {ms}")
     return 0

@@ -9,7 +9,8 @@ the server reports are counted and shown beside every row. The servers: the defa
 (search_app/gunicorn_conf.py), a single worker, and, with --baseline-repo, the
 default configuration of another checkout (an earlier release) serving its own index. Each row gives
 queries per second, latency median / 95th / 99th percentile, errors, cache hits, and the workers'
-resident memory after the step (all of it, and the part shared between processes).
+resident memory after the step (all of it, and the part shared between processes). Errors count
+failed requests and answers other than 2xx.
 """
 from __future__ import annotations
 
@@ -84,10 +85,10 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     pool = questions(args.eval_dir)
     warm, measured = pool[-WARM_UP:], pool[:-WARM_UP]
-    servers = [("default", args.index_dir, {}, ROOT),
-               ("1 worker", args.index_dir, {"WORKERS": "1"}, ROOT)]
+    servers = [("this release", args.index_dir, {}, ROOT),
+               ("this release", args.index_dir, {"WORKERS": "1"}, ROOT)]
     if args.baseline_repo:
-        servers.append(("baseline: earlier release", args.baseline_index or args.index_dir, {}, args.baseline_repo))
+        servers.append(("earlier release", args.baseline_index or args.index_dir, {}, args.baseline_repo))
     rows = []
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as handle:
         handle.write("\n".join(search_path(q) for q in measured) + "\n")
@@ -101,12 +102,13 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         paths_file.unlink()
     print(f"{len(measured)} distinct questions, a fresh server for every row\n")
-    print("| server | concurrency | queries/s | median ms | p95 ms | p99 ms | errors | non-2xx | cache hits | "
+    print("| server | concurrency | queries/s | median ms | p95 ms | p99 ms | errors | cache hits | "
           "workers' RSS MB (shared) |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
     for name, concurrency, r in rows:
-        print(f"| {name} | {concurrency} | {r['qps']} | {r['p50_ms']} | {r['p95_ms']} | {r['p99_ms']} | "
-              f"{r['errors']} | {r['non_2xx']} | {r['cache_hits']} of {r['requests']} | "
+        workers = f"{r['workers']} worker" + ("s" if r["workers"] > 1 else "")
+        print(f"| {name} ({workers}) | {concurrency} | {r['qps']} | {r['p50_ms']} | {r['p95_ms']} | {r['p99_ms']} | "
+              f"{r['errors'] + r['non_2xx']} | {r['cache_hits']} of {r['requests']} | "
               f"{r['rss_mb']} ({r['shared_mb']}) x{r['workers']} |")
     return 0
 

@@ -90,7 +90,7 @@ class IndexState:
         self.sites = self.reader.sites()
         self.reader.owners([])  # reads the passages' owners now rather than in the first search
         self.synonyms = [tuple(group) for group in self.reader.manifest.get("synonyms", [])]
-        self.curator = Curator(self.reader, self.synonyms, config.best_bet_min_cosine)
+        self.curator = Curator(self.reader.resolved_curation(), self.synonyms, config.best_bet_min_cosine)
         self.suggester = Suggester(topics(self.reader.headings(), self.synonyms), self.speller)
 
 

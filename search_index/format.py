@@ -18,6 +18,7 @@ these files, and `publishing` decides where versions live and which one is publi
 """
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 from collections.abc import Callable, Sequence
@@ -103,6 +104,17 @@ def set_search_threads(threads: int) -> None:
     """Threads FAISS uses for one search (one per process is fastest when processes share the cores)."""
     faiss.omp_set_num_threads(max(1, threads))
 
+
+
+def read_manifest(folder: Path) -> dict:
+    """A version's manifest.json."""
+    try:
+        manifest = json.loads((Path(folder) / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise StoreError(f"unreadable manifest in {folder}: {exc}") from None
+    if not isinstance(manifest, dict):
+        raise StoreError(f"unreadable manifest in {folder}: not a JSON object")
+    return manifest
 
 
 def connect_readonly(folder: Path, immutable: bool = False, threads: bool = False) -> sqlite3.Connection:

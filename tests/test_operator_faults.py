@@ -1,0 +1,160 @@
+"""An unlucky operator: an emptied share, a damaged or missing version, a missing encoder. Nothing is
+lost, and the service answers or says honestly that it cannot."""
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pytest
+
+from indexer.build import build
+from indexer.crawling import CrawlError
+from indexer.sources import FolderSource, SourcesConfig
+from search_app import create_app
+from search_app.services import services
+from search_index import publishing
+from tests.helpers import build_folder, page_html, write_page
+
+TOPICS = {"volcano.html": ("Volcanoes", "Lava flows from a volcano."),
+          "glacier.html": ("Glaciers", "Glaciers are rivers of ice."),
+          "desert.html": ("Deserts", "Deserts get little rain.")}
+
+
+def write_topics(pages):
+    for name, (title, text) in TOPICS.items():
+        write_page(pages, name, page_html(title, [("About", text)]))
+
+
+def update(pages, index_dir, allow_shrink: bool = False):
+    config = SourcesConfig([FolderSource(pages)], allow_shrink=allow_shrink)
+    return build(config, index_dir, device="cpu", progress=False, incremental=True)
+
+
+def served(index_dir):
+    return create_app({"INDEX_DIR": str(index_dir), "RATE_LIMIT_PER_MINUTE": 0}).test_client()
+
+
+def test_an_emptied_folder_keeps_its_pages_on_every_update(tmp_path):
+    pages, index_dir = tmp_path / "pages", tmp_path / "index"
+    write_topics(pages)
+    build_folder(pages, index_dir)
+    for page in pages.glob("*.html"):
+        page.unlink()
+    for _ in range(4):
+        report = update(pages, index_dir)
+        assert report.pages == 3 and not report.removed
+        assert "lists 0 pages where the index has 3" in report.skipped[0].reason
+    assert served(index_dir).get("/api/search?q=lava").status_code == 200
+
+
+def test_a_folder_that_loses_more_than_half_keeps_them_and_a_full_build_refuses(tmp_path):
+    pages, index_dir = tmp_path / "pages", tmp_path / "index"
+    write_topics(pages)
+    first = build_folder(pages, index_dir)
+    (pages / "volcano.html").unlink()
+    (pages / "glacier.html").unlink()
+    assert update(pages, index_dir).pages == 3
+    with pytest.raises(CrawlError, match="lists 1 pages where the index has 3"):
+        build_folder(pages, index_dir)
+    assert publishing.open_version(index_dir).manifest["counts"]["pages"] == 3
+    assert first.version in publishing.versions(index_dir)
+
+
+def test_allowed_shrinking_to_nothing_is_not_ready_and_can_always_be_rolled_back(tmp_path):
+    pages, index_dir = tmp_path / "pages", tmp_path / "index"
+    write_topics(pages)
+    full = build_folder(pages, index_dir)
+    for page in pages.glob("*.html"):
+        page.unlink()
+    for _ in range(4):
+        assert update(pages, index_dir, allow_shrink=True).pages == 0
+    assert full.version in publishing.versions(index_dir), "pruning kept the newest version with pages"
+    client = served(index_dir)
+    for path in ("/api/search?q=lava", "/readyz"):
+        response = client.get(path)
+        assert response.status_code == 503 and "holds no pages" in response.get_json()["reason"]
+    while publishing.open_version(index_dir).manifest["counts"]["pages"] == 0:
+        publishing.rollback(index_dir)
+    assert publishing.published_version(index_dir) == full.version
+
+
+@pytest.fixture()
+def two_versions(tmp_path):
+    pages, index_dir = tmp_path / "pages", tmp_path / "index"
+    write_topics(pages)
+    first = build_folder(pages, index_dir)
+    write_page(pages, "forest.html", page_html("Forests", [("Trees", "Forests are full of trees.")]))
+    second = build_folder(pages, index_dir)
+    return index_dir, first.version, second.version
+
+
+def damage_sqlite(folder):
+    path = folder / "index.sqlite"
+    data = bytearray(path.read_bytes())
+    data[100:4196] = np.random.default_rng(7).integers(0, 256, 4096, dtype=np.uint8).tobytes()
+    path.write_bytes(bytes(data))
+
+
+def truncate_sqlite(folder):
+    path = folder / "index.sqlite"
+    path.write_bytes(path.read_bytes()[:8192])
+
+
+def empty_weights(folder):
+    (folder / "keyword_weights.npy").write_bytes(b"")
+
+
+def remove_sqlite(folder):
+    (folder / "index.sqlite").unlink()
+
+
+@pytest.mark.parametrize("damage", [damage_sqlite, truncate_sqlite, empty_weights, remove_sqlite])
+def test_a_newer_version_that_cannot_be_read_keeps_the_served_one(two_versions, damage):
+    index_dir, first, second = two_versions
+    (index_dir / "current").write_text(first)
+    app = create_app({"INDEX_DIR": str(index_dir), "RATE_LIMIT_PER_MINUTE": 0})
+    services(app).retriever.refresh_seconds = 0
+    client = app.test_client()
+    damage(publishing.version_dir(index_dir, second))
+    (index_dir / "current").write_text(second)
+    for _ in range(3):
+        response = client.get("/api/search?q=lava")
+        assert response.status_code == 200 and response.headers["X-Index-Version"] == first
+    ready = client.get("/readyz")
+    assert ready.status_code == 200 and ready.get_json()["version"] == first
+    assert second in ready.get_json()["problem"]
+
+
+def test_current_naming_a_folder_not_there_yet_keeps_the_served_one_and_a_fresh_worker_serves(two_versions):
+    index_dir, first, second = two_versions
+    (index_dir / "current").write_text("20991231T000000.000000Z-abcdef")
+    ready = served(index_dir).get("/readyz")
+    assert ready.status_code == 200 and ready.get_json()["version"] == second
+    assert "20991231T000000.000000Z-abcdef cannot be served" in ready.get_json()["problem"]
+
+
+def test_readiness_forgets_a_refused_version_once_current_is_good_again(two_versions):
+    index_dir, first, second = two_versions
+    (index_dir / "current").write_text(first)
+    app = create_app({"INDEX_DIR": str(index_dir), "RATE_LIMIT_PER_MINUTE": 0})
+    services(app).retriever.refresh_seconds = 0
+    client = app.test_client()
+    remove_sqlite(publishing.version_dir(index_dir, second))
+    (index_dir / "current").write_text(second)
+    assert "problem" in client.get("/readyz").get_json()
+    (index_dir / "current").write_text(first)
+    assert client.get("/readyz").get_json() == {"status": "ready", "version": first}
+
+
+def test_without_a_usable_question_encoder_the_worker_is_not_ready(corpus_index, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "torch", None)
+    cache = tmp_path / "models"
+    cache.mkdir()
+    client = create_app({"INDEX_DIR": str(corpus_index), "MODEL_CACHE": str(cache),
+                         "RATE_LIMIT_PER_MINUTE": 0}).test_client()
+    ready = client.get("/readyz")
+    assert ready.status_code == 503
+    assert "questions cannot be encoded" in ready.get_json()["reason"]
+    assert "PyTorch is not installed" in ready.get_json()["reason"]
+    assert client.get("/api/search?q=chemo").status_code == 503
+    assert client.get("/?q=chemo").status_code == 503

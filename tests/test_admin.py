@@ -14,7 +14,7 @@ from tests.helpers import ROOT
 
 @pytest.fixture(scope="module")
 def admin_client(corpus_index):
-    app = create_app({"TESTING": True, "INDEX_DIR": str(corpus_index), "ADMIN_TOKEN": "s3cret-token"})
+    app = create_app({"TESTING": True, "INDEX_DIR": str(corpus_index), "ADMIN_TOKEN": "s3cret-token-0123456789abcdefghijklmnop"})
     return app.test_client()
 
 
@@ -28,7 +28,7 @@ def test_status_needs_the_token(admin_client, client):
 def test_status_page_with_bearer_or_basic(admin_client, corpus_index):
     from search_index.publishing import published_version
 
-    response = admin_client.get("/admin/status", headers={"Authorization": "Bearer s3cret-token",
+    response = admin_client.get("/admin/status", headers={"Authorization": "Bearer s3cret-token-0123456789abcdefghijklmnop",
                                                            "Accept": "application/json"})
     info = response.get_json()
     assert info["version"] == published_version(corpus_index)
@@ -36,7 +36,7 @@ def test_status_page_with_bearer_or_basic(admin_client, corpus_index):
     assert sum(site["pages"] for site in info["sites"].values()) == info["counts"]["pages"]
     assert sum(site["passages"] for site in info["sites"].values()) == info["counts"]["passages"]
     assert info["skipped"] == []
-    basic = base64.b64encode(b"staff:s3cret-token").decode()
+    basic = base64.b64encode(b"staff:s3cret-token-0123456789abcdefghijklmnop").decode()
     page = admin_client.get("/admin/status", headers={"Authorization": f"Basic {basic}"})
     assert page.status_code == 200 and b"Index status" in page.data and info["version"].encode() in page.data
 
@@ -47,3 +47,8 @@ def test_cli_stats_json(corpus_index):
                             capture_output=True, text=True, cwd=ROOT, check=True)
     info = json.loads(result.stdout)
     assert info["counts"]["pages"] > 1 and info["sites"]["Susan G. Komen"]["pages"] == 1
+
+
+def test_a_short_admin_token_refuses_to_start_and_says_how_to_make_one(corpus_index):
+    with pytest.raises(ValueError, match="ADMIN_TOKEN has 12 characters: use at least 32.*secrets.token_urlsafe"):
+        create_app({"TESTING": True, "INDEX_DIR": str(corpus_index), "ADMIN_TOKEN": "s3cret-token"})

@@ -129,7 +129,7 @@ def pages_client(corpus_index, tmp_path):
     (folder / "passwd.html").symlink_to("/etc/passwd")
     (folder / "script.py").write_text("print('no')")
     app = create_app({"INDEX_DIR": str(corpus_index), "PAGES_DIR": str(folder), "RATE_LIMIT_PER_MINUTE": 0,
-                      "ADMIN_TOKEN": "right-token", "TRUSTED_HOSTS": ["search.example", "localhost"]})
+                      "ADMIN_TOKEN": "right-token-0123456789abcdefghijklmnopq", "TRUSTED_HOSTS": ["search.example", "localhost"]})
     return app.test_client()
 
 
@@ -147,16 +147,13 @@ def test_no_redirect_names_an_untrusted_host(pages_client):
     assert trusted.status_code == 404 and "Location" not in trusted.headers
 
 
-def test_wrong_admin_tokens_are_limited_and_admin_answers_are_never_cached(pages_client):
+def test_wrong_admin_tokens_are_paced_the_right_one_always_works_and_admin_answers_are_never_cached(pages_client):
     host = {"base_url": "http://search.example"}
     wrong = {"Authorization": "Bearer wrong"}
     codes = [pages_client.get("/admin/status", headers=wrong, **host).status_code for _ in range(8)]
     assert codes[:5] == [401] * 5 and set(codes[5:]) == {429}
-    locked = pages_client.get("/admin/status", headers={"Authorization": "Bearer right-token"}, **host)
-    assert locked.status_code == 429 and int(locked.headers["Retry-After"]) >= 1
-    other = {"REMOTE_ADDR": "192.0.2.9"}
-    ok = pages_client.get("/admin/status", headers={"Authorization": "Bearer right-token", "Accept": "application/json"},
-                          environ_base=other, **host)
+    ok = pages_client.get("/admin/status", headers={"Authorization": "Bearer right-token-0123456789abcdefghijklmnopq", "Accept": "application/json"},
+                          **host)
     assert ok.status_code == 200 and ok.headers["Cache-Control"] == "no-store"
     assert all(not item["path"].startswith("/") for item in ok.get_json()["skipped"])
 

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from bench.servers import gunicorn
 from search_app import create_app
 from search_app.ratelimit import RateLimiter
+from search_app.services import services
 from tests.helpers import ROOT
 
 
@@ -101,6 +102,7 @@ def test_unanswered_questions_are_counted_without_personal_data(corpus_index, tm
     for q in ("Pizza recipe?", "pizza   RECIPE", "who won the game", "can stage 4 be cured"):
         client.get("/api/search", query_string={"q": q}, environ_base={"REMOTE_ADDR": "198.51.100.7"})
     client.get("/", query_string={"q": "pizza recipe"})
+    assert services(app).usage_log.flush()
     listing = subprocess.run([sys.executable, "-m", "indexer", "usage", "--log", str(log)], capture_output=True,
                              text=True, cwd=ROOT, check=True).stdout
     assert listing.splitlines()[0].endswith(": 5"), "the page search counts too"

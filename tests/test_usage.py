@@ -9,13 +9,13 @@ import pytest
 from search_app import create_app
 from search_app.services import services
 
-TOKEN = {"Authorization": "Bearer dashboard-token"}
+TOKEN = {"Authorization": "Bearer dashboard-token-0123456789abcdefghijklmn"}
 VISITOR = {"REMOTE_ADDR": "203.0.113.9", "HTTP_USER_AGENT": "VisitorBrowser/1.0", "HTTP_COOKIE": "session=abc123"}
 
 
 def usage_app(index_dir, log=None):
     config = {"TESTING": True, "INDEX_DIR": str(index_dir), "RATE_LIMIT_PER_MINUTE": 0,
-              "ADMIN_TOKEN": "dashboard-token"}
+              "ADMIN_TOKEN": "dashboard-token-0123456789abcdefghijklmn"}
     if log is not None:
         config["QUERY_LOG"] = str(log)
     return create_app(config).test_client()
@@ -35,6 +35,7 @@ def test_searches_and_clicks_are_counted_without_personal_data(corpus_index, tmp
     client.get("/api/search", query_string={"q": "what is a mastectomy", "offset": 10}, environ_base=VISITOR)
     for rank in (1, 1, 3, 0, 250):
         assert client.post("/api/click", query_string={"rank": rank}, environ_base=VISITOR).status_code == 204
+    assert services(client.application).usage_log.flush()
     today = date.today().isoformat()
     assert rows(log, "daily") == [(today, 5, 2, 1, 5)], "5 questions (not the second page), 2 unanswered, 1 corrected"
     assert rows(log, "clicks") == [(today, 0, 1), (today, 1, 2), (today, 3, 1), (today, 20, 1)]
@@ -125,3 +126,52 @@ def test_version_history_skips_damaged_lines(tmp_path):
         encoding="utf-8")
     assert [entry["event"] for entry in publishing.history(tmp_path)] == ["rolled back to", "published"]
     assert publishing.history(tmp_path / "missing") == []
+
+
+def test_personal_details_are_removed_before_an_unanswered_question_is_stored(corpus_index, tmp_path):
+    log = tmp_path / "usage.sqlite"
+    client = usage_app(corpus_index, log)
+    question = ("my name is Jane Doe born 1971-03-04 email jane.doe@example.org phone 07700 900123 "
+                "NHS 943 476 5919 where do I park at the hospital")
+    client.get("/api/search", query_string={"q": question})
+    assert services(client.application).usage_log.flush()
+    [(stored, _, _)] = rows(log, "gaps")
+    assert stored == "email phone nhs where do i park at the hospital"
+    raw = b"".join(path.read_bytes() for path in tmp_path.glob("usage.sqlite*"))
+    for personal in (b"jane", b"doe", b"1971", b"example.org", b"07700", b"900123", b"943", b"5919"):
+        assert personal not in raw.lower()
+    page = client.get("/admin/", headers=TOKEN).get_data(as_text=True)
+    assert "where do i park at the hospital" in page and "Jane" not in page and "5919" not in page
+
+
+def test_a_log_that_cannot_be_written_never_stops_the_service(corpus_index, tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the log's folder should be")
+    client = usage_app(corpus_index, blocker / "usage.sqlite")
+    response = client.get("/api/search", query_string={"q": "recipe for banana bread"})
+    assert response.status_code == 200
+    usage = services(client.application).usage_log
+    assert not usage.flush() and usage.status()["pending"] == 1
+    status = client.get("/admin/status", headers={**TOKEN, "Accept": "application/json"}).get_json()
+    assert status["usage_log"]["failures"] >= 2 and "FileExistsError" in status["usage_log"]["last_error"]
+
+
+def test_a_locked_log_is_never_waited_for_and_is_written_once_free(corpus_index, tmp_path):
+    import time
+
+    log = tmp_path / "usage.sqlite"
+    client = usage_app(corpus_index, log)
+    usage = services(client.application).usage_log
+    holder = sqlite3.connect(log, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        started = time.perf_counter()
+        for _ in range(6):
+            assert client.get("/api/search", query_string={"q": "recipe for banana bread"}).status_code == 200
+        assert not usage.flush()
+        assert time.perf_counter() - started < 2.0, "nothing waits for the lock"
+        assert usage.status()["pending"] == 6 and "locked" in usage.status()["last_error"]
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert usage.flush() and rows(log, "gaps")[0][2] == 6

@@ -20,7 +20,7 @@ from tests.browser.chrome import chrome, live_server
 from tests.helpers import CORPUS_PAGES, ROOT
 
 SIZES = {"desktop": (1280, 1000, False), "phone": (390, 1400, True)}
-TOKEN = "screenshot-token"
+TOKEN = "screenshot-token-0123456789abcdefghijkl"
 
 
 def results(index_dir: str, out: Path, query: str) -> None:

@@ -13,6 +13,8 @@ from search_app.services import services
 from search_index.format import PassageRecord
 
 bp = Blueprint("api", __name__)
+# A beacon sends an empty body; browsers may add a few bytes.
+MAX_CLICK_BODY = 64
 
 
 def page_json(page: PageHit | PassageRecord) -> dict:
@@ -77,6 +79,8 @@ def suggest():
 @bp.post("/api/click")
 def click():
     """A click on a result at `rank` (0: a recommended one), sent by a beacon; counted when QUERY_LOG is on."""
+    if (request.content_length or 0) > MAX_CLICK_BODY or "chunked" in request.headers.get("Transfer-Encoding", ""):
+        return jsonify(error="Payload Too Large", reason="A click carries no body."), 413
     if "rank" not in request.args:
         return jsonify(error="Bad Request", reason="Missing parameter rank."), 400
     try:

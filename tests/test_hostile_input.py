@@ -163,3 +163,28 @@ def test_other_methods_get_405_with_allow(client):
         response = getattr(client, method)("/api/search?q=cure")
         assert response.status_code == 405 and "GET" in response.headers["Allow"]
         assert response.get_json()["error"] == "Method Not Allowed"
+
+
+def test_numbers_are_ascii_digits_only_and_a_click_carries_no_body(client):
+    for raw in ("%EF%BC%95", "%D9%A5", "٥"):
+        response = client.post(f"/api/click?rank={raw}")
+        assert response.status_code == 400 and "whole number" in response.get_json()["reason"]
+    assert client.get("/api/search?q=cure&limit=%EF%BC%95").status_code == 400
+    response = client.post("/api/click?rank=1", data=b"x" * 20_000)
+    assert response.status_code == 413 and response.get_json()["reason"] == "A click carries no body."
+    assert client.post("/api/click?rank=1").status_code == 204
+
+
+def test_a_huge_best_bets_file_is_refused_with_its_size(tmp_path):
+    from search_index.best_bets import load_best_bets
+    from search_index.errors import InputError
+
+    huge = tmp_path / "best-bets.toml"
+    bet = '[[bet]]\nphrasings = ["question number {n}"]\nshow = ["https://example.org/page"]\n'
+    huge.write_text("".join(bet.format(n=n) for n in range(20_000)))
+    with pytest.raises(InputError, match="has [0-9]+ bytes: at most 1000000"):
+        load_best_bets(huge)
+    many = tmp_path / "many.toml"
+    many.write_text("".join(bet.format(n=n) for n in range(2_001)))
+    with pytest.raises(InputError, match="2001 bets, at most 2000"):
+        load_best_bets(many)

@@ -136,7 +136,12 @@ def test_server_limits_cut_off_huge_requests(corpus_index):
             connection.request("GET", path, headers=headers or {})
             return connection.getresponse().status
 
-        assert status("/api/search?q=" + "a" * 5000) == 414
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        connection.request("GET", "/api/search?q=" + "a" * 5000)
+        refused = connection.getresponse()
+        assert refused.status == 414 and refused.getheader("Content-Type") == "text/plain; charset=utf-8"
+        assert "frame-ancestors 'none'" in refused.getheader("Content-Security-Policy")
+        assert refused.getheader("X-Content-Type-Options") == "nosniff" and b"<" not in refused.read()
         assert status("/healthz", {"X-Big": "b" * 10000}) in (400, 431)
         assert status("/healthz", {f"X-H{i}": "1" for i in range(60)}) in (400, 431)
         assert status("/api/search?q=cure") == 200

@@ -126,3 +126,72 @@ def test_search_page_suggests_too(host_page, browser):
     options[0].click()
     wait_for(browser, lambda: browser.find_elements(By.CSS_SELECTOR, "li.page"))
     assert "q=mastectomy" in browser.current_url
+
+
+def hostile_api() -> tuple:
+    """A server that answers the widget's search with javascript: links, and counts its callers."""
+    from flask import Flask, jsonify
+
+    evil, calls = Flask("hostile"), []
+
+    @evil.get("/api/search")
+    def answer():
+        calls.append(1)
+        body = jsonify(query="chemo", corrected_query=None, total=1, no_match=False, limit=10, offset=0,
+                       recommended=[], results=[{
+                           "page": {"url": "javascript:alert(document.domain)", "title": "Planted page",
+                                    "source": "elsewhere", "updated": None},
+                           "passages": [{"section": "Planted", "link": "javascript:alert(document.cookie)",
+                                         "text": "Chemotherapy text.", "highlights": [], "score": 1.0}]}])
+        body.headers["Access-Control-Allow-Origin"] = "*"
+        return body
+
+    return evil, calls
+
+
+def host_with(search_url: str, script_api: str | None, widget_api: str):
+    from flask import Flask
+
+    host = Flask("host")
+    api = f' data-api="{script_api}"' if script_api else ""
+
+    @host.get("/")
+    def page():
+        return (f'<!doctype html><html lang="en"><title>Host</title><script src="{search_url}/widget.js"{api} defer>'
+                f'</script><main><h1>Host</h1><div data-curated-search="{widget_api}">'
+                f'<a href="{search_url}/">Search</a></div></main></html>')
+
+    return host
+
+
+def search_in_widget(browser, url, question="chemo"):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    browser.get(url)
+    root = wait_for(browser, lambda: widget(browser))
+    root.find_element(By.CSS_SELECTOR, "input[role=combobox]").send_keys(question, Keys.ENTER)
+    wait_for(browser, lambda: root.find_elements(By.CSS_SELECTOR, "li.cs-page"))
+    return root
+
+
+def test_a_planted_api_address_is_ignored_and_only_http_links_are_shown(corpus_index, browser):
+    from selenium.webdriver.common.by import By
+
+    app = create_app({"TESTING": True, "INDEX_DIR": str(corpus_index), "RATE_LIMIT_PER_MINUTE": 0,
+                      "ALLOWED_ORIGINS": []})
+    evil, calls = hostile_api()
+    with live_server(app) as search_url, live_server(evil) as evil_url:
+        with live_server(host_with(search_url, None, evil_url)) as planted:
+            app.config["ALLOWED_ORIGINS"] = [planted]
+            root = search_in_widget(browser, planted + "/")
+            assert calls == [], "the planted address was never asked"
+            links = [a.get_attribute("href") for a in root.find_elements(By.CSS_SELECTOR, "a[href]")]
+            assert links and all(link.startswith(search_url) for link in links)
+        with live_server(host_with(search_url, evil_url, evil_url)) as trusting:
+            root = search_in_widget(browser, trusting + "/")
+            assert calls, "an address the script tag names is used"
+            assert "Planted page" in root.find_element(By.CSS_SELECTOR, "li.cs-page").text
+            hrefs = [a.get_attribute("href") or "" for a in root.find_elements(By.CSS_SELECTOR, "a")]
+            assert not [h for h in hrefs if not h.startswith(("http://", "https://")) and h]
+            assert not root.find_elements(By.CSS_SELECTOR, "a[href^='javascript']")

@@ -117,6 +117,20 @@ def read_manifest(folder: Path) -> dict:
     return manifest
 
 
+def check_file_sizes(folder: Path, manifest: dict) -> None:
+    """Every file has the size the manifest recorded when the version was written: a truncated or
+    grown file is refused before anything maps it (a truncated vector file crashes the reader that maps
+    it). Versions written before sizes were recorded are not checked here."""
+    for name, size in manifest.get("file_sizes", {}).items():
+        try:
+            found = (Path(folder) / name).stat().st_size
+        except OSError as exc:
+            raise StoreError(f"{folder}: {name} is missing: {exc.strerror or exc}") from None
+        if found != size:
+            raise StoreError(f"{folder}: {name} has {found} bytes, the manifest recorded {size}: the version was "
+                             "changed after it was written")
+
+
 def connect_readonly(folder: Path, immutable: bool = False, threads: bool = False) -> sqlite3.Connection:
     """A read-only connection to a version's database (`immutable`: for published versions, whose files
     never change; `threads`: usable from any thread, one at a time)."""

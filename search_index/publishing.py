@@ -91,11 +91,21 @@ def publish(index_dir: Path, built: Path, keep: int = KEEP_VERSIONS) -> str:
     version = manifest["version"]
     target = version_dir(index_dir, version)
     target.parent.mkdir(parents=True, exist_ok=True)
+    seal(built)
     os.replace(built, target)
     _point_to(index_dir, version)
     _record(index_dir, "published", manifest)
     prune(index_dir, keep)
     return version
+
+
+def seal(folder: Path) -> None:
+    """Make a version's files read-only: a published version is never written again (workers map its
+    files, and a file truncated under a mapping kills the worker that reads it). A later version that
+    keeps the same vectors links these files rather than copying them, so they stay read-only too."""
+    for path in Path(folder).iterdir():
+        if path.is_file():
+            path.chmod(0o444)
 
 
 def _record(index_dir: Path, event: str, manifest: dict) -> None:

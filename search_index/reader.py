@@ -20,10 +20,12 @@ from search_index.format import (
     POSTINGS,
     Owner,
     PassageRecord,
+    check_file_sizes,
     connect_readonly,
     disk_size,
     prefetch,
     read_bet_vectors,
+    read_manifest,
     read_titles,
     read_vectors,
     resolve,
@@ -47,6 +49,7 @@ class IndexReader:
 
     def __init__(self, folder: Path, formats: tuple[int, ...] = (FORMAT_VERSION,)) -> None:
         self.folder = Path(folder)
+        check_file_sizes(self.folder, read_manifest(self.folder))
         prefetch(self.folder)
         self.vectors = read_vectors(self.folder / "vectors.faiss")
         self.titles = read_titles(self.folder, self.vectors.d)

@@ -12,6 +12,7 @@ from search_index.format import (
     FORMAT_VERSION,
     POSTINGS,
     StoreError,
+    check_file_sizes,
     connect_readonly,
     read_bet_vectors,
     read_manifest,
@@ -29,6 +30,7 @@ def verify_version(folder: Path, vectors: faiss.Index | None = None, titles: np.
     format versions accepted (an older one can still give its vectors to an incremental build).
     """
     manifest = read_manifest(folder)
+    check_file_sizes(folder, manifest)
     if manifest.get("format") not in formats:
         raise StoreError(f"{folder} has index format {manifest.get('format')}, expected {FORMAT_VERSION}: "
                          f"rebuild it with `python -m indexer update` (passage vectors are reused)")

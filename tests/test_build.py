@@ -80,6 +80,12 @@ def test_version_missing_vectors_fails_verification(tmp_path, emptied, message):
         faiss.write_index(faiss.IndexIDMap2(faiss.IndexFlatIP(384)), str(folder / emptied))
     else:
         np.save(folder / emptied, np.zeros((0, 384), dtype=np.float32))
+    with pytest.raises(StoreError, match=f"{emptied} has [0-9]+ bytes, the manifest recorded"):
+        verify_version(folder)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["file_sizes"][emptied] = (folder / emptied).stat().st_size
+    (folder / "manifest.json").chmod(0o644)
+    (folder / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(StoreError, match=message):
         verify_version(folder)
 

@@ -79,7 +79,7 @@ def test_a_version_that_does_not_verify_is_never_switched_to(two_versions):
         assert response.status_code == 200 and response.headers["X-Index-Version"] == first.version
     ready = client.get("/readyz")
     assert ready.status_code == 200 and ready.get_json()["version"] == first.version
-    assert second.version in ready.get_json()["problem"] and "unreadable vectors" in ready.get_json()["problem"]
+    assert second.version in ready.get_json()["problem"] and "vectors.faiss has 100 bytes" in ready.get_json()["problem"]
 
 
 def test_a_fresh_start_on_a_corrupt_version_serves_the_newest_that_opens(two_versions):
@@ -87,7 +87,7 @@ def test_a_fresh_start_on_a_corrupt_version_serves_the_newest_that_opens(two_ver
     truncate(index_dir, second.version)
     client = create_app({"INDEX_DIR": str(index_dir), "RATE_LIMIT_PER_MINUTE": 0}).test_client()
     ready = client.get("/readyz").get_json()
-    assert ready["version"] == first.version and "unreadable vectors" in ready["problem"]
+    assert ready["version"] == first.version and "vectors.faiss has 100 bytes" in ready["problem"]
     search = client.get("/api/search?q=volcano")
     assert search.status_code == 200 and search.headers["X-Index-Version"] == first.version
 
@@ -98,7 +98,7 @@ def test_a_fresh_start_with_no_version_that_opens_is_not_ready_and_says_why(two_
     truncate(index_dir, second.version)
     client = create_app({"INDEX_DIR": str(index_dir), "RATE_LIMIT_PER_MINUTE": 0}).test_client()
     ready = client.get("/readyz")
-    assert ready.status_code == 503 and "unreadable vectors" in ready.get_json()["reason"]
+    assert ready.status_code == 503 and "vectors.faiss has 100 bytes" in ready.get_json()["reason"]
     search = client.get("/api/search?q=volcano")
     assert search.status_code == 503 and search.get_json()["error"] == "Service Unavailable"
     page = client.get("/?q=volcano")
@@ -109,7 +109,7 @@ def test_a_fresh_start_with_no_version_that_opens_is_not_ready_and_says_why(two_
 def test_rollback_onto_a_corrupt_version_refuses_clearly(two_versions):
     index_dir, first, _ = two_versions
     truncate(index_dir, first.version)
-    with pytest.raises(StoreError, match="unreadable vectors"):
+    with pytest.raises(StoreError, match="vectors.faiss has 100 bytes"):
         publishing.rollback(index_dir)
 
 

@@ -158,3 +158,41 @@ def test_without_a_usable_question_encoder_the_worker_is_not_ready(corpus_index,
     assert "PyTorch is not installed" in ready.get_json()["reason"]
     assert client.get("/api/search?q=chemo").status_code == 503
     assert client.get("/?q=chemo").status_code == 503
+
+
+def test_published_files_are_read_only(two_versions):
+    index_dir, _, second = two_versions
+    for path in publishing.version_dir(index_dir, second).iterdir():
+        assert path.stat().st_mode & 0o222 == 0, path.name
+
+
+@pytest.mark.slow
+def test_a_worker_killed_by_a_truncated_version_comes_back_on_the_previous_one(two_versions):
+    """Truncating a mapped file kills the worker that reads it (SIGBUS); its replacement serves the
+    newest version that still opens."""
+    import time
+    import urllib.request
+
+    from bench.servers import gunicorn
+
+    index_dir, first, second = two_versions
+    with gunicorn(index_dir, {"WORKERS": "1", "RATE_LIMIT_PER_MINUTE": "0"}) as server:
+        with urllib.request.urlopen(server.base + "/api/search?q=lava") as response:
+            assert response.headers["X-Index-Version"] == second
+        vectors = publishing.version_dir(index_dir, second) / "vectors.faiss"
+        vectors.chmod(0o644)
+        with open(vectors, "r+b") as handle:
+            handle.truncate(64)
+        deadline, answered = time.monotonic() + 60, None
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(server.base + "/api/search?q=trees", timeout=5) as response:
+                    if response.headers["X-Index-Version"] == first:
+                        answered = response.status
+                        break
+            except OSError:
+                pass
+            time.sleep(0.5)
+        assert answered == 200
+        with urllib.request.urlopen(server.base + "/readyz") as response:
+            assert second in response.read().decode()

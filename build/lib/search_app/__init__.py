@@ -41,6 +41,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     # "//" in a path is not merged by a redirect: a redirect would name the request's Host header.
     app.url_map.merge_slashes = False
 
+    admin.check_token(app.config["ADMIN_TOKEN"])
     install(app, make_services(app.config))
     if app.config["PROXY_HOPS"] > 0:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_HOPS"])

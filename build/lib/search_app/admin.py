@@ -31,9 +31,19 @@ def presented_token() -> str:
     return ""
 
 
-# Wrong tokens a client may present: 5 at once, then one a minute.
-FAILURES_PER_MINUTE = 1
+# Wrong tokens a client may present: 5 at once, then one a second. The right token is always let in
+# (no lockout that someone behind the same address could cause); with at least MIN_TOKEN_LENGTH
+# characters, guessing at one a second is hopeless.
+FAILURES_PER_MINUTE = 60
 FAILURE_BURST = 5
+MIN_TOKEN_LENGTH = 32
+
+
+def check_token(token: str | None) -> None:
+    """Refuse to start with a guessable admin token."""
+    if token and len(token) < MIN_TOKEN_LENGTH:
+        raise ValueError(f"ADMIN_TOKEN has {len(token)} characters: use at least {MIN_TOKEN_LENGTH}, for example "
+                         "the output of `python3 -c 'import secrets; print(secrets.token_urlsafe(32))'`")
 
 
 @bp.before_request
@@ -42,13 +52,10 @@ def require_token():
     token = current_app.config.get("ADMIN_TOKEN")
     if not token:
         abort(404)
-    failures = services().admin_failures
-    client = request.remote_addr or "unknown"
-    wait = failures.retry_after(client, take=False)
-    if not wait and hmac.compare_digest(presented_token().encode(), token.encode()):
+    if hmac.compare_digest(presented_token().encode(), token.encode()):
         return None
+    wait = services().admin_failures.retry_after(request.remote_addr or "unknown")
     if not wait:
-        failures.retry_after(client)
         response = jsonify(error="Unauthorized", reason="This page needs the admin token.")
         response.status_code = 401
         response.headers["WWW-Authenticate"] = 'Basic realm="curated-search admin"'
@@ -76,6 +83,8 @@ def path_in_source(path: str, origins: list[str]) -> str:
 @bp.get("/admin/status")
 def status():
     info = services().retriever.status()
+    usage = services().usage_log
+    info["usage_log"] = usage.status() if usage is not None else None
     info["skipped"] = [{**item, "path": path_in_source(item["path"], info["sources"])} for item in info["skipped"]]
     if request.accept_mimetypes.best == "application/json":
         return jsonify(info)

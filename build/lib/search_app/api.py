@@ -13,6 +13,8 @@ from search_app.services import services
 from search_index.format import PassageRecord
 
 bp = Blueprint("api", __name__)
+# A beacon sends an empty body; browsers may add a few bytes.
+MAX_CLICK_BODY = 64
 
 
 def page_json(page: PageHit | PassageRecord) -> dict:
@@ -77,6 +79,8 @@ def suggest():
 @bp.post("/api/click")
 def click():
     """A click on a result at `rank` (0: a recommended one), sent by a beacon; counted when QUERY_LOG is on."""
+    if (request.content_length or 0) > MAX_CLICK_BODY or "chunked" in request.headers.get("Transfer-Encoding", ""):
+        return jsonify(error="Payload Too Large", reason="A click carries no body."), 413
     if "rank" not in request.args:
         return jsonify(error="Bad Request", reason="Missing parameter rank."), 400
     try:
@@ -101,10 +105,9 @@ def healthz():
 
 @bp.get("/readyz")
 def readyz():
-    """Ready when a version with pages is served; a newer version that could not be opened is named."""
+    """Ready when a version with pages is served and questions can be encoded (otherwise 503 with the
+    reason); a newer version that could not be opened is named."""
     retriever = services().retriever
-    if not retriever.pages():
-        return jsonify(status="not ready", reason="the index holds no pages", version=retriever.version), 503
     body = {"status": "ready", "version": retriever.version}
     if retriever.problem:
         body["problem"] = retriever.problem

@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
 from search_index.best_bets import BestBet, phrasing_key
 from search_index.format import Owner, PassageRecord
-from search_index.reader import IndexReader
+from search_index.reader import ResolvedCuration
 
 # "one" and "i" are left out: "no one", "can i".
 NUMBER_WORDS = {"two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7", "eight": "8",
@@ -32,11 +32,10 @@ class Recommendation:
 class Curator:
     """Best bets and hidden pages of one index version."""
 
-    def __init__(self, reader: IndexReader, synonyms: Sequence[Sequence[str]], min_cosine: float) -> None:
-        curation = reader.curation()
+    def __init__(self, resolved: ResolvedCuration, synonyms: Sequence[Sequence[str]], min_cosine: float) -> None:
         self.synonyms = synonyms
         self.min_cosine = min_cosine
-        self.bets: list[BestBet] = list(curation.bets)
+        self.bets: list[BestBet] = list(resolved.curation.bets)
         self.keys: dict[str, int] = {}
         self.rows: list[int] = []
         self.row_numbers: list[frozenset[str]] = []
@@ -46,22 +45,10 @@ class Curator:
                 self.keys.setdefault(key, index)
                 self.rows.append(index)
                 self.row_numbers.append(numbers(key))
-        self.vectors = reader.bet_vectors()
-        hidden = [found for found in (reader.resolve(t) for t in curation.hide) if found]
-        self.hidden_pages = frozenset(page for page, section in hidden if section is None)
-        self.hidden_sections = frozenset(section for _, section in hidden if section is not None)
-        self.shown: list[list[PassageRecord]] = [self._shown(reader, bet) for bet in self.bets]
-
-    def _shown(self, reader: IndexReader, bet: BestBet) -> list[PassageRecord]:
-        """What a bet shows: a section by its first passage; a whole page by the first passage of its
-        first section that is not hidden, linked to the page."""
-        shown = []
-        for target in bet.show:
-            found = reader.target_passage(target, self.hidden_sections)
-            if found is not None:
-                record, whole_page = found
-                shown.append(replace(record, link=record.url, section="") if whole_page else record)
-        return shown
+        self.vectors = resolved.bet_vectors
+        self.hidden_pages = resolved.hidden_pages
+        self.hidden_sections = resolved.hidden_sections
+        self.shown = resolved.shown
 
     def match(self, query: str, vector: np.ndarray) -> int | None:
         """The best bet a question fires: one of its phrasings said the same way (after synonyms), or

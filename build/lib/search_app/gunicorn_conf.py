@@ -1,6 +1,8 @@
 """gunicorn settings for `make serve`: one model and index per worker, one compute thread each."""
 import os
 
+from gunicorn import util
+
 # Compute libraries read these when they load, in each worker: one thread each, so that workers
 # do not fight over the cores (measured: two threads per process ran slower under load on 2 cores).
 for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
@@ -27,6 +29,21 @@ limit_request_fields = 50
 limit_request_field_size = 8190
 max_requests = 0
 accesslog = os.environ.get("ACCESS_LOG") or None
+
+
+def write_error(sock, status_int: int, reason: str, mesg: str) -> None:
+    """gunicorn's own answers to requests it refuses before the app runs (400, 414, 431): plain text with
+    the app's security headers, instead of gunicorn's small HTML page without them."""
+    from search_app.hooks import SECURITY_HEADERS
+
+    body = f"{status_int} {reason}\n".encode("latin1")
+    headers = {"Connection": "close", "Content-Type": "text/plain; charset=utf-8", "Content-Length": len(body),
+               "Cache-Control": "no-store", **SECURITY_HEADERS}
+    head = f"HTTP/1.1 {status_int} {reason}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
+    util.write_nonblock(sock, head.encode("latin1") + body)
+
+
+util.write_error = write_error
 
 
 def post_fork(server, worker) -> None:

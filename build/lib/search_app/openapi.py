@@ -137,7 +137,8 @@ def document(sites: list[str]) -> dict:
                                     "schema": {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET + MAX_LIMIT},
                                     "description": "the result's rank (1 = first page), 0 for a recommended result"}],
                     "responses": {"204": {"description": "counted (ignored when the usage log is off)"},
-                                  "400": refused["400"], "429": refused["429"]},
+                                  "400": refused["400"], "413": _json(ERROR, "a body was sent: a click has none"),
+                                  "429": refused["429"]},
                 }
             },
             "/healthz": {"get": {"summary": "Alive", "responses": {"200": _json(status, "alive")}}},

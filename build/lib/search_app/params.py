@@ -34,7 +34,7 @@ def integer(args: Mapping[str, str], name: str, default: int, low: int, high: in
     raw = args.get(name)
     if raw is None:
         return default
-    if not re.fullmatch(r"\d{1,6}", raw.strip()):
+    if not re.fullmatch(r"[0-9]{1,6}", raw.strip()):
         raise BadRequest(f"{name} must be a whole number from {low} to {high}.")
     value = int(raw)
     if not low <= value <= high:

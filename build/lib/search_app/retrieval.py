@@ -34,6 +34,12 @@ class NotReady(RuntimeError):
     """No index version can be served; the message says why."""
 
 
+def describe(exc: Exception) -> str:
+    """An error in one line: its own message, or its type where it has none."""
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    return text if isinstance(exc, StoreError) else f"{type(exc).__name__}: {text}".rstrip(": ")
+
+
 @dataclass(frozen=True)
 class SearchOptions:
     limit: int = 10
@@ -90,7 +96,7 @@ class IndexState:
         self.sites = self.reader.sites()
         self.reader.owners([])  # reads the passages' owners now rather than in the first search
         self.synonyms = [tuple(group) for group in self.reader.manifest.get("synonyms", [])]
-        self.curator = Curator(self.reader, self.synonyms, config.best_bet_min_cosine)
+        self.curator = Curator(self.reader.resolved_curation(), self.synonyms, config.best_bet_min_cosine)
         self.suggester = Suggester(topics(self.reader.headings(), self.synonyms), self.speller)
 
 
@@ -104,6 +110,7 @@ class Retriever:
         self.encoder = encoder or QueryEncoder(DEFAULT_CACHE)
         self.refresh_seconds = refresh_seconds
         self.problem: str | None = None
+        self.encoder_problem = self.encoder.problem()
         self._state: IndexState | None = None
         self._refused: str | None = None
         self._lock = threading.Lock()
@@ -112,34 +119,61 @@ class Retriever:
 
     def state(self) -> IndexState:
         """The served version's state, switching to a newly published version when it can be opened;
-        NotReady when no version can be served."""
+        NotReady when nothing can be answered: no version opens, the served version holds no pages, or
+        the question encoder does not work."""
         if time.monotonic() - self._checked >= self.refresh_seconds and self._lock.acquire(blocking=False):
             try:
                 self._checked = time.monotonic()
                 self._follow()
             finally:
                 self._lock.release()
+        if self.encoder_problem:
+            raise NotReady(f"questions cannot be encoded: {self.encoder_problem}")
         if self._state is None:
             raise NotReady(self.problem or "no index is loaded")
+        if not self._state.reader.manifest["counts"]["pages"]:
+            raise NotReady(f"the served version {self._state.version} holds no pages: publish one that does, "
+                           "or roll back (`python -m indexer rollback`)")
         return self._state
 
     def _follow(self) -> None:
-        """Open the published version if it is new; one that cannot be opened is reported once and
-        never switched to (the version being served stays)."""
+        """Open the published version if it is new. Opening is all or nothing: a version that cannot be
+        opened, for any reason, is reported and never switched to (the version being served stays); a
+        worker with nothing served yet serves the newest version on disk that opens."""
         version = published_version(self.index_dir)
-        if version is None:
-            if self._state is None:
-                self.problem = f"no published index in {self.index_dir}: build one with `python -m indexer build`"
+        served = self._state.version if self._state else None
+        if version is not None and version == served:
+            self.problem = self._refused = None
             return
-        if version in (self._refused, self._state and self._state.version):
+        if version is not None and version == self._refused:
+            return
+        if version is None and self._state is not None:
             return
         try:
+            if version is None:
+                raise StoreError(f"no published index in {self.index_dir}: build one with `python -m indexer build`")
             self._state = IndexState(self.index_dir, self.config, version)
             self.problem = self._refused = None
-        except StoreError as exc:
+        except Exception as exc:  # noqa: BLE001 - a damaged version of any kind must not stop the service
             self._refused = version
-            self.problem = f"version {version} cannot be served: {exc}"
+            self.problem = f"version {version} cannot be served: {describe(exc)}"
             log.error(self.problem)
+            if self._state is None:
+                self._open_newest(exclude=version)
+
+    def _open_newest(self, exclude: str | None) -> None:
+        """Serve the newest version on disk, other than `exclude`, that opens (a fresh worker while
+        `current` names a damaged or missing version)."""
+        for candidate in reversed(publishing.versions(self.index_dir)):
+            if candidate == exclude:
+                continue
+            try:
+                self._state = IndexState(self.index_dir, self.config, candidate)
+            except Exception as exc:  # noqa: BLE001 - try the next one
+                log.error("version %s cannot be served either: %s", candidate, describe(exc))
+                continue
+            self.problem += f"; serving the newest version that opens, {candidate}"
+            return
 
     @property
     def version(self) -> str:
@@ -152,10 +186,6 @@ class Retriever:
 
     def sites(self) -> dict[str, int]:
         return self.state().sites
-
-    def pages(self) -> int:
-        """How many pages the served version holds."""
-        return self.state().reader.manifest["counts"]["pages"]
 
     def status(self) -> dict:
         """What a maintainer wants to know about the served version (`search_index.reader.stats`)."""

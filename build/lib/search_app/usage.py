@@ -2,22 +2,30 @@
 
 Stored, per day: the number of searches, of "no good match" answers, of corrected questions and of
 clicks on results (with the clicked rank: 0 for a recommended result), how often each best bet fired,
-and the text of questions that found no good answer (normalised; deleted after QUERY_LOG_DAYS). Never an
-IP address, cookie, user agent or session, and no other question's text.
+and the text of questions that found no good answer (normalised, without e-mail and web addresses,
+dates, numbers of three digits or more and the words after "my name is"; deleted after
+QUERY_LOG_DAYS). Never an IP address, cookie, user agent or session, and no other question's text.
 
 `python -m indexer usage --log FILE` prints a summary.
 """
 from __future__ import annotations
 
+import itertools
 import logging
+import os
 import queue
+import re
 import sqlite3
+import threading
+import time
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
+from search_app.query_words import STOP_WORDS
 from search_index.text import words
 
 SCHEMA = """
@@ -34,7 +42,36 @@ CREATE TABLE IF NOT EXISTS best_bets (day TEXT NOT NULL, bet TEXT NOT NULL, coun
 MAX_LENGTH = 200
 # Ranks counted one by one; a click further down counts as this rank ("and below").
 MAX_RANK = 20
+# Events waiting for the writer; past this (the log unwritable for a long time) new ones are dropped
+# and counted.
+MAX_PENDING = 10_000
+FLUSH_SECONDS = 1.0
 log = logging.getLogger(__name__)
+
+EMAIL = re.compile(r"[^\s@]+@[^\s@]+")
+WEB_ADDRESS = re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE)
+# Phone, record and identity numbers and dates: digits in groups joined by spaces, dots, dashes,
+# slashes or brackets, six characters or more ("07700 900123", "943 476 5919", "1971-03-04").
+NUMBER_RUN = re.compile(r"\+?\d[\d\s().\-/]{4,}\d")
+LONG_NUMBER = re.compile(r"\w*\d{3,}\w*")
+NAME_PHRASE = re.compile(r"\b(?:my name is|my name's|name is|i am called|i'm called|im called|call me|"
+                         r"this is (?=[A-Z]))\s*", re.IGNORECASE)
+NAME_WORDS = 3
+
+
+def anonymise(query: str) -> str:
+    """The question without what identifies a person: e-mail and web addresses, dates, phone, record and
+    other numbers of three digits or more, and the (up to three) words after "my name is" and the like.
+    Small numbers stay ("stage 4", "HER2")."""
+    text = WEB_ADDRESS.sub(" ", EMAIL.sub(" ", query))
+    text = LONG_NUMBER.sub(" ", NUMBER_RUN.sub(" ", text))
+    parts = NAME_PHRASE.split(text)
+    kept = [parts[0]]
+    for after in parts[1:]:
+        found = words(after)
+        name = list(itertools.takewhile(lambda w: w not in STOP_WORDS, found[:NAME_WORDS]))
+        kept.append(" ".join(found[len(name):]))
+    return " ".join(kept)
 
 
 def normalise(query: str) -> str:
@@ -55,28 +92,70 @@ class Day:
         return self.no_match / self.searches if self.searches else 0.0
 
 
-class UsageLog:
-    """Counts searches and clicks per day in a SQLite file shared by every worker."""
+@dataclass
+class LogHealth:
+    """How the usage log's writer is doing, for /admin/status."""
 
-    def __init__(self, path: Path, retention_days: int = 90) -> None:
+    written: int = 0
+    failures: int = 0
+    dropped: int = 0
+    last_error: str | None = None
+
+
+class UsageLog:
+    """Counts searches and clicks per day in a SQLite file shared by every worker.
+
+    A search or click only appends an event to a queue in memory; a background writer adds the queue
+    to the file once a second. The writer never waits for a lock (a backup or an analyst holding the
+    file) and never fails a request: an event it cannot write stays queued (up to MAX_PENDING) and the
+    failure is counted. A log that cannot be opened at all leaves the app serving without it."""
+
+    def __init__(self, path: Path, retention_days: int = 90, flush_seconds: float = FLUSH_SECONDS) -> None:
         self.path = Path(path)
         self.retention_days = retention_days
+        self.flush_seconds = flush_seconds
         self.pool: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
         self.pruned_on: date | None = None
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.connect() as db:
-            db.executescript(SCHEMA)
+        self.pending: deque[tuple] = deque()
+        self.health = LogHealth()
+        self.prepared = False
+        self._writer_pid: int | None = None
+        self._start_lock = threading.Lock()
+        self._flush_lock = threading.Lock()
+        self._prepare()
+
+    def _prepare(self) -> bool:
+        """Create the file's tables if they are not there yet; False (failure counted) when it cannot."""
+        if self.prepared:
+            return True
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.connect() as db:
+                db.executescript(SCHEMA)
+            self.prepared = True
+        except (sqlite3.Error, OSError) as exc:
+            self._failed(exc)
+        return self.prepared
+
+    def _failed(self, exc: Exception) -> None:
+        self.health.failures += 1
+        self.health.last_error = f"{type(exc).__name__}: {exc}"
+        log.warning("usage log not written: %s", exc)
 
     @contextmanager
     def connect(self) -> Iterator[sqlite3.Connection]:
-        """A connection borrowed from a pool (one per request in flight, whatever runs requests:
-        threads or greenlets), in a transaction committed on leaving."""
+        """A connection borrowed from a pool, in a transaction committed on leaving. It never waits for
+        a lock another process holds: it fails at once, and the writer tries again later."""
         try:
             db = self.pool.get_nowait()
         except queue.Empty:
-            db = sqlite3.connect(self.path, timeout=2.0, check_same_thread=False)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
+            db = sqlite3.connect(self.path, timeout=0, check_same_thread=False)
+            try:
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=NORMAL")
+            except sqlite3.Error:
+                db.close()
+                raise
         try:
             with db:
                 yield db
@@ -84,41 +163,83 @@ class UsageLog:
             self.pool.put(db)
 
     def _read(self, sql: str, parameters: tuple) -> list[tuple]:
+        self.flush()
         with self.connect() as db:
             return db.execute(sql, parameters).fetchall()
 
     def record_search(self, query: str, no_match: bool, corrected: bool, best_bet: str | None = None,
                       today: date | None = None) -> None:
-        """Count one search; an unanswered question's text is kept. A failure here never fails the search."""
-        day = (today or date.today()).isoformat()
-        text = normalise(query) if no_match else ""
-        try:
-            with self.connect() as db:
-                db.execute("INSERT INTO daily (day, searches, no_match, corrected) VALUES (?, 1, ?, ?) "
-                           "ON CONFLICT(day) DO UPDATE SET searches = searches + 1, "
-                           "no_match = no_match + excluded.no_match, corrected = corrected + excluded.corrected",
-                           (day, int(no_match), int(corrected)))
-                if text:
-                    db.execute("INSERT INTO gaps VALUES (?, ?, 1) "
-                               "ON CONFLICT(query, day) DO UPDATE SET count = count + 1", (text, day))
-                if best_bet:
-                    db.execute("INSERT INTO best_bets VALUES (?, ?, 1) "
-                               "ON CONFLICT(day, bet) DO UPDATE SET count = count + 1", (day, best_bet))
-                self._prune(db, today or date.today())
-        except sqlite3.Error as exc:
-            log.warning("usage log not written: %s", exc)
+        """Count one search; an unanswered question's text is kept, without what identifies a person."""
+        text = normalise(anonymise(query)) if no_match else ""
+        self._add(("search", (today or date.today()).isoformat(), int(no_match), int(corrected), text, best_bet))
 
     def record_click(self, rank: int, today: date | None = None) -> None:
         """Count one click on a result at this rank (0: a recommended result)."""
-        day = (today or date.today()).isoformat()
-        try:
-            with self.connect() as db:
-                db.execute("INSERT INTO daily (day, clicks) VALUES (?, 1) "
-                           "ON CONFLICT(day) DO UPDATE SET clicks = clicks + 1", (day,))
-                db.execute("INSERT INTO clicks VALUES (?, ?, 1) ON CONFLICT(day, rank) DO UPDATE SET count = count + 1",
-                           (day, min(rank, MAX_RANK)))
-        except sqlite3.Error as exc:
-            log.warning("usage log not written: %s", exc)
+        self._add(("click", (today or date.today()).isoformat(), min(rank, MAX_RANK)))
+
+    def _add(self, event: tuple) -> None:
+        if len(self.pending) >= MAX_PENDING:
+            self.health.dropped += 1
+            return
+        self.pending.append(event)
+        self._start_writer()
+
+    def _start_writer(self) -> None:
+        """One background writer per process (a forked worker starts its own)."""
+        if self._writer_pid == os.getpid():
+            return
+        with self._start_lock:
+            if self._writer_pid != os.getpid():
+                self._writer_pid = os.getpid()
+                threading.Thread(target=self._write_forever, name="usage-log", daemon=True).start()
+
+    def _write_forever(self) -> None:
+        while True:
+            time.sleep(self.flush_seconds)
+            self.flush()
+
+    def flush(self) -> bool:
+        """Write every queued event now; False when they could not be written (they stay queued)."""
+        with self._flush_lock:
+            if not self.pending or not self._prepare():
+                return not self.pending
+            events = [self.pending.popleft() for _ in range(len(self.pending))]
+            try:
+                with self.connect() as db:
+                    for event in events:
+                        (self._write_search if event[0] == "search" else self._write_click)(db, *event[1:])
+                    self._prune(db, date.today())
+            except (sqlite3.Error, OSError) as exc:
+                self.pending.extendleft(reversed(events))
+                self._failed(exc)
+                return False
+            self.health.written += len(events)
+            return True
+
+    @staticmethod
+    def _write_search(db: sqlite3.Connection, day: str, no_match: int, corrected: int, text: str,
+                      best_bet: str | None) -> None:
+        db.execute("INSERT INTO daily (day, searches, no_match, corrected) VALUES (?, 1, ?, ?) "
+                   "ON CONFLICT(day) DO UPDATE SET searches = searches + 1, "
+                   "no_match = no_match + excluded.no_match, corrected = corrected + excluded.corrected",
+                   (day, no_match, corrected))
+        if text:
+            db.execute("INSERT INTO gaps VALUES (?, ?, 1) "
+                       "ON CONFLICT(query, day) DO UPDATE SET count = count + 1", (text, day))
+        if best_bet:
+            db.execute("INSERT INTO best_bets VALUES (?, ?, 1) "
+                       "ON CONFLICT(day, bet) DO UPDATE SET count = count + 1", (day, best_bet))
+
+    @staticmethod
+    def _write_click(db: sqlite3.Connection, day: str, rank: int) -> None:
+        db.execute("INSERT INTO daily (day, clicks) VALUES (?, 1) "
+                   "ON CONFLICT(day) DO UPDATE SET clicks = clicks + 1", (day,))
+        db.execute("INSERT INTO clicks VALUES (?, ?, 1) ON CONFLICT(day, rank) DO UPDATE SET count = count + 1",
+                   (day, rank))
+
+    def status(self) -> dict:
+        """The writer's health: events queued, written, failed writes, dropped events, the last error."""
+        return {"pending": len(self.pending), **asdict(self.health)}
 
     def _prune(self, db: sqlite3.Connection, today: date) -> None:
         """Once a day: question texts older than the retention period go."""

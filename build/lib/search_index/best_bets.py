@@ -24,6 +24,9 @@ from search_index.errors import InputError
 from search_index.text import words
 
 MAX_SHOWN = 3
+# A reviewed list, read by every worker at every version: bounded.
+MAX_BETS = 2_000
+MAX_FILE_BYTES = 1_000_000
 MAX_PHRASING = 200
 
 
@@ -87,6 +90,8 @@ def parse_best_bets(text: str, name: str = "best bets") -> Curation:
     if hide is None:
         problems.add(name, "hide must be a list of page or section addresses")
     bets = []
+    if len(data.get("bet", [])) > MAX_BETS:
+        raise InputError(f"{name}: {len(data['bet'])} bets, at most {MAX_BETS}")
     for number, entry in enumerate(data.get("bet", []), 1):
         where = f"{name}, bet {number}"
         phrasings, show = _strings(entry.get("phrasings")), _strings(entry.get("show"))
@@ -109,6 +114,10 @@ def load_best_bets(path: Path | None) -> Curation:
     if path is None:
         return Curation()
     try:
+        size = Path(path).stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise InputError(f"the best bets file {path} has {size} bytes: at most {MAX_FILE_BYTES} "
+                             f"(a reviewed list of at most {MAX_BETS} bets)")
         return parse_best_bets(Path(path).read_text(encoding="utf-8"), str(path))
     except OSError as exc:
         raise InputError(f"cannot read the best bets file {path}: {exc.strerror or exc}") from None

@@ -18,6 +18,7 @@ these files, and `publishing` decides where versions live and which one is publi
 """
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 from collections.abc import Callable, Sequence
@@ -103,6 +104,31 @@ def set_search_threads(threads: int) -> None:
     """Threads FAISS uses for one search (one per process is fastest when processes share the cores)."""
     faiss.omp_set_num_threads(max(1, threads))
 
+
+
+def read_manifest(folder: Path) -> dict:
+    """A version's manifest.json."""
+    try:
+        manifest = json.loads((Path(folder) / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise StoreError(f"unreadable manifest in {folder}: {exc}") from None
+    if not isinstance(manifest, dict):
+        raise StoreError(f"unreadable manifest in {folder}: not a JSON object")
+    return manifest
+
+
+def check_file_sizes(folder: Path, manifest: dict) -> None:
+    """Every file has the size the manifest recorded when the version was written: a truncated or
+    grown file is refused before anything maps it (a truncated vector file crashes the reader that maps
+    it). Versions written before sizes were recorded are not checked here."""
+    for name, size in manifest.get("file_sizes", {}).items():
+        try:
+            found = (Path(folder) / name).stat().st_size
+        except OSError as exc:
+            raise StoreError(f"{folder}: {name} is missing: {exc.strerror or exc}") from None
+        if found != size:
+            raise StoreError(f"{folder}: {name} has {found} bytes, the manifest recorded {size}: the version was "
+                             "changed after it was written")
 
 
 def connect_readonly(folder: Path, immutable: bool = False, threads: bool = False) -> sqlite3.Connection:

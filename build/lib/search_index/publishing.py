@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
-from search_index.format import FORMAT_VERSION, StoreError
+from search_index.format import FORMAT_VERSION, StoreError, read_manifest
 from search_index.reader import IndexReader
 from search_index.verifier import verify_version
 
@@ -91,11 +91,21 @@ def publish(index_dir: Path, built: Path, keep: int = KEEP_VERSIONS) -> str:
     version = manifest["version"]
     target = version_dir(index_dir, version)
     target.parent.mkdir(parents=True, exist_ok=True)
+    seal(built)
     os.replace(built, target)
     _point_to(index_dir, version)
     _record(index_dir, "published", manifest)
     prune(index_dir, keep)
     return version
+
+
+def seal(folder: Path) -> None:
+    """Make a version's files read-only: a published version is never written again (workers map its
+    files, and a file truncated under a mapping kills the worker that reads it). A later version that
+    keeps the same vectors links these files rather than copying them, so they stay read-only too."""
+    for path in Path(folder).iterdir():
+        if path.is_file():
+            path.chmod(0o444)
 
 
 def _record(index_dir: Path, event: str, manifest: dict) -> None:
@@ -154,11 +164,23 @@ def rollback(index_dir: Path) -> str:
         return older[-1]
 
 
+def newest_with_pages(index_dir: Path, on_disk: list[str]) -> str | None:
+    """The newest version whose manifest counts at least one page."""
+    for name in reversed(on_disk):
+        try:
+            if read_manifest(version_dir(index_dir, name))["counts"]["pages"] > 0:
+                return name
+        except (StoreError, KeyError, TypeError):
+            continue
+    return None
+
+
 def prune(index_dir: Path, keep: int = KEEP_VERSIONS) -> list[str]:
-    """Remove the oldest versions beyond `keep`; never the published one or the one before it."""
+    """Remove the oldest versions beyond `keep`; never the published one, the one before it, or the
+    newest version that holds pages (so a run of empty versions can always be rolled back)."""
     on_disk = versions(index_dir)
     current = published_version(index_dir)
-    protected = {current}
+    protected = {current, newest_with_pages(index_dir, on_disk)}
     if current in on_disk and on_disk.index(current) > 0:
         protected.add(on_disk[on_disk.index(current) - 1])
     removable = [v for v in on_disk[: max(0, len(on_disk) - keep)] if v not in protected]

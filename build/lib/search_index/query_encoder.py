@@ -8,6 +8,7 @@ lock, so that workers starting together export it once) and atomically renamed i
 from __future__ import annotations
 
 import fcntl
+import importlib.util
 import json
 import logging
 import os
@@ -37,6 +38,8 @@ CHECK_TEXTS = (
 )
 MIN_COSINE = 0.99999
 CACHE_SIZE = 1024
+# Encoded once when a worker starts: a worker that cannot encode a question is not ready.
+PROBE = "what is cancer"
 DEFAULT_CACHE = Path("var/models")
 
 
@@ -98,6 +101,10 @@ class ExportMismatch(CuratedSearchError):
     """An ONNX export whose vectors differ from the reference model's."""
 
 
+class EncoderUnavailable(CuratedSearchError):
+    """No way to encode questions in this install."""
+
+
 class OnnxEncoder:
     """Normalised vectors from the ONNX export: the model's own tokenizer, one onnxruntime session."""
 
@@ -133,20 +140,37 @@ class QueryEncoder:
     """Question vectors for the app, with the last CACHE_SIZE questions remembered; counts cache hits."""
 
     def __init__(self, cache_dir: Path | None, threads: int = 1) -> None:
+        self.unusable: str | None = None
         self.backend = self._backend(cache_dir, threads)
         self.cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self.lock = Lock()
         self.hits = self.misses = 0
 
-    @staticmethod
-    def _backend(cache_dir: Path | None, threads: int) -> OnnxEncoder | TorchEncoder:
+    def _backend(self, cache_dir: Path | None, threads: int) -> OnnxEncoder | TorchEncoder | None:
+        """The ONNX export; the reference model only where PyTorch is installed (the served image has none)."""
         if cache_dir is None:
             return TorchEncoder()
         try:
             return OnnxEncoder(export(cache_dir), threads)
-        except Exception as exc:  # noqa: BLE001 - any failure falls back to the reference model
+        except Exception as exc:  # noqa: BLE001 - any failure falls back to the reference model, if there is one
+            if importlib.util.find_spec("torch") is None:
+                self.unusable = (f"the ONNX export in {cache_dir} is not usable ({type(exc).__name__}: {exc}) and "
+                                 f"PyTorch is not installed: run `python -m indexer export-onnx --cache {cache_dir}` "
+                                 "where the model and PyTorch are, and copy the export here")
+                log.error("query encoder: %s", self.unusable)
+                return None
             log.warning("query encoder on PyTorch: the ONNX export is not usable (%s)", exc)
             return TorchEncoder()
+
+    def problem(self) -> str | None:
+        """Why questions cannot be encoded, or None: one question is encoded to find out."""
+        if self.backend is None:
+            return self.unusable
+        try:
+            self.backend.encode([PROBE])
+        except Exception as exc:  # noqa: BLE001 - any failure means the worker cannot answer
+            return f"{type(exc).__name__}: {exc}"
+        return None
 
     def encode(self, questions: Sequence[str]) -> tuple[np.ndarray, bool]:
         """One row per question, and whether every one came from the cache."""
@@ -156,6 +180,8 @@ class QueryEncoder:
                 self.cache.move_to_end(question)
         missing = [q for q in dict.fromkeys(questions) if q not in found]
         if missing:
+            if self.backend is None:
+                raise EncoderUnavailable(self.unusable or "no question encoder")
             found.update(zip(missing, self.backend.encode(missing), strict=True))
         with self.lock:
             self.hits += not missing

@@ -6,6 +6,7 @@ import json
 import queue
 import sqlite3
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 
@@ -19,10 +20,12 @@ from search_index.format import (
     POSTINGS,
     Owner,
     PassageRecord,
+    check_file_sizes,
     connect_readonly,
     disk_size,
     prefetch,
     read_bet_vectors,
+    read_manifest,
     read_titles,
     read_vectors,
     resolve,
@@ -30,11 +33,23 @@ from search_index.format import (
 from search_index.verifier import verify_version
 
 
+@dataclass(frozen=True)
+class ResolvedCuration:
+    """A version's best bets and hidden pages, resolved to its ids and passages."""
+
+    curation: Curation
+    bet_vectors: np.ndarray
+    hidden_pages: frozenset[int]
+    hidden_sections: frozenset[int]
+    shown: list[list[PassageRecord]]
+
+
 class IndexReader:
     """Read-only access to one version folder: vectors, keyword index and passage records."""
 
     def __init__(self, folder: Path, formats: tuple[int, ...] = (FORMAT_VERSION,)) -> None:
         self.folder = Path(folder)
+        check_file_sizes(self.folder, read_manifest(self.folder))
         prefetch(self.folder)
         self.vectors = read_vectors(self.folder / "vectors.faiss")
         self.titles = read_titles(self.folder, self.vectors.d)
@@ -136,6 +151,25 @@ class IndexReader:
     def curation(self) -> Curation:
         """The editors' best bets and hidden pages stored with this version."""
         return Curation.from_json(self.manifest.get("best_bets"))
+
+    def resolved_curation(self) -> ResolvedCuration:
+        """The stored curation with every address resolved: hidden pages and sections by id, and the
+        passages each best bet shows (a section by its first passage; a whole page by the first passage
+        of its first section that is not hidden, linked to the page)."""
+        curation = self.curation()
+        hidden = [found for found in (self.resolve(t) for t in curation.hide) if found]
+        hidden_sections = frozenset(section for _, section in hidden if section is not None)
+        shown = []
+        for bet in curation.bets:
+            records = []
+            for target in bet.show:
+                found = self.target_passage(target, hidden_sections)
+                if found is not None:
+                    record, whole_page = found
+                    records.append(replace(record, link=record.url, section="") if whole_page else record)
+            shown.append(records)
+        return ResolvedCuration(curation, self.bet_vectors(), frozenset(p for p, s in hidden if s is None),
+                                hidden_sections, shown)
 
     def bet_vectors(self) -> np.ndarray:
         """One row per best bet phrasing, in `curation().phrasings` order."""

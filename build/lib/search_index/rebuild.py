@@ -15,6 +15,11 @@ from search_index.reader import IndexReader
 class RebuildReader(IndexReader):
     """A version's stored pages, passages, keyword postings and vectors, for the build that follows it."""
 
+    def pages_per_origin(self) -> dict[str, int]:
+        """How many pages each source (by origin) gave this version."""
+        rows = self._rows("SELECT origin, count(*) AS n FROM pages GROUP BY origin")
+        return {row["origin"]: row["n"] for row in rows}
+
     def stored_pages(self) -> list[StoredPage]:
         """Every page with its sections and passages, as the indexer made them (sub-heading offsets aside)."""
         pages = {row["id"]: row for row in self._rows(f"SELECT *, {self._site_column} AS site_name FROM pages")}

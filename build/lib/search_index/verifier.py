@@ -1,7 +1,6 @@
 """Checking that a version folder is complete and self-consistent before it is published or served."""
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -13,8 +12,10 @@ from search_index.format import (
     FORMAT_VERSION,
     POSTINGS,
     StoreError,
+    check_file_sizes,
     connect_readonly,
     read_bet_vectors,
+    read_manifest,
     read_titles,
     read_vectors,
     resolve,
@@ -28,10 +29,8 @@ def verify_version(folder: Path, vectors: faiss.Index | None = None, titles: np.
     `vectors`, `titles`: the folder's vectors when the caller has already loaded them. `formats`: the
     format versions accepted (an older one can still give its vectors to an incremental build).
     """
-    try:
-        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise StoreError(f"unreadable manifest in {folder}: {exc}") from None
+    manifest = read_manifest(folder)
+    check_file_sizes(folder, manifest)
     if manifest.get("format") not in formats:
         raise StoreError(f"{folder} has index format {manifest.get('format')}, expected {FORMAT_VERSION}: "
                          f"rebuild it with `python -m indexer update` (passage vectors are reused)")

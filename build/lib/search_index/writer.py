@@ -52,7 +52,9 @@ def write_version(
     if bet_vectors is not None and len(bet_vectors):
         np.save(folder / "best_bets.npy", np.ascontiguousarray(bet_vectors, dtype=np.float32).reshape(-1, dimensions))
     counts = {"pages": len(pages), "sections": sum(len(p.sections) for p in pages), "passages": len(passages)}
-    full = {"format": FORMAT_VERSION, "version": version, **manifest, "counts": counts, "vector_index": spec}
+    sizes = {path.name: path.stat().st_size for path in sorted(folder.iterdir()) if path.is_file()}
+    full = {"format": FORMAT_VERSION, "version": version, **manifest, "counts": counts, "vector_index": spec,
+            "file_sizes": sizes}
     (folder / "manifest.json").write_text(json.dumps(full, indent=2, ensure_ascii=False), encoding="utf-8")
 
 

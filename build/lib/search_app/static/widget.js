@@ -3,10 +3,28 @@
 // and <div data-curated-search><a href="SEARCH/">Search our information pages</a></div> (the link is
 // what people without JavaScript get). The widget lives in a shadow root: the host page's styles do
 // not reach it, nor its styles the page. It also adds suggestions to the search page's own box.
+// It asks only its own origin's API, or the address the host sets on the script tag
+// (<script src="..." data-api="https://search.example.org">): a data-curated-search value naming
+// any other address, which anyone who can put markup on the host page could plant, is ignored.
+// Links it shows are http(s) only.
 (() => {
   "use strict";
   const script = document.currentScript;
   const BASE = new URL(".", script ? script.src : location.href).href.replace(/\/$/, "");
+  const trimmed = (address) => {
+    try {
+      const url = new URL(address, location.href);
+      return ["http:", "https:"].includes(url.protocol) ? url.href.replace(/\/$/, "") : null;
+    } catch (error) { return null; }
+  };
+  const ALLOWED = [BASE, script && script.dataset.api ? trimmed(script.dataset.api) : null].filter(Boolean);
+  const apiBase = (asked) => {
+    if (!asked) return ALLOWED[ALLOWED.length - 1];
+    const found = trimmed(asked);
+    if (ALLOWED.includes(found)) return found;
+    console.warn("curated-search: ignoring an API address the script tag does not name:", asked);
+    return ALLOWED[ALLOWED.length - 1];
+  };
   const LIMIT = 10;
   let counter = 0;
 
@@ -30,7 +48,13 @@
       return body;
     });
   };
-  const absolute = (base, link) => new URL(link, base + "/").href;
+  // A link from an answer, made absolute; null (no link at all) unless it is http(s).
+  const absolute = (base, link) => {
+    try {
+      const url = new URL(link, base + "/");
+      return ["http:", "https:"].includes(url.protocol) ? url.href : null;
+    } catch (error) { return null; }
+  };
 
   // Suggestions on a text box: the ARIA 1.2 combobox pattern (list autocomplete, active option
   // announced through aria-activedescendant).
@@ -136,7 +160,7 @@
   }
 
   function widget(host) {
-    const base = (host.dataset.curatedSearch || BASE).replace(/\/$/, "");
+    const base = apiBase(host.dataset.curatedSearch);
     const n = ++counter;
     const root = host.attachShadow({ mode: "open" });
     const input = el("input", { id: `cs-q-${n}`, type: "search", name: "q", maxlength: "500", autocomplete: "off",
@@ -167,8 +191,8 @@
       return el("li", { class: "cs-section" },
         el("h4", {}, link(hit.link, hit.section || "Introduction", rank)),
         excerpt(hit.text, hit.highlights || []),
-        el("p", { class: "cs-link" }, el("span", { class: "cs-hidden", text: "Link to this section: " }),
-           link(hit.link, href, rank), " ", copyButton(href)));
+        href ? el("p", { class: "cs-link" }, el("span", { class: "cs-hidden", text: "Link to this section: " }),
+                  link(hit.link, href, rank), " ", copyButton(href)) : null);
     };
     const page = (result, rank) => {
       const meta = el("p", { class: "cs-meta" });

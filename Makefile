@@ -9,7 +9,7 @@ DEMO_PORT   ?= 8001
 CORPUS      := corpus/pages
 PAGES       := $(wildcard $(CORPUS)/*.html $(CORPUS)/*/*.html)
 
-.PHONY: setup index run serve test browser-setup eval bench bench-scale bench-update latency shared-index screenshots clean
+.PHONY: setup index run serve test system-setup browser-setup eval bench bench-scale bench-update latency shared-index screenshots clean
 
 setup: $(VENV)/.installed
 
@@ -40,6 +40,10 @@ run: index
 # Production server: INDEX_DIR, PORT, HOST, WORKERS, THREADS from the environment (search_app/gunicorn_conf.py).
 serve: setup
 	$(VENV)/bin/gunicorn --config search_app/gunicorn_conf.py 'search_app:create_app()'
+
+# Debian's nginx, for the test of deploy/nginx.conf in front of two replicas (tests/test_replicas.py).
+system-setup:
+	command -v nginx >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y nginx)
 
 # Debian's Chromium and its driver, and axe-core from npm, for the real-browser test.
 browser-setup:

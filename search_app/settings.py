@@ -24,7 +24,8 @@ SETTINGS = (
             "folder of the query encoder's ONNX export of the model (made on first use)"),
     Setting("PAGES_DIR", None, "serve these pages under `/pages/` (`make run` sets `corpus/pages`)"),
     Setting("HELPLINE", "", "text of the helpline line on the no-results page"),
-    Setting("ADMIN_TOKEN", None, "turns on the maintainers' pages: `/admin/` (dashboard) and `/admin/status`"),
+    Setting("ADMIN_TOKEN", None, "turns on the maintainers' pages: `/admin/` (dashboard) and `/admin/status`; "
+            "at least 32 characters"),
     Setting("RATE_LIMIT_PER_MINUTE", 120, "searches a minute per client address (0 turns limiting off)", int),
     Setting("RATE_LIMIT_BURST", 20, "searches a client may make at once before the per-minute pace applies", int),
     Setting("TRUSTED_HOSTS", None, "comma-separated host names the app answers to (others get 400); "

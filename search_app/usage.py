@@ -208,7 +208,7 @@ class UsageLog:
                 with self.connect() as db:
                     for event in events:
                         (self._write_search if event[0] == "search" else self._write_click)(db, *event[1:])
-                    self._prune(db, date.today())
+                    self._prune(db, max(date.fromisoformat(event[1]) for event in events))
             except (sqlite3.Error, OSError) as exc:
                 self.pending.extendleft(reversed(events))
                 self._failed(exc)

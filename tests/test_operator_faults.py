@@ -108,13 +108,18 @@ def remove_sqlite(folder):
     (folder / "index.sqlite").unlink()
 
 
+def following(index_dir, version):
+    """A client of an app serving `version` that looks at `current` before every request."""
+    (index_dir / "current").write_text(version)
+    app = create_app({"INDEX_DIR": str(index_dir), "RATE_LIMIT_PER_MINUTE": 0})
+    services(app).retriever.refresh_seconds = 0
+    return app.test_client()
+
+
 @pytest.mark.parametrize("damage", [damage_sqlite, truncate_sqlite, empty_weights, remove_sqlite])
 def test_a_newer_version_that_cannot_be_read_keeps_the_served_one(two_versions, damage):
     index_dir, first, second = two_versions
-    (index_dir / "current").write_text(first)
-    app = create_app({"INDEX_DIR": str(index_dir), "RATE_LIMIT_PER_MINUTE": 0})
-    services(app).retriever.refresh_seconds = 0
-    client = app.test_client()
+    client = following(index_dir, first)
     damage(publishing.version_dir(index_dir, second))
     (index_dir / "current").write_text(second)
     for _ in range(3):
@@ -127,7 +132,10 @@ def test_a_newer_version_that_cannot_be_read_keeps_the_served_one(two_versions, 
 
 def test_current_naming_a_folder_not_there_yet_keeps_the_served_one_and_a_fresh_worker_serves(two_versions):
     index_dir, first, second = two_versions
+    client = following(index_dir, second)
     (index_dir / "current").write_text("20991231T000000.000000Z-abcdef")
+    response = client.get("/api/search?q=lava")
+    assert response.status_code == 200 and response.headers["X-Index-Version"] == second
     ready = served(index_dir).get("/readyz")
     assert ready.status_code == 200 and ready.get_json()["version"] == second
     assert "20991231T000000.000000Z-abcdef cannot be served" in ready.get_json()["problem"]
@@ -135,10 +143,7 @@ def test_current_naming_a_folder_not_there_yet_keeps_the_served_one_and_a_fresh_
 
 def test_readiness_forgets_a_refused_version_once_current_is_good_again(two_versions):
     index_dir, first, second = two_versions
-    (index_dir / "current").write_text(first)
-    app = create_app({"INDEX_DIR": str(index_dir), "RATE_LIMIT_PER_MINUTE": 0})
-    services(app).retriever.refresh_seconds = 0
-    client = app.test_client()
+    client = following(index_dir, first)
     remove_sqlite(publishing.version_dir(index_dir, second))
     (index_dir / "current").write_text(second)
     assert "problem" in client.get("/readyz").get_json()

@@ -8,7 +8,7 @@ from tokenizers import Tokenizer
 
 from search_index.documents import Page, Passage, Section
 from search_index.errors import InputError
-from search_index.text import PAGE_SENTENCE_END
+from search_index.text import sentence_spans, trim
 
 SPECIAL_TOKENS = 2  # [CLS] and [SEP]
 
@@ -54,24 +54,6 @@ def embed_prefix(title: str, heading_path: tuple[str, ...]) -> str:
 def embed_text(title: str, passage: Passage) -> str:
     """What the model embeds for a passage: its context, then its text."""
     return embed_prefix(title, passage.heading_path) + passage.text
-
-
-def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each sentence or line, whitespace trimmed."""
-    spans, start = [], 0
-    for match in PAGE_SENTENCE_END.finditer(text):
-        spans.append((start, match.start()))
-        start = match.end()
-    spans.append((start, len(text)))
-    return [(s, e) for s, e in (_trim(text, s, e) for s, e in spans) if e > s]
-
-
-def _trim(text: str, start: int, end: int) -> tuple[int, int]:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return start, end
 
 
 def heading_path_at(section: Section, offset: int) -> tuple[str, ...]:
@@ -138,8 +120,8 @@ def _fitting_pieces(
     for (start, end), size in zip(spans, sizes):
         while size > budget:
             cut = start + counter.cut(text[start:end], budget)
-            pieces.append(_trim(text, start, cut))
-            start = _trim(text, cut, end)[0]
+            pieces.append(trim(text, start, cut))
+            start = trim(text, cut, end)[0]
             size = counter.counts([text[start:end]])[0]
         if end > start:
             pieces.append((start, end))

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 
 from search_app import openapi
-from search_app.excerpts import highlights
+from search_app.excerpts import excerpt, highlights
 from search_app.params import MAX_LIMIT, MAX_OFFSET, BadRequest, clean_query, integer, search_params
 from search_app.ranking import PageHit
 from search_app.retrieval import SearchResult
@@ -23,6 +23,12 @@ def page_json(page: PageHit | PassageRecord) -> dict:
             "original_url": page.original_url}
 
 
+def excerpt_json(text: str, query: str) -> dict:
+    """The excerpt a result shows (the same rule as the search page's)."""
+    shown, spans = excerpt(text, highlights(text, query))
+    return {"text": shown, "highlights": [list(span) for span in spans]}
+
+
 def result_json(result: SearchResult) -> dict:
     searched = result.corrected_query or result.query
     recommended = result.recommended.passages if result.recommended else []
@@ -32,7 +38,8 @@ def result_json(result: SearchResult) -> dict:
         "total": result.total,
         "no_match": result.no_match,
         "recommended": [{"page": page_json(record), "section": record.section, "link": record.link,
-                         "text": record.text} for record in recommended],
+                         "text": record.text, "excerpt": excerpt_json(record.text, searched)}
+                        for record in recommended],
         "results": [
             {
                 "page": page_json(page),
@@ -42,6 +49,7 @@ def result_json(result: SearchResult) -> dict:
                         "link": hit.link,
                         "text": hit.passage.text,
                         "highlights": [list(span) for span in highlights(hit.passage.text, searched)],
+                        "excerpt": excerpt_json(hit.passage.text, searched),
                         "score": round(hit.score, 4),
                     }
                     for hit in page.sections

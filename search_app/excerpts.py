@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 from search_app.query_words import content_words
-from search_index.text import WORD
+from search_index.text import WORD, sentence_spans
 
 # About three lines of a phone screen: enough to show that a passage answers, short enough to scan.
 MAX_EXCERPT = 320
+# One sentence longer than this (a list or table row without full stops) is cut at a word.
+MAX_SENTENCE = 2 * MAX_EXCERPT
 
 SUFFIXES = ("ments", "ment", "ings", "ing", "ed", "es", "s", "ly")
 
@@ -29,34 +31,32 @@ def highlights(text: str, query: str) -> list[tuple[int, int]]:
 
 
 def excerpt(text: str, spans: list[tuple[int, int]], size: int = MAX_EXCERPT) -> tuple[str, list[tuple[int, int]]]:
-    """A window of about `size` characters around the densest run of highlights, spans shifted to it."""
+    """Whole sentences of the passage, about `size` characters: the sentence with the most different
+    question words marked (the first of those, or the first sentence), then its neighbours while they
+    fit, the next before the previous. It starts at a sentence start and ends at a sentence end, so a
+    sentence is never cut into a claim it does not make ("... cannot be cured"); "…" marks text left
+    out. Spans are shifted to it."""
     if len(text) <= size:
         return text, spans
-    start = _best_window(text, spans, size)
-    end = min(len(text), start + size)
-    cut_end = text.rfind(" ", start, end) if end < len(text) else end
-    end = cut_end if cut_end > start else end
-    body = text[start:end]
+    sentences = sentence_spans(text)
+    counts = [len({stem(text[s:e].lower()) for s, e in spans if s >= start and e <= end}) for start, end in sentences]
+    lo = hi = max(range(len(sentences)), key=lambda i: (counts[i], -i))
+    while True:
+        if hi + 1 < len(sentences) and sentences[hi + 1][1] - sentences[lo][0] <= size:
+            hi += 1
+        elif lo > 0 and sentences[hi][1] - sentences[lo - 1][0] <= size:
+            lo -= 1
+        else:
+            break
+    start, end = sentences[lo][0], sentences[hi][1]
+    if end - start > MAX_SENTENCE:
+        cut = text.rfind(" ", start, start + MAX_SENTENCE)
+        end = cut if cut > start else start + MAX_SENTENCE
     prefix = "… " if start > 0 else ""
     suffix = " …" if end < len(text) else ""
     shift = len(prefix) - start
     inside = [(s + shift, e + shift) for s, e in spans if s >= start and e <= end]
-    return prefix + body + suffix, inside
-
-
-def _best_window(text: str, spans: list[tuple[int, int]], size: int) -> int:
-    if not spans:
-        return 0
-    best, best_count = 0, -1
-    for s, _ in spans:
-        begin = max(0, s - size // 4)
-        count = sum(1 for a, b in spans if a >= begin and b <= begin + size)
-        if count > best_count:
-            best, best_count = begin, count
-    if best == 0:
-        return 0
-    space = text.find(" ", best)
-    return space + 1 if 0 <= space < best + 40 else best
+    return prefix + text[start:end] + suffix, inside
 
 
 def segments(text: str, spans: list[tuple[int, int]]) -> list[tuple[str, bool]]:

@@ -11,18 +11,26 @@ ERROR = {
     "required": ["error", "reason"],
     "properties": {"error": {"type": "string"}, "reason": {"type": "string"}},
 }
+SPANS = {
+    "type": "array",
+    "description": "[start, end) character offsets of the query's words",
+    "items": {"type": "array", "items": {"type": "integer"}, "minItems": 2, "maxItems": 2},
+}
+EXCERPT = {
+    "type": "object",
+    "required": ["text", "highlights"],
+    "description": "what to show of the passage: whole sentences around the best one (\u2026 where text is left out)",
+    "properties": {"text": {"type": "string"}, "highlights": SPANS},
+}
 PASSAGE = {
     "type": "object",
-    "required": ["section", "link", "text", "highlights", "score"],
+    "required": ["section", "link", "text", "highlights", "excerpt", "score"],
     "properties": {
         "section": {"type": "string", "description": "the section's <h2> text; empty for the page's lead text"},
         "link": {"type": "string", "description": "opens the original page at this section"},
         "text": {"type": "string"},
-        "highlights": {
-            "type": "array",
-            "description": "[start, end) character offsets in text of the query's words",
-            "items": {"type": "array", "items": {"type": "integer"}, "minItems": 2, "maxItems": 2},
-        },
+        "highlights": SPANS,
+        "excerpt": EXCERPT,
         "score": {"type": "number"},
     },
 }
@@ -49,12 +57,13 @@ PAGE_RESULT = {
 QUERY = {"type": "string", "minLength": 1, "maxLength": MAX_QUERY, "pattern": r"[^\s\x00-\x1f\x7f\x85]"}
 RECOMMENDED = {
     "type": "object",
-    "required": ["page", "section", "link", "text"],
+    "required": ["page", "section", "link", "text", "excerpt"],
     "properties": {
         "page": PAGE_RESULT["properties"]["page"],
         "section": {"type": "string", "description": "the section's heading (empty for a page's introduction)"},
         "link": {"type": "string", "description": "the section on its page"},
         "text": {"type": "string", "description": "the section's first passage"},
+        "excerpt": EXCERPT,
     },
 }
 SEARCH_RESPONSE = {

@@ -16,3 +16,22 @@ QUESTION_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 def words(text: str) -> list[str]:
     """Lower-cased words, apostrophes kept inside words ("don't")."""
     return [w.lower().replace("’", "'") for w in WORD.findall(text)]
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence or line, whitespace trimmed."""
+    spans, start = [], 0
+    for match in PAGE_SENTENCE_END.finditer(text):
+        spans.append((start, match.start()))
+        start = match.end()
+    spans.append((start, len(text)))
+    return [(s, e) for s, e in (trim(text, s, e) for s, e in spans) if e > s]
+
+
+def trim(text: str, start: int, end: int) -> tuple[int, int]:
+    """(start, end) moved inward past white space."""
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end

@@ -4,6 +4,7 @@ from __future__ import annotations
 from search_app.excerpts import excerpt, highlights, segments
 from search_app.query_words import content_words, question_focus
 from search_app.ranking import best_of
+from search_index.text import sentence_spans
 
 
 def test_content_words_drop_stop_words_and_repeats():
@@ -17,12 +18,48 @@ def test_highlights_mark_query_words_and_their_forms():
     assert highlights(text, "the and of") == []
 
 
-def test_excerpt_centres_on_highlights_and_shifts_spans():
-    text = "Intro words. " * 40 + "Here the cure is discussed at length. " + "Outro words. " * 40
+def test_excerpt_is_whole_sentences_around_the_most_highlighted_and_shifts_spans():
+    text = "Intro words here. " * 40 + "Here the cure is discussed at length. " + "Outro words here. " * 40
     spans = highlights(text, "cure")
     shown, moved = excerpt(text, spans, size=120)
-    assert shown.startswith("… ") and shown.endswith(" …") and len(shown) <= 130
+    assert shown.startswith("… ") and shown.endswith(" …") and len(shown) <= 124
+    assert "Here the cure is discussed at length." in shown
+    assert whole_sentences(text, shown)
     assert [shown[s:e] for s, e in moved] == ["cure"]
+
+
+def whole_sentences(text: str, shown: str) -> bool:
+    """Whether an excerpt of text starts at a sentence start and ends at a sentence end."""
+    body = shown.removeprefix("… ").removesuffix(" …")
+    spans = sentence_spans(text)
+    start = text.find(body)
+    return start in {s for s, _ in spans} and start + len(body) in {e for _, e in spans}
+
+
+LEAD = "Breast cancer that has spread to other parts of the body is called metastatic breast cancer. "
+QUALIFIED = [
+    ("can stage 4 be cured", "As hard as it is to hear, metastatic breast cancer cannot be cured. "
+     "Unlike breast cancer that has not spread, treatment aims to control it for as long as possible."),
+    ("spread to my bones is it bone cancer", "Breast cancer that spreads to the bones is not bone cancer. "
+     "It is made of breast cancer cells and is treated as breast cancer."),
+    ("does it come back in the skin", "Breast cancer rarely comes back in the skin of the chest wall. "
+     "When it does, it can often be treated again."),
+]
+
+
+def test_excerpts_keep_negations_and_qualifiers_with_their_sentence():
+    for question, passage in QUALIFIED:
+        text = LEAD * 4 + passage + " " + LEAD * 4
+        shown, _ = excerpt(text, highlights(text, question), size=200)
+        first = passage.split(". ")[0] + "."
+        assert first in shown, (question, shown)
+        assert whole_sentences(text, shown), shown
+
+
+def test_a_sentence_longer_than_two_excerpts_is_cut_at_a_word():
+    text = "Short one. " + "word " * 300 + "end. Another sentence."
+    shown, _ = excerpt(text, highlights(text, "word"))
+    assert len(shown) <= 2 * 320 + 4 and shown.endswith(" …") and not shown.endswith("wor …")
 
 
 def test_segments_cover_the_text():

@@ -124,27 +124,17 @@
 
   // The text of a passage with its highlighted spans as <mark>, cut to about 300 characters
   // around the first highlight.
-  function excerpt(text, spans) {
-    let start = 0, end = text.length;
-    if (text.length > 320) {
-      const first = spans.length ? spans[0][0] : 0;
-      start = Math.max(0, first - 80);
-      const space = text.lastIndexOf(" ", start);
-      start = start > 0 && space > start - 30 ? space + 1 : start;
-      end = Math.min(text.length, start + 300);
-      const cut = text.lastIndexOf(" ", end);
-      end = end < text.length && cut > start + 200 ? cut : end;
-    }
+  // The excerpt the API chose (whole sentences, the same rule as the search page's), words marked.
+  function excerpt(shown) {
     const node = el("p", { class: "cs-excerpt" });
-    if (start > 0) node.append("… ");
-    let at = start;
-    for (const [from, to] of spans) {
-      if (to <= at || from >= end) continue;
-      node.append(text.slice(at, Math.max(at, from)), el("mark", { text: text.slice(Math.max(at, from), Math.min(to, end)) }));
-      at = Math.min(to, end);
+    const text = shown.text;
+    let at = 0;
+    for (const [from, to] of shown.highlights) {
+      if (from < at) continue;
+      node.append(text.slice(at, from), el("mark", { text: text.slice(from, to) }));
+      at = to;
     }
-    node.append(text.slice(at, end));
-    if (end < text.length) node.append(" …");
+    node.append(text.slice(at));
     return node;
   }
 
@@ -190,7 +180,7 @@
       const href = absolute(base, hit.link);
       return el("li", { class: "cs-section" },
         el("h4", {}, link(hit.link, hit.section || "Introduction", rank)),
-        excerpt(hit.text, hit.highlights || []),
+        excerpt(hit.excerpt || { text: hit.text || "", highlights: [] }),
         href ? el("p", { class: "cs-link" }, el("span", { class: "cs-hidden", text: "Link to this section: " }),
                   link(hit.link, href, rank), " ", copyButton(href)) : null);
     };
@@ -204,8 +194,7 @@
     const recommended = (items) => el("section", { class: "cs-recommended", "aria-label": "Recommended" },
       el("h3", { class: "cs-label", text: "Recommended" }),
       el("ul", { class: "cs-sections" }, ...items.map((item) => section(
-        { ...item, section: item.section ? `${item.page.title}: ${item.section}` : item.page.title,
-          highlights: [] }, 0))));
+        { ...item, section: item.section ? `${item.page.title}: ${item.section}` : item.page.title }, 0))));
     const noMatch = (body) => el("div", { class: "cs-empty" },
       el("h3", { text: "No good match" }),
       el("p", { text: `We could not find a passage in our pages that answers “${body.query}”.` }),

@@ -5,6 +5,7 @@ from flask import Blueprint, jsonify, request
 
 from search_app import openapi
 from search_app.excerpts import excerpt, highlights
+from search_app.links import distinct_labels, passage_link, public_link
 from search_app.params import MAX_LIMIT, MAX_OFFSET, BadRequest, clean_query, integer, search_params
 from search_app.ranking import PageHit
 from search_app.retrieval import SearchResult
@@ -17,10 +18,11 @@ bp = Blueprint("api", __name__)
 MAX_CLICK_BODY = 64
 
 
-def page_json(page: PageHit | PassageRecord) -> dict:
+def page_json(page: PageHit | PassageRecord, detail: str = "") -> dict:
     """A page as the API names it, from a ranked page or from a passage's record."""
-    return {"url": page.url, "title": page.title, "updated": page.updated, "source": page.site,
+    return {"url": page.url, "title": page.title, "detail": detail, "updated": page.updated, "source": page.site,
             "original_url": page.original_url}
+
 
 
 def excerpt_json(text: str, query: str) -> dict:
@@ -38,15 +40,17 @@ def result_json(result: SearchResult) -> dict:
         "total": result.total,
         "no_match": result.no_match,
         "recommended": [{"page": page_json(record), "section": record.section, "link": record.link,
+                         "public_link": public_link(record.link, record.url, record.original_url),
                          "text": record.text, "excerpt": excerpt_json(record.text, searched)}
                         for record in recommended],
         "results": [
             {
-                "page": page_json(page),
+                "page": page_json(page, detail),
                 "passages": [
                     {
                         "section": hit.heading,
-                        "link": hit.link,
+                        "link": passage_link(hit.passage),
+                        "public_link": public_link(passage_link(hit.passage), page.url, page.original_url),
                         "text": hit.passage.text,
                         "highlights": [list(span) for span in highlights(hit.passage.text, searched)],
                         "excerpt": excerpt_json(hit.passage.text, searched),
@@ -55,7 +59,7 @@ def result_json(result: SearchResult) -> dict:
                     for hit in page.sections
                 ],
             }
-            for page in result.pages
+            for page, detail in zip(result.pages, distinct_labels(result.pages), strict=True)
         ],
     }
 

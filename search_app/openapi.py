@@ -24,10 +24,12 @@ EXCERPT = {
 }
 PASSAGE = {
     "type": "object",
-    "required": ["section", "link", "text", "highlights", "excerpt", "score"],
+    "required": ["section", "link", "public_link", "text", "highlights", "excerpt", "score"],
     "properties": {
         "section": {"type": "string", "description": "the section's <h2> text; empty for the page's lead text"},
-        "link": {"type": "string", "description": "opens the original page at this section"},
+        "link": {"type": "string", "description": "opens the page at this passage (a text fragment of its "
+                 "opening words where it does not start its section)"},
+        "public_link": {"type": "string", "description": "the same on the public original, to share"},
         "text": {"type": "string"},
         "highlights": SPANS,
         "excerpt": EXCERPT,
@@ -40,10 +42,12 @@ PAGE_RESULT = {
     "properties": {
         "page": {
             "type": "object",
-            "required": ["url", "title", "updated", "source", "original_url"],
+            "required": ["url", "title", "detail", "updated", "source", "original_url"],
             "properties": {
                 "url": {"type": "string", "description": "the page (a local copy where original_url is set)"},
                 "title": {"type": "string"},
+                "detail": {"type": "string", "description": "what tells this page apart from another result of "
+                           "the same title and site (the name in its address); empty when none shares them"},
                 "updated": {"type": ["string", "null"], "format": "date"},
                 "source": {"type": "string", "description": "the page's site"},
                 "original_url": {"type": ["string", "null"],
@@ -57,11 +61,12 @@ PAGE_RESULT = {
 QUERY = {"type": "string", "minLength": 1, "maxLength": MAX_QUERY, "pattern": r"[^\s\x00-\x1f\x7f\x85]"}
 RECOMMENDED = {
     "type": "object",
-    "required": ["page", "section", "link", "text", "excerpt"],
+    "required": ["page", "section", "link", "public_link", "text", "excerpt"],
     "properties": {
         "page": PAGE_RESULT["properties"]["page"],
         "section": {"type": "string", "description": "the section's heading (empty for a page's introduction)"},
         "link": {"type": "string", "description": "the section on its page"},
+        "public_link": {"type": "string", "description": "the same on the public original, to share"},
         "text": {"type": "string", "description": "the section's first passage"},
         "excerpt": EXCERPT,
     },

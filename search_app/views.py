@@ -8,6 +8,7 @@ from flask import Blueprint, abort, current_app, render_template, request, send_
 from werkzeug.security import safe_join
 
 from search_app.excerpts import excerpt, highlights, segments
+from search_app.links import distinct_labels, passage_link, public_link
 from search_app.params import BadRequest, search_params
 from search_app.searching import run_search
 from search_app.services import services
@@ -43,7 +44,8 @@ def index():
     more = options.offset + options.limit < result.total
     return render_template(
         "index.html", result=result, options=options, more=more, excerpt_parts=excerpt_parts,
-        excerpts_per_page=retriever.config.excerpts_per_page, **context
+        excerpts_per_page=retriever.config.excerpts_per_page, details=distinct_labels(result.pages),
+        passage_link=passage_link, public_link=public_link, **context
     )
 
 

@@ -98,6 +98,7 @@ class PassageRecord:
     updated: str | None
     site: str
     original_url: str | None = None
+    start: int = 0  # where the passage starts in its section's text
 
 
 def set_search_threads(threads: int) -> None:

@@ -135,7 +135,7 @@ class IndexReader:
         marks = ",".join("?" * len(ids))
         rows = self._rows(
             "SELECT ps.id, ps.text, ps.heading_path, s.id AS section_id, s.heading, s.link, p.id AS page_id, "
-            f"p.url, p.title, p.updated, p.{self._site_column} AS site, p.original_url "
+            f"p.url, p.title, p.updated, p.{self._site_column} AS site, p.original_url, ps.start "
             "FROM passages ps JOIN sections s ON s.id = ps.section_id JOIN pages p ON p.id = s.page_id "
             f"WHERE ps.id IN ({marks})",
             list(ids),
@@ -144,7 +144,7 @@ class IndexReader:
             row["id"]: PassageRecord(
                 row["id"], row["text"], tuple(json.loads(row["heading_path"])), row["section_id"], row["heading"],
                 row["link"], row["page_id"], row["url"], row["title"], row["updated"], row["site"],
-                row["original_url"])
+                row["original_url"], row["start"])
             for row in rows
         }
 

@@ -178,17 +178,20 @@
     };
     const section = (hit, rank) => {
       const href = absolute(base, hit.link);
+      const shared = absolute(base, hit.public_link || hit.link);
       return el("li", { class: "cs-section" },
         el("h4", {}, link(hit.link, hit.section || "Introduction", rank)),
         excerpt(hit.excerpt || { text: hit.text || "", highlights: [] }),
         href ? el("p", { class: "cs-link" }, el("span", { class: "cs-hidden", text: "Link to this section: " }),
-                  link(hit.link, href, rank), " ", copyButton(href)) : null);
+                  link(hit.link, href, rank), " ", shared ? copyButton(shared) : null) : null);
     };
     const page = (result, rank) => {
       const meta = el("p", { class: "cs-meta" });
       meta.append(el("span", { text: result.page.source }));
       if (result.page.updated) meta.append(" · ", el("span", { text: "Reviewed " }, el("time", { datetime: result.page.updated, text: result.page.updated })));
-      return el("li", { class: "cs-page" }, el("h3", {}, link(result.page.url, result.page.title, rank)), meta,
+      const title = el("h3", {}, link(result.page.url, result.page.title, rank));
+      if (result.page.detail) title.append(" ", el("span", { class: "cs-detail", text: `· ${result.page.detail}` }));
+      return el("li", { class: "cs-page" }, title, meta,
         el("ul", { class: "cs-sections" }, ...result.passages.slice(0, 3).map((hit) => section(hit, rank))));
     };
     const recommended = (items) => el("section", { class: "cs-recommended", "aria-label": "Recommended" },

@@ -23,7 +23,7 @@ from search_index.best_bets import Curation
 from search_index.format import StoreError
 from search_index.publishing import open_version, published_version
 from search_index.query_encoder import DEFAULT_CACHE, QueryEncoder
-from search_index.reader import stats
+from search_index.reader import PageInfo, stats
 from search_index.synonyms import expansions
 
 REFRESH_SECONDS = 1.0
@@ -190,6 +190,10 @@ class Retriever:
     def status(self) -> dict:
         """What a maintainer wants to know about the served version (`search_index.reader.stats`)."""
         return stats(self.state().reader)
+
+    def page_info(self, url: str) -> PageInfo | None:
+        """The served version's record of the page at this address."""
+        return self.state().reader.page_by_url(url)
 
     def curation(self) -> Curation:
         """The best bets and hidden pages of the served version."""

@@ -4,9 +4,10 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, current_app, render_template, request, send_from_directory
+from flask import Blueprint, abort, current_app, render_template, request
 from werkzeug.security import safe_join
 
+from search_app.copies import read_copy
 from search_app.excerpts import excerpt, highlights, segments
 from search_app.links import distinct_labels, passage_link, public_link
 from search_app.params import BadRequest, search_params
@@ -54,7 +55,7 @@ PAGE_SUFFIXES = (".html", ".htm")
 
 @bp.get("/pages/<path:name>")
 def page(name: str):
-    """A page of PAGES_DIR: only HTML files that are inside it, links included."""
+    """A page of PAGES_DIR in the reading layout: only HTML files that are inside it, links included."""
     folder = current_app.config.get("PAGES_DIR")
     if not folder:
         abort(404)
@@ -65,4 +66,7 @@ def page(name: str):
     resolved = Path(target).resolve()
     if not resolved.is_relative_to(root) or not resolved.is_file():
         abort(404)
-    return send_from_directory(root, resolved.relative_to(root).as_posix())
+    url = f"/pages/{resolved.relative_to(root).as_posix()}"
+    info = services().retriever.page_info(url)
+    copy = read_copy(resolved, url, info.original_url if info else None)
+    return render_template("copy.html", copy=copy, info=info)

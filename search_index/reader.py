@@ -34,6 +34,16 @@ from search_index.verifier import verify_version
 
 
 @dataclass(frozen=True)
+class PageInfo:
+    """A page's title, site, review date and public original, as indexed."""
+
+    title: str
+    site: str
+    updated: str | None
+    original_url: str | None
+
+
+@dataclass(frozen=True)
 class ResolvedCuration:
     """A version's best bets and hidden pages, resolved to its ids and passages."""
 
@@ -200,6 +210,14 @@ class IndexReader:
         first = section_id or next((s for s in self.page_sections(page_id) if s not in skip_sections), None)
         record = self.section_passages([first]).get(first) if first else None
         return (record, section_id is None) if record else None
+
+    def page_by_url(self, url: str) -> PageInfo | None:
+        """What the index says of the page at this address, or None."""
+        rows = self._rows(f"SELECT title, {self._site_column} AS site, updated, original_url FROM pages "
+                          "WHERE url = ?", (url,))
+        if not rows:
+            return None
+        return PageInfo(rows[0]["title"], rows[0]["site"], rows[0]["updated"], rows[0]["original_url"])
 
     def page_sections(self, page_id: int) -> list[int]:
         """The ids of a page's sections that hold passages, in page order."""

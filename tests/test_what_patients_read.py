@@ -61,3 +61,39 @@ def test_a_passage_inside_its_section_is_linked_by_its_opening_words_and_shared_
         assert " ".join(p["text"].split()).startswith(words) and "-" not in p["link"].split(":~:text=")[1]
         if page["original_url"]:
             assert p["public_link"].startswith(page["original_url"] + "#")
+
+
+def test_a_page_copy_is_a_readable_page_with_its_original_address(client):
+    page = client.get("/pages/cancer.gov/breast-treatment-pdq.html")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and 'name="viewport"' in html
+    assert "A copy of “Breast Cancer” from cancer.gov" in html
+    assert 'the original is at <a href="https://www.cancer.gov/types/breast/patient/breast-treatment-pdq">' in html
+    assert "<nav" not in html.split('<main id="main">')[1] and "<form" not in html.split('<main id="main">')[1]
+    assert 'href="/health-topics/"' not in html and 'id="treatment"' in html
+
+
+def test_every_page_copy_has_a_viewport_and_no_page_script(client):
+    from tests.helpers import CORPUS_PAGES
+
+    copies = sorted(CORPUS_PAGES.rglob("*.html"))
+    assert len(copies) >= 18
+    for path in copies:
+        html = client.get(f"/pages/{path.relative_to(CORPUS_PAGES).as_posix()}").get_data(as_text=True)
+        assert 'name="viewport"' in html, path
+        body = html.split('<article class="copy">')[1]
+        assert "<script" not in body and " on" not in body.split(">")[0]
+
+
+def test_a_copy_keeps_only_safe_markup(tmp_path):
+    from search_app.copies import read_copy
+
+    page = tmp_path / "p.html"
+    page.write_text('<html><body><nav><a href="/x">Menu</a></nav><main><h1 onclick="x()">T</h1>'
+                    '<p style="color:red">Text <a href="javascript:alert(1)">bad</a> <a href="/about/">site</a> '
+                    '<a href="#part">here</a><img src=x onerror=alert(1)></p><script>alert(1)</script>'
+                    '<iframe src="https://evil.example"></iframe></main></body></html>')
+    copy = read_copy(page, "/pages/p.html", "https://www.example.org/topics/p")
+    assert copy.title == "T"
+    assert copy.body == ('<h1>T</h1><p>Text <a>bad</a> <a href="https://www.example.org/about/">site</a> '
+                         '<a href="#part">here</a></p>')

@@ -35,14 +35,19 @@ def browser_test_marks() -> list:
             pytest.mark.skipif(bool(absent), reason=f"missing {', '.join(absent)}: run `make browser-setup`")]
 
 
-def serious_violations(driver) -> list[str]:
-    """axe-core's serious and critical violations on the page the driver shows."""
+def violations(driver, impacts: tuple[str, ...] = ("minor", "moderate", "serious", "critical")) -> list[str]:
+    """axe-core's violations of these impacts (every level unless told) on the page the driver shows."""
     driver.execute_script(AXE.read_text(encoding="utf-8"))
     result = driver.execute_async_script(
         "const done = arguments[arguments.length - 1];"
         "axe.run(document).then(r => done(r.violations.map(v => [v.id, v.impact, v.nodes.length])));"
     )
-    return [f"{rule} ({impact}, {count} nodes)" for rule, impact, count in result if impact in ("serious", "critical")]
+    return [f"{rule} ({impact}, {count} nodes)" for rule, impact, count in result if impact in impacts]
+
+
+def serious_violations(driver) -> list[str]:
+    """axe-core's serious and critical violations on the page the driver shows."""
+    return violations(driver, ("serious", "critical"))
 
 
 @contextmanager

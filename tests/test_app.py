@@ -83,6 +83,7 @@ def test_response_shape_and_highlights(client):
     assert seed and seed[0]["page"] == {
         "url": SEED,
         "title": "Metastatic Breast Cancer (Stage IV or Advanced Breast Cancer) Introduction",
+        "detail": "",
         "updated": "2014-05-02",
         "source": "Susan G. Komen",
         "original_url": None,

@@ -34,7 +34,7 @@ def test_search_and_follow_link_to_section(server, browser):
     assert browser.current_url.endswith("/pages/metastatic-breast-cancer-introduction.html#treatment")
     target = browser.find_element(By.ID, "treatment")
     top = browser.execute_script("return arguments[0].getBoundingClientRect().top;", target)
-    assert abs(top) < 5, "the browser scrolled to the section"
+    assert 0 <= top < 20, "the browser scrolled to the section (a small margin above it)"
 
 
 def test_no_match_page_is_accessible(server, browser):

@@ -44,10 +44,15 @@ class Judged:
 
 
 def load_queries(path: Path, head: int | None = None) -> list[Judged]:
+    """Judged questions of a JSONL file; of a text file (questions the corpus does not answer, one a
+    line), the questions with no judged section."""
     judged = []
     with open(path, encoding="utf-8") as handle:
         for line in handle:
             if not line.strip():
+                continue
+            if Path(path).suffix == ".txt":
+                judged.append(Judged(line.strip(), {}))
                 continue
             item = json.loads(line)
             grades = {(r["url"], r["section"]): int(r.get("grade", 1)) for r in item["relevant"]}
@@ -102,6 +107,7 @@ def score_one(result: SearchResult, judged: Judged) -> dict[str, float]:
         "success1": 1.0 if rr == 1.0 else 0.0,
         "page_recall5": recall(pages, relevant_pages, PAGE_K),
         "refused": 1.0 if result.no_match else 0.0,
+        "good": 1.0 if result.match == "good" else 0.0,
         "bets": 1.0 if result.recommended else 0.0,
         "bets_relevant": 1.0 if result.recommended and all(
             judged_relevant(record, judged.grades) for record in result.recommended.passages) else 0.0,
@@ -130,17 +136,21 @@ def evaluate(retriever: Retriever, queries: list[Judged], mode: str = "default",
         wrongly += result.corrected_query is not None and not judged.misspelled
     summary = {"n": len(rows), "corrected": corrected, "wrongly_corrected": wrongly,
                "bets": int(sum(r["bets"] for r in rows)), "bets_relevant": int(sum(r["bets_relevant"] for r in rows))}
-    for key in ("ndcg10", "recall10", "mrr10", "success1", "page_recall5", "refused"):
+    for key in ("ndcg10", "recall10", "mrr10", "success1", "page_recall5", "refused", "good"):
         summary[key] = round(statistics.fmean(r[key] for r in rows), 4) if rows else 0.0
     summary["median_ms"] = round(statistics.median(times), 1) if times else 0.0
     return summary
 
 
-def refusals(retriever: Retriever, questions: list[str]) -> tuple[float, int]:
-    """Share of the questions that get the 'no good match' answer, and how many fire a best bet."""
+def refusals(retriever: Retriever, questions: list[str]) -> tuple[float, float, int]:
+    """Shares of the questions answered 'no good match' and not matched as `good` (weak or none), and
+    how many fire a best bet."""
     results = [retriever.search(q) for q in questions]
-    share = round(sum(r.no_match for r in results) / len(results), 4) if results else 0.0
-    return share, sum(r.recommended is not None for r in results)
+    if not results:
+        return 0.0, 0.0, 0
+    share = round(sum(r.no_match for r in results) / len(results), 4)
+    not_good = round(sum(r.match != "good" for r in results) / len(results), 4)
+    return share, not_good, sum(r.recommended is not None for r in results)
 
 
 def eval_sets(eval_dir: Path) -> list[tuple[str, Path, int | None]]:
@@ -152,7 +162,7 @@ def eval_sets(eval_dir: Path) -> list[tuple[str, Path, int | None]]:
     return sets
 
 
-COLUMNS = ("n", "ndcg10", "recall10", "mrr10", "success1", "page_recall5", "refused", "corrected",
+COLUMNS = ("n", "ndcg10", "recall10", "mrr10", "success1", "page_recall5", "refused", "good", "corrected",
            "wrongly_corrected", "bets", "bets_relevant", "median_ms")
 RUNS = (("keyword", True), ("dense", True), ("hybrid", True), ("default", False), ("default", True))
 
@@ -205,9 +215,10 @@ def main(argv: list[str] | None = None) -> int:
         print_table(rows)
     for path in args.refusals:
         questions = [q.strip() for q in path.read_text(encoding="utf-8").splitlines() if q.strip()]
-        share, bets = refusals(retriever, questions)
+        share, not_good, bets = refusals(retriever, questions)
         print(f"\nanswered 'no good match': {share} of {len(questions)} questions in {path} "
-              f"(threshold {retriever.state().min_score:.3f}); a best bet fired for {bets}",
+              f"(threshold {retriever.state().min_score:.3f}); matched weak or none: {not_good}; "
+              f"a best bet fired for {bets}",
               file=sys.stderr if args.json else None)
     return 0
 

@@ -3,9 +3,10 @@
     python -m bench.levers --index-dir DIR --queries FILE.jsonl [FILE.jsonl ...] --lever NAME VALUE [VALUE ...]
 
 For each value of the lever (a field of search_app.ranking.RankingConfig, every other field at the
-app's setting) it prints nDCG@10, MRR@10 and Success@1 on the even-numbered questions (half A), the
-odd-numbered ones (half B) and all, for each file. A value earns its place only if it wins on the
-half it was not picked on.
+app's setting) it prints nDCG@10, MRR@10, Success@1 and the share matched `good` on the
+even-numbered questions (half A), the odd-numbered ones (half B) and all, for each file (a .txt
+file: questions the corpus does not answer, where only `good` means anything, and lower is better).
+A value earns its place only if it wins on the half it was not picked on.
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from search_app.retrieval import Retriever
 from search_index import embedding
 from search_index.format import set_search_threads
 
-METRICS = ("ndcg10", "mrr10", "success1")
+METRICS = ("ndcg10", "mrr10", "success1", "good")
 
 
 def halves(items: list) -> dict[str, list]:

@@ -249,6 +249,7 @@ def build(
         }
         manifest["synonyms"] = [list(group) for group in synonyms]
         manifest["best_bets"] = curation.to_json()
+        manifest["helpline"] = config_sources.helpline
         manifest["changes"] = {"added": len(report.added), "changed": len(report.changed),
                                "removed": len(report.removed)}
         vocabulary = page_vocabulary(pages)

@@ -17,6 +17,8 @@ HTML_SUFFIXES = (".html", ".htm")
 # A sitemap or URL list that suddenly names fewer than half the pages indexed from it is taken for a
 # fault (a broken site, a truncated file), not for a removal: its pages are kept unless allowed.
 SHRINK_SHARE = 0.5
+# The helpline line shown when the pages do not answer ("Call our nurses on 0800 ...").
+MAX_HELPLINE = 200
 DEFAULT_BASE_URL = "/pages/"
 SOURCES_FILE = Path("corpus/sources.toml")
 
@@ -164,6 +166,7 @@ class SourcesConfig:
     synonyms: Path | None = None
     best_bets: Path | None = None
     allow_shrink: bool = False
+    helpline: str = ""
 
     def reading(self) -> Reading:
         """Trusted origins: the configured hosts and each source's own; a crawler when a source is on the web."""
@@ -194,4 +197,8 @@ def load_sources_file(path: Path) -> SourcesConfig:
     crawl = {k: crawl_table[k] for k in keys if k in crawl_table}
     synonyms = here / data["synonyms"] if data.get("synonyms") else None
     best_bets = here / data["best_bets"] if data.get("best_bets") else None
-    return SourcesConfig(sources, set(data.get("allow_hosts", [])), crawl, synonyms, best_bets)
+    helpline = data.get("helpline", "")
+    if not isinstance(helpline, str) or len(helpline) > MAX_HELPLINE:
+        raise InputError(f"{path}: helpline must be one line of text of at most {MAX_HELPLINE} characters")
+    return SourcesConfig(sources, set(data.get("allow_hosts", [])), crawl, synonyms, best_bets,
+                         helpline=" ".join(helpline.split()))

@@ -142,8 +142,8 @@ def daily_csv():
         abort(404, "The usage log is off: set QUERY_LOG.")
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["day", "searches", "no_match", "corrected", "clicks"])
+    writer.writerow(["day", "searches", "no_match", "weak", "corrected", "clicks"])
     for day in usage.days(period()):
-        writer.writerow([day.day, day.searches, day.no_match, day.corrected, day.clicks])
+        writer.writerow([day.day, day.searches, day.no_match, day.weak, day.corrected, day.clicks])
     return Response(out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=search-usage-daily.csv"})

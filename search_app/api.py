@@ -39,6 +39,8 @@ def result_json(result: SearchResult) -> dict:
         "corrected_query": result.corrected_query,
         "total": result.total,
         "no_match": result.no_match,
+        "match": result.match,
+        "missing": result.missing,
         "recommended": [{"page": page_json(record), "section": record.section, "link": record.link,
                          "public_link": public_link(record.link, record.url, record.original_url),
                          "text": record.text, "excerpt": excerpt_json(record.text, searched)}
@@ -72,7 +74,8 @@ def search():
         return jsonify(error="Bad Request", reason=str(exc)), 400
     result = run_search(query, options)
     body = result_json(result)
-    body.update(limit=options.limit, offset=options.offset, version=result.version)
+    body.update(limit=options.limit, offset=options.offset, version=result.version,
+                helpline=services().retriever.helpline() or None)
     return jsonify(body)
 
 

@@ -73,8 +73,8 @@ RECOMMENDED = {
 }
 SEARCH_RESPONSE = {
     "type": "object",
-    "required": ["query", "corrected_query", "total", "no_match", "recommended", "results", "limit", "offset",
-                 "version"],
+    "required": ["query", "corrected_query", "total", "no_match", "match", "missing", "recommended", "results",
+                 "limit", "offset", "version", "helpline"],
     "properties": {
         "query": {"type": "string"},
         "corrected_query": {"type": ["string", "null"],
@@ -83,6 +83,11 @@ SEARCH_RESPONSE = {
         "total": {"type": "integer", "description": "pages found"},
         "no_match": {"type": "boolean", "description": "true when nothing in the corpus answers the question "
                      "and no best bet fires"},
+        "match": {"enum": ["good", "weak", "none"], "description": "how well the pages match: good; weak, on "
+                  "topic but the closest passages may not answer (say so, offer the helpline); none, no good match"},
+        "missing": {"type": "array", "items": {"type": "string"},
+                    "description": "words of the question that the shown passages and the whole corpus lack"},
+        "helpline": {"type": ["string", "null"], "description": "the organisation's helpline line, if it has one"},
         "recommended": {"type": "array", "items": RECOMMENDED, "maxItems": MAX_SHOWN,
                         "description": "the editors' best bet for this question, shown before the results"},
         "results": {"type": "array", "items": PAGE_RESULT},

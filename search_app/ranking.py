@@ -47,6 +47,12 @@ class RankingConfig:
     # at 0.845 and "what is stage 4 breast cancer" at 0.795 from phrasings they should not fire, and
     # "is there a cure for stage four" at 0.902 from "can stage 4 be cured": close paraphrases only.
     best_bet_min_cosine: float = 0.85
+    # How well the pages match (search_app.matching): "weak" when the best passage's cosine is under
+    # weak_below, or under weak_missing_below while a focus word of the question is nowhere in the
+    # corpus; chosen on half of the default corpus's answerable and unanswered questions, confirmed on
+    # the other half (README, "How well it matched").
+    weak_below: float = 0.55
+    weak_missing_below: float = 0.6
     # Reciprocal rank fusion's constant (the `hybrid` comparison mode), as Cormack et al. (2009) set it.
     rrf_k: int = 60
 

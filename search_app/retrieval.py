@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from search_app import ranking
+from search_app import matching, ranking
 from search_app.curation import Curator, Recommendation
 from search_app.query_words import content_words, question_focus
 from search_app.ranking import RankingConfig
@@ -59,6 +59,8 @@ class SearchResult:
     version: str = ""
     cached: bool = False
     recommended: Recommendation | None = None
+    match: str = "none"
+    missing: list[str] = field(default_factory=list)
 
 
 def keyword_terms(query: str, also: Sequence[str] = (), common: frozenset[str] = frozenset()) -> list[str]:
@@ -93,7 +95,9 @@ class IndexState:
                                                      config.off_topic_quantile)
         limit = config.common_share * self.reader.manifest["counts"]["passages"]
         self.common = frozenset(word for word, count in vocabulary if count > limit)
+        self.corpus_words = frozenset(word for word, _ in vocabulary)
         self.sites = self.reader.sites()
+        self.helpline: str = self.reader.manifest.get("helpline", "")
         self.reader.owners([])  # reads the passages' owners now rather than in the first search
         self.synonyms = [tuple(group) for group in self.reader.manifest.get("synonyms", [])]
         self.curator = Curator(self.reader.resolved_curation(), self.synonyms, config.best_bet_min_cosine)
@@ -191,6 +195,10 @@ class Retriever:
         """What a maintainer wants to know about the served version (`search_index.reader.stats`)."""
         return stats(self.state().reader)
 
+    def helpline(self) -> str:
+        """The helpline line of the sources file ("" when it names none)."""
+        return self.state().helpline
+
     def page_info(self, url: str) -> PageInfo | None:
         """The served version's record of the page at this address."""
         return self.state().reader.page_by_url(url)
@@ -226,7 +234,8 @@ class Retriever:
         dense = ranking.best_of(*state.reader.dense(vectors, k))[:k]
         recommended = state.curator.recommend(effective, vectors[0], options.site) if not options.offset else None
         empty = SearchResult(query, 0, no_match=recommended is None, corrected_query=corrected,
-                             version=state.version, cached=cached, recommended=recommended)
+                             version=state.version, cached=cached, recommended=recommended,
+                             match="none" if recommended is None else "good")
         if not dense:
             return empty
         if dense[0][1] < state.min_score and not self.holds_every_word(effective, state):
@@ -241,5 +250,19 @@ class Retriever:
         ranked = ranking.group(owners, scores, bonus, config.sections_per_page)
         window = ranked[options.offset: options.offset + options.limit]
         records = state.reader.passages([passage_id for page in window for _, passage_id, _ in page.sections])
-        return SearchResult(query, len(ranked), ranking.page_hits(window, records), corrected_query=corrected,
-                            version=state.version, cached=cached, recommended=recommended)
+        pages = ranking.page_hits(window, records)
+        absent = self.absent_words(effective, pages, recommended, state)
+        match = "good" if recommended else matching.quality(not pages, dense[0][1], absent, config.weak_below,
+                                                              config.weak_missing_below)
+        return SearchResult(query, len(ranked), pages, corrected_query=corrected, version=state.version,
+                            cached=cached, recommended=recommended, match=match, missing=absent)
+
+    def absent_words(self, question: str, pages: list[ranking.PageHit], recommended: Recommendation | None,
+                     state: IndexState) -> list[str]:
+        """The question's focus words that neither the shown passages nor the corpus hold."""
+        texts = [text for page in pages for hit in page.sections[: self.config.excerpts_per_page]
+                 for text in (page.title, hit.heading, hit.passage.text)]
+        for record in recommended.passages if recommended else []:
+            texts += [record.title, record.text]
+        words = matching.focus_words(question, state.common)
+        return matching.missing(words, matching.shown_terms(texts), state.corpus_words)

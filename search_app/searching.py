@@ -16,5 +16,6 @@ def run_search(query: str, options: SearchOptions) -> SearchResult:
     g.query_cache = "hit" if result.cached else "miss"
     if found.usage_log is not None and not options.offset:
         found.usage_log.record_search(query, result.no_match, bool(result.corrected_query),
-                                      result.recommended.bet if result.recommended else None)
+                                      result.recommended.bet if result.recommended else None,
+                                      weak=result.match == "weak")
     return result

@@ -23,7 +23,6 @@ SETTINGS = (
     Setting("MODEL_CACHE", str(DEFAULT_CACHE),
             "folder of the query encoder's ONNX export of the model (made on first use)"),
     Setting("PAGES_DIR", None, "serve these pages under `/pages/` (`make run` sets `corpus/pages`)"),
-    Setting("HELPLINE", "", "text of the helpline line on the no-results page"),
     Setting("ADMIN_TOKEN", None, "turns on the maintainers' pages: `/admin/` (dashboard) and `/admin/status`; "
             "at least 32 characters"),
     Setting("RATE_LIMIT_PER_MINUTE", 120, "searches a minute per client address (0 turns limiting off)", int),

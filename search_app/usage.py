@@ -33,6 +33,7 @@ CREATE TABLE IF NOT EXISTS gaps (query TEXT NOT NULL, day TEXT NOT NULL, count I
                                  PRIMARY KEY (query, day)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS daily (day TEXT PRIMARY KEY, searches INTEGER NOT NULL DEFAULT 0,
                                   no_match INTEGER NOT NULL DEFAULT 0, corrected INTEGER NOT NULL DEFAULT 0,
+                                  weak INTEGER NOT NULL DEFAULT 0,
                                   clicks INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS clicks (day TEXT NOT NULL, rank INTEGER NOT NULL, count INTEGER NOT NULL,
                                    PRIMARY KEY (day, rank)) WITHOUT ROWID;
@@ -84,6 +85,7 @@ class Day:
     day: str
     searches: int
     no_match: int
+    weak: int
     corrected: int
     clicks: int
 
@@ -132,6 +134,9 @@ class UsageLog:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with self.connect() as db:
                 db.executescript(SCHEMA)
+                columns = {row[1] for row in db.execute("PRAGMA table_info(daily)")}
+                if "weak" not in columns:
+                    db.execute("ALTER TABLE daily ADD COLUMN weak INTEGER NOT NULL DEFAULT 0")
             self.prepared = True
         except (sqlite3.Error, OSError) as exc:
             self._failed(exc)
@@ -168,10 +173,11 @@ class UsageLog:
             return db.execute(sql, parameters).fetchall()
 
     def record_search(self, query: str, no_match: bool, corrected: bool, best_bet: str | None = None,
-                      today: date | None = None) -> None:
+                      today: date | None = None, weak: bool = False) -> None:
         """Count one search; an unanswered question's text is kept, without what identifies a person."""
-        text = normalise(anonymise(query)) if no_match else ""
-        self._add(("search", (today or date.today()).isoformat(), int(no_match), int(corrected), text, best_bet))
+        text = normalise(anonymise(query)) if no_match or weak else ""
+        self._add(("search", (today or date.today()).isoformat(), int(no_match), int(corrected), text, best_bet,
+                   int(weak)))
 
     def record_click(self, rank: int, today: date | None = None) -> None:
         """Count one click on a result at this rank (0: a recommended result)."""
@@ -218,11 +224,11 @@ class UsageLog:
 
     @staticmethod
     def _write_search(db: sqlite3.Connection, day: str, no_match: int, corrected: int, text: str,
-                      best_bet: str | None) -> None:
-        db.execute("INSERT INTO daily (day, searches, no_match, corrected) VALUES (?, 1, ?, ?) "
+                      best_bet: str | None, weak: int) -> None:
+        db.execute("INSERT INTO daily (day, searches, no_match, corrected, weak) VALUES (?, 1, ?, ?, ?) "
                    "ON CONFLICT(day) DO UPDATE SET searches = searches + 1, "
-                   "no_match = no_match + excluded.no_match, corrected = corrected + excluded.corrected",
-                   (day, no_match, corrected))
+                   "no_match = no_match + excluded.no_match, corrected = corrected + excluded.corrected, "
+                   "weak = weak + excluded.weak", (day, no_match, corrected, weak))
         if text:
             db.execute("INSERT INTO gaps VALUES (?, ?, 1) "
                        "ON CONFLICT(query, day) DO UPDATE SET count = count + 1", (text, day))
@@ -255,9 +261,10 @@ class UsageLog:
         """The daily figures of the last `days` days, oldest first (days without searches included)."""
         end = today or date.today()
         found = {row[0]: Day(*row) for row in self._read(
-            "SELECT day, searches, no_match, corrected, clicks FROM daily WHERE day >= ?", (self._since(days, end),))}
+            "SELECT day, searches, no_match, weak, corrected, clicks FROM daily WHERE day >= ?",
+            (self._since(days, end),))}
         every = [(end - timedelta(days=back)).isoformat() for back in range(days - 1, -1, -1)]
-        return [found.get(day, Day(day, 0, 0, 0, 0)) for day in every]
+        return [found.get(day, Day(day, 0, 0, 0, 0, 0)) for day in every]
 
     def clicks_by_rank(self, days: int = 30, today: date | None = None) -> dict[int, int]:
         return dict(self._read("SELECT rank, sum(count) FROM clicks WHERE day >= ? GROUP BY rank ORDER BY rank",
@@ -268,7 +275,7 @@ class UsageLog:
                                (self._since(days, today),)))
 
     def top(self, days: int = 30, limit: int = 20, today: date | None = None) -> list[tuple[str, int]]:
-        """The most frequent unanswered questions of the last `days` days."""
+        """The most frequent questions without a good match (none or weak) of the last `days` days."""
         return self._read(
             "SELECT query, sum(count) AS n FROM gaps WHERE day >= ? GROUP BY query ORDER BY n DESC, query LIMIT ?",
             (self._since(days, today), limit))

@@ -33,7 +33,7 @@ def index():
     retriever = services().retriever
     sites = retriever.sites()
     context = {"sites": sites if len(sites) > 1 else {}, "query": "", "site": "",
-               "helpline": current_app.config["HELPLINE"], "count_clicks": services().usage_log is not None}
+               "helpline": services().retriever.helpline(), "count_clicks": services().usage_log is not None}
     if "q" not in request.args:
         return render_template("index.html", **context)
     context.update(query=request.args.get("q", "")[:600], site=request.args.get("source", ""))

@@ -37,7 +37,7 @@ def test_searches_and_clicks_are_counted_without_personal_data(corpus_index, tmp
         assert client.post("/api/click", query_string={"rank": rank}, environ_base=VISITOR).status_code == 204
     assert services(client.application).usage_log.flush()
     today = date.today().isoformat()
-    assert rows(log, "daily") == [(today, 5, 2, 1, 5)], "5 questions (not the second page), 2 unanswered, 1 corrected"
+    assert rows(log, "daily") == [(today, 5, 2, 1, 0, 5)], "5 questions (not the second page), 2 unanswered, 1 corrected"
     assert rows(log, "clicks") == [(today, 0, 1), (today, 1, 2), (today, 3, 1), (today, 20, 1)]
     assert rows(log, "gaps") == [("recipe for banana bread", today, 2)], "only unanswered questions keep their text"
     assert rows(log, "best_bets") == [(today, "can stage 4 be cured", 1)]
@@ -104,7 +104,7 @@ def test_dashboard_with_a_filled_log(corpus_index, tmp_path):
     assert "published" in page, "the index version history"
     csv = client.get("/admin/daily.csv", headers=TOKEN, query_string={"days": 7}).get_data(as_text=True)
     lines = csv.splitlines()
-    assert lines[0] == "day,searches,no_match,corrected,clicks" and len(lines) == 8
+    assert lines[0] == "day,searches,no_match,weak,corrected,clicks" and len(lines) == 8
     assert lines[-1].startswith(date.today().isoformat() + ",4,2,")
 
 
@@ -175,3 +175,25 @@ def test_a_locked_log_is_never_waited_for_and_is_written_once_free(corpus_index,
         holder.execute("ROLLBACK")
         holder.close()
     assert usage.flush() and rows(log, "gaps")[0][2] == 6
+
+
+def test_weak_matches_are_counted_and_listed_like_unanswered_questions(corpus_index, tmp_path):
+    log = tmp_path / "usage.sqlite"
+    client = usage_app(corpus_index, log)
+    client.get("/api/search", query_string={"q": "does turmeric cure breast cancer"})
+    client.get("/api/search", query_string={"q": "can men get breast cancer"})
+    assert services(client.application).usage_log.flush()
+    assert rows(log, "daily") == [(date.today().isoformat(), 2, 0, 0, 1, 0)]
+    assert rows(log, "gaps") == [("does turmeric cure breast cancer", date.today().isoformat(), 1)]
+
+
+def test_an_older_log_gains_the_weak_column(tmp_path):
+    from search_app.usage import UsageLog
+
+    path = tmp_path / "usage.sqlite"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE daily (day TEXT PRIMARY KEY, searches INTEGER NOT NULL DEFAULT 0, no_match INTEGER "
+                   "NOT NULL DEFAULT 0, corrected INTEGER NOT NULL DEFAULT 0, clicks INTEGER NOT NULL DEFAULT 0)")
+    usage = UsageLog(path)
+    usage.record_search("a question", no_match=False, corrected=False, weak=True)
+    assert usage.flush() and usage.days(1)[0].weak == 1

@@ -97,3 +97,46 @@ def test_a_copy_keeps_only_safe_markup(tmp_path):
     assert copy.title == "T"
     assert copy.body == ('<h1>T</h1><p>Text <a>bad</a> <a href="https://www.example.org/about/">site</a> '
                          '<a href="#part">here</a></p>')
+
+
+def test_how_well_it_matched_good_weak_and_none(client):
+    def match(question):
+        return client.get("/api/search", query_string={"q": question}).get_json()
+
+    assert match("can men get breast cancer")["match"] == "good"
+    dye = match("can i dye my hair while on chemo")
+    assert dye["match"] == "weak" and dye["results"] and not dye["no_match"]
+    turmeric = match("does turmeric cure breast cancer")
+    assert turmeric["match"] == "weak" and turmeric["missing"] == ["turmeric"]
+    pizza = match("pizza recipe with pineapple")
+    assert pizza["match"] == "none" and pizza["no_match"]
+    page = client.get("/", query_string={"q": "does turmeric cure breast cancer"}).get_data(as_text=True)
+    assert "These pages may not answer your question." in page and "They do not mention “turmeric”" in page
+
+
+def test_the_results_heading_names_the_question_searched(client):
+    page = client.get("/", query_string={"q": "metastic breast cancer treatment"}).get_data(as_text=True)
+    assert "for “metastatic breast cancer treatment”</h2>" in page
+
+
+def test_no_helpline_line_without_a_helpline(client):
+    page = client.get("/", query_string={"q": "pizza recipe with pineapple"}).get_data(as_text=True)
+    assert "No good match" in page and "helpline" not in page.lower() and "Talk to someone" not in page
+    assert client.get("/api/search", query_string={"q": "pizza"}).get_json()["helpline"] is None
+
+
+def test_the_helpline_comes_from_the_sources_file(tmp_path):
+    from indexer.build import build
+    from indexer.sources import load_sources_file
+    from search_app import create_app
+    from tests.helpers import page_html, write_page
+
+    write_page(tmp_path / "pages", "a.html", page_html("Volcanoes", [("Lava", "Lava flows from a volcano.")]))
+    (tmp_path / "sources.toml").write_text('helpline = "Call our nurses on 0800 000 0000 (9am to 5pm)."\n'
+                                           '[[folder]]\npath = "pages"\n')
+    build(load_sources_file(tmp_path / "sources.toml"), tmp_path / "index", device="cpu", progress=False)
+    client = create_app({"INDEX_DIR": str(tmp_path / "index"), "RATE_LIMIT_PER_MINUTE": 0}).test_client()
+    page = client.get("/", query_string={"q": "pizza recipe with pineapple"}).get_data(as_text=True)
+    assert "Talk to someone: Call our nurses on 0800 000 0000 (9am to 5pm)." in page
+    body = client.get("/api/search", query_string={"q": "lava"}).get_json()
+    assert body["helpline"] == "Call our nurses on 0800 000 0000 (9am to 5pm)."

@@ -198,13 +198,20 @@
       el("h3", { class: "cs-label", text: "Recommended" }),
       el("ul", { class: "cs-sections" }, ...items.map((item) => section(
         { ...item, section: item.section ? `${item.page.title}: ${item.section}` : item.page.title }, 0))));
+    const helpline = (body) => body.helpline ? el("p", { class: "cs-helpline", text: `Talk to someone: ${body.helpline}` }) : null;
     const noMatch = (body) => el("div", { class: "cs-empty" },
       el("h3", { text: "No good match" }),
       el("p", { text: `We could not find a passage in our pages that answers “${body.query}”.` }),
       el("ul", {}, el("li", { text: "Try other words, or a shorter question (for example the name of a treatment or a symptom)." }),
          el("li", { text: "Check the spelling of medical words." }),
          el("li", {}, el("a", { href: absolute(base, `/?q=${encodeURIComponent(body.query)}`),
-                                text: "Open the full search page" }))));
+                                text: "Open the full search page" }))),
+      helpline(body));
+    const weak = (body) => el("div", { class: "cs-weak", role: "note" },
+      el("p", {}, el("strong", { text: "These pages may not answer your question." }),
+         (body.missing && body.missing.length ? ` They do not mention ${body.missing.map((w) => `“${w}”`).join(", ")}.` : "") +
+         " The closest passages are below."),
+      helpline(body));
 
     function render(body, append) {
       const offset = body.offset || 0;
@@ -222,8 +229,11 @@
           status.textContent = `No good match for “${body.query}”.`;
           return;
         }
+        if (body.match === "weak") results.append(weak(body));
         results.append(el("ol", { class: "cs-pages" }));
-        status.textContent = `${body.total} page${body.total === 1 ? "" : "s"} found for “${body.query}”.`;
+        const searched = body.corrected_query || body.query;
+        status.textContent = `${body.total} page${body.total === 1 ? "" : "s"} found for “${searched}”.` +
+          (body.match === "weak" ? " They may not answer it." : "");
       }
       const ol = results.querySelector("ol.cs-pages");
       body.results.forEach((result, i) => ol.append(page(result, offset + i + 1)));

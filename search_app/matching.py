@@ -1,0 +1,51 @@
+"""How well the pages match a question: `good`; `weak`, on topic but the shown passages do not address
+what the question is about (like a web search's "Missing: dye"); or `none`, no good match at all."""
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+
+from search_app.query_words import content_words
+from search_index import keywords
+
+# Who is asking or for whom: a question's context, not what it is about ("my mum has stage 4 ...").
+CONTEXT_WORDS = frozenset("""mother mum mom mommy father dad daddy wife husband partner sister brother daughter son
+    grandmother grandma nan granny grandfather grandpa aunt uncle friend child children kid kids boyfriend
+    girlfriend family""".split())
+# A word of this many letters or more is found in a longer word that starts with it ("brca" in "brca1").
+PREFIX_LENGTH = 4
+
+
+def focus_words(question: str, common: Collection[str]) -> list[str]:
+    """The words a question is about: its content words without context words and without the
+    corpus's most common words (they are in every answer)."""
+    return [w for w in content_words(question) if w not in CONTEXT_WORDS and w not in common]
+
+
+def shown_terms(texts: Iterable[str]) -> frozenset[str]:
+    """The keyword terms (stemmed) of the passages, headings and titles a result page shows."""
+    return frozenset(term for text in texts for term in keywords.tokens(text))
+
+
+def missing(words: Iterable[str], shown: frozenset[str], corpus_words: Collection[str]) -> list[str]:
+    """The focus words that no shown passage holds (as a keyword term, or the start of one) and that the
+    corpus holds nowhere: what the pages do not talk about."""
+    found = []
+    for word in words:
+        terms = keywords.tokens(word)
+        if word in corpus_words or any(t in shown for t in terms):
+            continue
+        if len(word) >= PREFIX_LENGTH and any(term.startswith(word) for term in shown):
+            continue
+        found.append(word)
+    return found
+
+
+def quality(no_match: bool, best_cosine: float, absent: list[str], weak_below: float,
+            weak_missing_below: float) -> str:
+    """`none` for no good match; `weak` when the best passage is not close (`weak_below`), or is only
+    fairly close (`weak_missing_below`) and a focus word is absent from the pages; else `good`."""
+    if no_match:
+        return "none"
+    if best_cosine < weak_below or (absent and best_cosine < weak_missing_below):
+        return "weak"
+    return "good"

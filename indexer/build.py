@@ -16,7 +16,7 @@ from indexer.chunking import ChunkConfig, TokenCounter, chunk_page, embed_text
 from indexer.crawling import CrawlError
 from indexer.parsing import PageError, parse_page, relink
 from indexer.sources import RawPage, Source, SourcesConfig
-from indexer.vocabulary import page_vocabulary
+from indexer.vocabulary import common_phrases, page_vocabulary
 from search_index import embedding, keywords, publishing
 from search_index.best_bets import Curation, load_best_bets
 from search_index.documents import Page, PageNote, Passage, StoredPage
@@ -250,6 +250,7 @@ def build(
         manifest["synonyms"] = [list(group) for group in synonyms]
         manifest["best_bets"] = curation.to_json()
         manifest["helpline"] = config_sources.helpline
+        manifest["phrases"] = common_phrases(p.text for p in passages)
         manifest["changes"] = {"added": len(report.added), "changed": len(report.changed),
                                "removed": len(report.removed)}
         vocabulary = page_vocabulary(pages)

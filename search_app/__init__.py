@@ -15,6 +15,7 @@ from search_app.usage import UsageLog
 from search_index.query_encoder import QueryEncoder
 
 SUGGESTIONS_PER_SEARCH = 5
+CLICKS_PER_SEARCH = 2
 
 
 def make_services(config: Mapping) -> Services:
@@ -27,6 +28,9 @@ def make_services(config: Mapping) -> Services:
         # Suggestions come as a person types: several per question.
         found.suggest_limiter = RateLimiter(SUGGESTIONS_PER_SEARCH * config["RATE_LIMIT_PER_MINUTE"],
                                             SUGGESTIONS_PER_SEARCH * config["RATE_LIMIT_BURST"])
+        # Clicks have their own bucket: a reader who opens several results is not slowed as a searcher.
+        found.click_limiter = RateLimiter(CLICKS_PER_SEARCH * config["RATE_LIMIT_PER_MINUTE"],
+                                          CLICKS_PER_SEARCH * config["RATE_LIMIT_BURST"])
     if config["QUERY_LOG"]:
         found.usage_log = UsageLog(Path(config["QUERY_LOG"]), config["QUERY_LOG_DAYS"])
     return found

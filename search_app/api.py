@@ -1,7 +1,9 @@
 """JSON API: /api/search, its OpenAPI document, and health checks."""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, jsonify, request
 
 from search_app import openapi
 from search_app.excerpts import excerpt, highlights
@@ -91,6 +93,13 @@ def suggest():
     return response
 
 
+def counted_origin(origin: str | None) -> bool:
+    """A click counts from this site (or a request without Origin) and from ALLOWED_ORIGINS."""
+    if not origin:
+        return True
+    return urlsplit(origin).netloc == request.host or origin in (current_app.config["ALLOWED_ORIGINS"] or ())
+
+
 @bp.post("/api/click")
 def click():
     """A click on a result at `rank` (0: a recommended one), sent by a beacon; counted when QUERY_LOG is on."""
@@ -102,6 +111,9 @@ def click():
         rank = integer(request.args, "rank", 0, 0, MAX_OFFSET + MAX_LIMIT)
     except BadRequest as exc:
         return jsonify(error="Bad Request", reason=str(exc)), 400
+    if not counted_origin(request.headers.get("Origin")):
+        return jsonify(error="Forbidden", reason="Clicks are counted only from this site and the sites that "
+                                                 "embed the search."), 403
     usage = services().usage_log
     if usage is not None:
         usage.record_click(rank)

@@ -19,12 +19,14 @@ SECURITY_HEADERS = {
 
 
 def is_search(req: Request) -> bool:
-    return req.path in ("/api/search", "/api/click") or (req.path == "/" and "q" in req.args)
+    return req.path == "/api/search" or (req.path == "/" and "q" in req.args)
 
 
 def rate_limit():
     if request.path == "/api/suggest":
         limiter = services().suggest_limiter
+    elif request.path == "/api/click":
+        limiter = services().click_limiter
     else:
         limiter = services().search_limiter if is_search(request) else None
     if limiter is None:

@@ -157,6 +157,8 @@ def document(sites: list[str]) -> dict:
                                     "description": "the result's rank (1 = first page), 0 for a recommended result"}],
                     "responses": {"204": {"description": "counted (ignored when the usage log is off)"},
                                   "400": refused["400"], "413": _json(ERROR, "a body was sent: a click has none"),
+                                  "403": _json(ERROR, "sent from a site that is neither this one nor one that "
+                                                      "embeds the search"),
                                   "429": refused["429"]},
                 }
             },

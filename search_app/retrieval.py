@@ -101,7 +101,9 @@ class IndexState:
         self.reader.owners([])  # reads the passages' owners now rather than in the first search
         self.synonyms = [tuple(group) for group in self.reader.manifest.get("synonyms", [])]
         self.curator = Curator(self.reader.resolved_curation(), self.synonyms, config.best_bet_min_cosine)
-        self.suggester = Suggester(topics(self.reader.headings(), self.synonyms), self.speller)
+        phrasings = [p for bet in self.curator.bets for p in bet.phrasings]
+        suggested = topics(self.reader.headings(), self.synonyms, self.reader.manifest.get("phrases", []), phrasings)
+        self.suggester = Suggester(suggested, self.speller)
 
 
 class Retriever:

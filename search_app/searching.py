@@ -1,10 +1,18 @@
 """A search made for a web request: the answer, the headers it sets, and what the usage log counts."""
 from __future__ import annotations
 
-from flask import g
+from urllib.parse import urlsplit
+
+from flask import g, request
 
 from search_app.retrieval import SearchOptions, SearchResult
 from search_app.services import services
+
+
+def from_dashboard() -> bool:
+    """A search opened from the maintainers' dashboard ("Search it now"), which is not usage."""
+    referrer = urlsplit(request.referrer or "")
+    return referrer.netloc == request.host and referrer.path.startswith("/admin/")
 
 
 def run_search(query: str, options: SearchOptions) -> SearchResult:
@@ -14,7 +22,7 @@ def run_search(query: str, options: SearchOptions) -> SearchResult:
     result = found.retriever.search(query, options)
     g.index_version = result.version
     g.query_cache = "hit" if result.cached else "miss"
-    if found.usage_log is not None and not options.offset:
+    if found.usage_log is not None and not options.offset and not from_dashboard():
         found.usage_log.record_search(query, result.no_match, bool(result.corrected_query),
                                       result.recommended.bet if result.recommended else None,
                                       weak=result.match == "weak")

@@ -18,6 +18,7 @@ class Services:
     usage_log: UsageLog | None = None
     search_limiter: RateLimiter | None = None
     suggest_limiter: RateLimiter | None = None
+    click_limiter: RateLimiter | None = None
     admin_failures: RateLimiter | None = None
 
 

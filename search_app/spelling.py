@@ -12,8 +12,7 @@ from importlib.resources import files
 
 from symspellpy import SymSpell, Verbosity
 
-from search_app.query_words import STOP_WORDS
-from search_index.text import WORD
+from search_index.text import STOP_WORDS, WORD
 
 # A word seen once in the corpus may itself be a typo: it is known, but never offered as a correction.
 MIN_SUGGESTION_COUNT = 2

@@ -1,5 +1,6 @@
 """Suggestions as you type: completions drawn from the corpus itself (page titles, titles with their
-section headings, and the synonym list's words), found by word prefix, misspellings tolerated.
+section headings, the pages' most used phrases, the synonym list's words) and the editors' best-bet
+phrasings as questions, found by word prefix, misspellings tolerated.
 
 Nothing a person typed is ever suggested to another: the suggestions come from the pages alone.
 """
@@ -27,9 +28,14 @@ GENERIC_SKIPPED = {"overview", "introduction", "summary", "other information", "
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
 
-def topics(pages: Iterable[tuple[str, Sequence[str]]], synonyms: Sequence[Sequence[str]]) -> Counter[str]:
-    """What may be suggested, with how many pages back each: titles, specific headings, generic
-    headings after their page's title, and synonyms."""
+# Editors' best-bet phrasings are questions someone reviewed: they rank before the pages' own topics.
+QUESTION_WEIGHT = 5
+
+
+def topics(pages: Iterable[tuple[str, Sequence[str]]], synonyms: Sequence[Sequence[str]],
+           phrases: Iterable[tuple[str, int]] = (), questions: Iterable[str] = ()) -> Counter[str]:
+    """What may be suggested, with a weight each: titles, specific headings, generic headings after
+    their page's title, synonyms, the pages' most used phrases, and the best bets' phrasings."""
     pages = [(title, [PART.sub("", h) for h in headings if h]) for title, headings in pages]
     used_by = Counter(h.lower() for _, headings in pages for h in set(headings))
     found: Counter[str] = Counter()
@@ -45,6 +51,10 @@ def topics(pages: Iterable[tuple[str, Sequence[str]]], synonyms: Sequence[Sequen
     for group in synonyms:
         for term in group:
             found[term] += 1
+    for phrase, _ in phrases:
+        found[phrase] += 1
+    for question in questions:
+        found[" ".join(words(question))] += QUESTION_WEIGHT
     return Counter({text: n for text, n in found.items() if text and len(text) <= MAX_LENGTH})
 
 
@@ -88,22 +98,23 @@ class Suggester:
         return found or set()
 
     def _respelled(self, typed: list[str]) -> list[str]:
-        """The typed words with misspellings corrected: whole words by the speller, the last (still
-        being typed) only if nothing completes it, by the prefix one edit away (first letter kept) that
-        starts words of the most topics."""
-        fixed = [(self.speller.suggest(w) if self.speller else None) or w for w in typed[:-1]]
-        last = typed[-1]
-        if len(last) < 4 or self._matching([*fixed, last]):
-            return [*fixed, last]
-        best, most = last, 0
-        for variant in edits(last):
-            if variant[:1] != last[:1]:
+        """The typed words with misspellings corrected: whole words by the speller; then any word that
+        starts no topic's word ("brest", or the last one still being typed) by the prefix one edit
+        away (first letter kept) that starts words of the most topics."""
+        fixed = [(self.speller.suggest(w) if self.speller else None) or w for w in typed[:-1]] + typed[-1:]
+        return [self._nearest_prefix(word) for word in fixed]
+
+    def _nearest_prefix(self, word: str) -> str:
+        if len(word) < 4 or self._starting(word):
+            return word
+        best, most = word, 0
+        for variant in edits(word):
+            if variant[:1] != word[:1]:
                 continue
             start, end = self._postings(variant)
-            count = end - start
-            if count > most:
-                best, most = variant, count
-        return [*fixed, best]
+            if end - start > most:
+                best, most = variant, end - start
+        return best
 
     def suggest(self, typed_text: str, limit: int = MAX_SUGGESTIONS) -> list[str]:
         """Up to `limit` topics completing what was typed, best first: those that start with it, then

@@ -25,8 +25,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-from search_app.query_words import STOP_WORDS
-from search_index.text import words
+from search_index.text import STOP_WORDS, words
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS gaps (query TEXT NOT NULL, day TEXT NOT NULL, count INTEGER NOT NULL,

@@ -12,6 +12,19 @@ PAGE_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])|\n"
 # Typed questions: people often write in lower case, so any . ! ? followed by a space ends a sentence.
 QUESTION_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
+# Words that carry no meaning of their own in a question or a phrase.
+STOP_WORDS = frozenset(
+    """a about above after again against all am an and any are aren't as at be because been before being below
+    between both but by can can't cannot could couldn't did didn't do does doesn't doing don't down during each
+    few for from further get gets getting got had hadn't has hasn't have haven't having he her here hers herself
+    him himself his how i if in into is isn't it it's its itself just know let's like may me might more most
+    much must my myself need no nor not now of off on once only or other ought our ours ourselves out over own
+    please same she should shouldn't so some such tell than thank thanks that that's the their theirs them
+    themselves then there there's these they this those through to too under until up us very was wasn't we were
+    weren't what what's when where which while who whom why will with won't would wouldn't you your yours
+    yourself yourselves im ive id hi hello dear regarding question questions want wanted""".split()
+)
+
 
 def words(text: str) -> list[str]:
     """Lower-cased words, apostrophes kept inside words ("don't")."""

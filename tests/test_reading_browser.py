@@ -78,3 +78,21 @@ def test_a_link_to_a_passage_inside_its_section_lands_on_it(server, browser, que
     link.click()
     WebDriverWait(browser, 20).until(lambda d: "/pages/" in d.current_url)
     WebDriverWait(browser, 10).until(lambda d: in_view(d, words))
+
+
+def test_the_dashboard_is_usable_on_a_phone(corpus_index, tmp_path):
+    from search_app import create_app
+    from tests.browser.screenshots import TOKEN, filled_log
+
+    filled_log(tmp_path / "usage.sqlite")
+    app = create_app({"INDEX_DIR": str(corpus_index), "ADMIN_TOKEN": TOKEN, "QUERY_LOG": str(tmp_path / "usage.sqlite")})
+    with live_server(app) as base, chrome(390, 844, True) as driver:
+        driver.get(base.replace("http://", f"http://staff:{TOKEN}@") + "/admin/")
+        assert "Search dashboard" in driver.page_source
+        assert fits(driver)
+        label_px = driver.execute_script("""
+            const svg = document.querySelector('svg.chart');
+            const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+            return parseFloat(getComputedStyle(svg.querySelector('text.axis')).fontSize) * scale;""")
+        assert label_px >= 10
+        assert violations(driver) == []

@@ -197,3 +197,30 @@ def test_an_older_log_gains_the_weak_column(tmp_path):
     usage = UsageLog(path)
     usage.record_search("a question", no_match=False, corrected=False, weak=True)
     assert usage.flush() and usage.days(1)[0].weak == 1
+
+
+def test_clicks_have_their_own_rate_limit_and_count_only_from_this_site_or_allowed_ones(corpus_index, tmp_path):
+    log = tmp_path / "usage.sqlite"
+    app = create_app({"TESTING": True, "INDEX_DIR": str(corpus_index), "QUERY_LOG": str(log),
+                      "RATE_LIMIT_PER_MINUTE": 60, "RATE_LIMIT_BURST": 20, "ALLOWED_ORIGINS": ["https://charity.example"]})
+    client = app.test_client()
+    for _ in range(20):
+        assert client.get("/api/search", query_string={"q": "mastectomy"}).status_code == 200
+    assert client.get("/api/search", query_string={"q": "mastectomy"}).status_code == 429
+    for _ in range(7):
+        assert client.post("/api/click", query_string={"rank": 1}).status_code == 204, "clicks are not searches"
+    assert client.post("/api/click?rank=1", headers={"Origin": "http://localhost"}).status_code == 204
+    assert client.post("/api/click?rank=1", headers={"Origin": "https://charity.example"}).status_code == 204
+    refused = client.post("/api/click?rank=1", headers={"Origin": "https://elsewhere.example"})
+    assert refused.status_code == 403 and "only from this site" in refused.get_json()["reason"]
+    assert services(app).usage_log.flush()
+    assert rows(log, "clicks") == [(date.today().isoformat(), 1, 9)]
+
+
+def test_searches_opened_from_the_dashboard_are_not_counted(corpus_index, tmp_path):
+    log = tmp_path / "usage.sqlite"
+    client = usage_app(corpus_index, log)
+    client.get("/", query_string={"q": "recipe for banana bread"}, headers={"Referer": "http://localhost/admin/"})
+    client.get("/", query_string={"q": "recipe for banana bread"}, headers={"Referer": "http://elsewhere.example/admin/"})
+    assert services(client.application).usage_log.flush()
+    assert rows(log, "daily")[0][1] == 1

@@ -31,6 +31,23 @@ def test_suggestions_complete_what_was_typed_from_the_corpus(client):
     assert client.get("/api/suggest", query_string={"q": "zzzzqqq"}).get_json()["suggestions"] == []
 
 
+def test_unfinished_phrases_and_the_editors_questions_are_suggested(client):
+    for typed, expected in (("side ef", "side effects"), ("her", "her2"), ("tripl", "triple negative"),
+                            ("brest canc", "breast cancer"), ("can stage", "can stage 4 be cured"),
+                            ("life exp", "life expectancy stage 4 breast cancer")):
+        found = client.get("/api/suggest", query_string={"q": typed}).get_json()["suggestions"]
+        assert any(s.startswith(expected) for s in found[:3]), (typed, found)
+
+
+def test_common_phrases_are_whole_phrases():
+    from indexer.vocabulary import common_phrases
+
+    texts = ["Side effects of chemotherapy include hair loss."] * 3 + ["Chemotherapy side effects, including nausea."] * 3
+    phrases = dict(common_phrases(texts))
+    assert phrases["side effects"] == 6 and phrases["hair loss"] == 3
+    assert not [p for p in phrases if p.endswith(("including", "of", "include"))]
+
+
 def test_suggestions_start_with_what_was_typed_first():
     suggester = Suggester(Counter({"breast cancer": 9, "male breast cancer": 5, "breast reconstruction": 2,
                                    "breastfeeding": 1}))

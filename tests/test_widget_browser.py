@@ -6,7 +6,7 @@ import pytest
 
 from examples.host_page import create_demo
 from search_app import create_app
-from tests.browser.chrome import browser_test_marks, live_server, serious_violations
+from tests.browser.chrome import browser_test_marks, live_server, serious_violations, violations
 from tests.helpers import CORPUS_PAGES
 
 pytestmark = browser_test_marks()
@@ -72,15 +72,18 @@ def test_question_typed_in_full_and_link_followed_to_its_section(host_page, brow
     recommended = root.find_elements(By.CSS_SELECTOR, ".cs-recommended a")
     assert recommended and recommended[0].get_attribute("href").endswith(
         "/pages/metastatic-breast-cancer-introduction.html#treatment")
-    section = root.find_element(By.CSS_SELECTOR, "li.cs-page .cs-section h4 a")
+    section = root.find_element(By.CSS_SELECTOR, "li.cs-page .cs-section .cs-section-title a")
     assert section.text == "Treatment for metastatic breast cancer"
-    more = root.find_elements(By.CSS_SELECTOR, "button.cs-more")
-    if more:
-        shown = len(root.find_elements(By.CSS_SELECTOR, "li.cs-page"))
-        more[0].click()
-        wait_for(browser, lambda: len(root.find_elements(By.CSS_SELECTOR, "li.cs-page")) > shown)
-    assert serious_violations(browser) == []
-    root.find_element(By.CSS_SELECTOR, "li.cs-page .cs-section h4 a").click()
+    assert violations(browser) == [], "axe at every level, headings in order"
+    more = root.find_element(By.CSS_SELECTOR, "button.cs-more")
+    shown = len(root.find_elements(By.CSS_SELECTOR, "li.cs-page"))
+    more.click()
+    wait_for(browser, lambda: len(root.find_elements(By.CSS_SELECTOR, "li.cs-page")) > shown)
+    first_new = root.find_elements(By.CSS_SELECTOR, "li.cs-page")[shown].find_element(By.CSS_SELECTOR, "a")
+    focused = browser.execute_script("return arguments[0].activeElement;", root)
+    assert focused == first_new, "focus moves to the first new result after More results"
+    assert violations(browser) == []
+    root.find_element(By.CSS_SELECTOR, "li.cs-page .cs-section .cs-section-title a").click()
     WebDriverWait(browser, 20).until(ec.url_contains("/pages/"))
     assert browser.current_url.endswith("/pages/metastatic-breast-cancer-introduction.html#treatment")
 

@@ -151,6 +151,10 @@
 
   function widget(host) {
     const base = apiBase(host.dataset.curatedSearch);
+    // Result headings start at the level the host page gives (data-heading-level, 2 by default), so
+    // that they follow the page's own headings in order.
+    const top = Math.min(5, Math.max(1, parseInt(host.dataset.headingLevel || "2", 10) || 2));
+    const heading = (below) => `h${top + below}`;
     const n = ++counter;
     const root = host.attachShadow({ mode: "open" });
     const input = el("input", { id: `cs-q-${n}`, type: "search", name: "q", maxlength: "500", autocomplete: "off",
@@ -180,7 +184,7 @@
       const href = absolute(base, hit.link);
       const shared = absolute(base, hit.public_link || hit.link);
       return el("li", { class: "cs-section" },
-        el("h4", {}, link(hit.link, hit.section || "Introduction", rank)),
+        el(heading(1), { class: "cs-section-title" }, link(hit.link, hit.section || "Introduction", rank)),
         excerpt(hit.excerpt || { text: hit.text || "", highlights: [] }),
         href ? el("p", { class: "cs-link" }, el("span", { class: "cs-hidden", text: "Link to this section: " }),
                   link(hit.link, href, rank), " ", shared ? copyButton(shared) : null) : null);
@@ -189,18 +193,18 @@
       const meta = el("p", { class: "cs-meta" });
       meta.append(el("span", { text: result.page.source }));
       if (result.page.updated) meta.append(" · ", el("span", { text: "Reviewed " }, el("time", { datetime: result.page.updated, text: result.page.updated })));
-      const title = el("h3", {}, link(result.page.url, result.page.title, rank));
+      const title = el(heading(0), { class: "cs-page-title" }, link(result.page.url, result.page.title, rank));
       if (result.page.detail) title.append(" ", el("span", { class: "cs-detail", text: `· ${result.page.detail}` }));
       return el("li", { class: "cs-page" }, title, meta,
         el("ul", { class: "cs-sections" }, ...result.passages.slice(0, 3).map((hit) => section(hit, rank))));
     };
     const recommended = (items) => el("section", { class: "cs-recommended", "aria-label": "Recommended" },
-      el("h3", { class: "cs-label", text: "Recommended" }),
+      el(heading(0), { class: "cs-label", text: "Recommended" }),
       el("ul", { class: "cs-sections" }, ...items.map((item) => section(
         { ...item, section: item.section ? `${item.page.title}: ${item.section}` : item.page.title }, 0))));
     const helpline = (body) => body.helpline ? el("p", { class: "cs-helpline", text: `Talk to someone: ${body.helpline}` }) : null;
     const noMatch = (body) => el("div", { class: "cs-empty" },
-      el("h3", { text: "No good match" }),
+      el(heading(0), { class: "cs-page-title", text: "No good match" }),
       el("p", { text: `We could not find a passage in our pages that answers “${body.query}”.` }),
       el("ul", {}, el("li", { text: "Try other words, or a shorter question (for example the name of a treatment or a symptom)." }),
          el("li", { text: "Check the spelling of medical words." }),
@@ -236,14 +240,19 @@
           (body.match === "weak" ? " They may not answer it." : "");
       }
       const ol = results.querySelector("ol.cs-pages");
-      body.results.forEach((result, i) => ol.append(page(result, offset + i + 1)));
+      const added = body.results.map((result, i) => page(result, offset + i + 1));
+      ol.append(...added);
       results.querySelector(".cs-more")?.remove();
       if (offset + body.limit < body.total) {
         const more = el("button", { type: "button", class: "cs-more", text: "More results" });
         more.addEventListener("click", () => search(query.q, offset + body.limit, query.correct));
         results.append(more);
       }
-      if (append) status.textContent = `Showing ${Math.min(offset + body.limit, body.total)} of ${body.total} pages.`;
+      if (append) {
+        status.textContent = `Showing ${Math.min(offset + body.limit, body.total)} of ${body.total} pages.`;
+        // The "More results" button is gone: focus moves to the first new result, not to <body>.
+        added[0]?.querySelector("a")?.focus();
+      }
     }
 
     function search(q, offset = 0, correct = true) {

@@ -73,6 +73,7 @@ def filled_log(path: Path, days: int = 30) -> None:
                               bet, day)
             if not no_match and rng.random() < 0.6:
                 log.record_click(min(1 + int(rng.expovariate(0.45)), 12) if rng.random() > 0.04 else 0, day)
+    log.flush()
 
 
 def dashboard(index_dir: str, out: Path) -> None:

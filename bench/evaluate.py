@@ -20,6 +20,7 @@ import time
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+from search_app.excerpts import excerpt, highlights
 from search_app.ranking import MODES, PageHit, RankingConfig
 from search_app.retrieval import Retriever, SearchOptions, SearchResult
 from search_index import embedding
@@ -95,7 +96,20 @@ def reciprocal_rank(ranking: list[tuple[str, str]], grades: dict[tuple[str, str]
     return 0.0
 
 
-def score_one(result: SearchResult, judged: Judged) -> dict[str, float]:
+def marked_section(retriever: Retriever, result: SearchResult, query: str) -> tuple[str, str] | None:
+    """The (url, section) of the first excerpt a reader sees whose answer sentence is marked (a
+    recommended one, else the first result's first passage), or None when no sentence is marked."""
+    first = [(record.original_url or record.url, record.section, record.text)
+             for record in (result.recommended.passages if result.recommended else [])]
+    first += [(public_url(page), page.sections[0].heading, page.sections[0].passage.text) for page in result.pages[:1]]
+    for url, section, text in first:
+        shown, _ = excerpt(text, highlights(text, query))
+        if result.vector is not None and retriever.answers.mark(result.vector, shown):
+            return url, section
+    return None
+
+
+def score_one(result: SearchResult, judged: Judged, answer: tuple[str, str] | None = None) -> dict[str, float]:
     sections = ranked_sections(result)
     pages = ranked_pages(result)
     relevant_pages = {url for (url, _), g in judged.grades.items() if g > 0}
@@ -108,6 +122,7 @@ def score_one(result: SearchResult, judged: Judged) -> dict[str, float]:
         "page_recall5": recall(pages, relevant_pages, PAGE_K),
         "refused": 1.0 if result.no_match else 0.0,
         "good": 1.0 if result.match == "good" else 0.0,
+        "answer_in_judged": 1.0 if answer and judged.grades.get(answer, 0) >= ANSWER_GRADE else 0.0,
         "bets": 1.0 if result.recommended else 0.0,
         "bets_relevant": 1.0 if result.recommended and all(
             judged_relevant(record, judged.grades) for record in result.recommended.passages) else 0.0,
@@ -131,12 +146,13 @@ def evaluate(retriever: Retriever, queries: list[Judged], mode: str = "default",
         started = time.perf_counter()
         result = retriever.search(judged.query, options)
         times.append((time.perf_counter() - started) * 1000)
-        rows.append(score_one(result, judged))
+        answer = marked_section(retriever, result, result.corrected_query or judged.query)
+        rows.append(score_one(result, judged, answer))
         corrected += result.corrected_query is not None
         wrongly += result.corrected_query is not None and not judged.misspelled
     summary = {"n": len(rows), "corrected": corrected, "wrongly_corrected": wrongly,
                "bets": int(sum(r["bets"] for r in rows)), "bets_relevant": int(sum(r["bets_relevant"] for r in rows))}
-    for key in ("ndcg10", "recall10", "mrr10", "success1", "page_recall5", "refused", "good"):
+    for key in ("ndcg10", "recall10", "mrr10", "success1", "page_recall5", "refused", "good", "answer_in_judged"):
         summary[key] = round(statistics.fmean(r[key] for r in rows), 4) if rows else 0.0
     summary["median_ms"] = round(statistics.median(times), 1) if times else 0.0
     return summary
@@ -162,7 +178,8 @@ def eval_sets(eval_dir: Path) -> list[tuple[str, Path, int | None]]:
     return sets
 
 
-COLUMNS = ("n", "ndcg10", "recall10", "mrr10", "success1", "page_recall5", "refused", "good", "corrected",
+COLUMNS = ("n", "ndcg10", "recall10", "mrr10", "success1", "page_recall5", "refused", "good", "answer_in_judged",
+           "corrected",
            "wrongly_corrected", "bets", "bets_relevant", "median_ms")
 RUNS = (("keyword", True), ("dense", True), ("hybrid", True), ("default", False), ("default", True))
 

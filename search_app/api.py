@@ -3,9 +3,11 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+import numpy as np
 from flask import Blueprint, current_app, jsonify, request
 
 from search_app import openapi
+from search_app.answers import MARKED_RESULTS
 from search_app.excerpts import excerpt, highlights
 from search_app.links import distinct_labels, passage_link, public_link
 from search_app.params import MAX_LIMIT, MAX_OFFSET, BadRequest, clean_query, integer, search_params
@@ -27,10 +29,17 @@ def page_json(page: PageHit | PassageRecord, detail: str = "") -> dict:
 
 
 
-def excerpt_json(text: str, query: str) -> dict:
-    """The excerpt a result shows (the same rule as the search page's)."""
+def excerpt_json(text: str, query: str, vector: np.ndarray | None = None) -> dict:
+    """The excerpt a result shows (the same rule as the search page's); given the question's vector,
+    with the sentence that best answers it marked."""
     shown, spans = excerpt(text, highlights(text, query))
-    return {"text": shown, "highlights": [list(span) for span in spans]}
+    answer = services().retriever.answers.mark(vector, shown) if vector is not None else None
+    return {"text": shown, "highlights": [list(span) for span in spans], "answer": list(answer) if answer else None}
+
+
+def marked(result: SearchResult, page: int, hit: int) -> np.ndarray | None:
+    """The question's vector for the excerpts read first (their answer sentence is marked), else None."""
+    return result.vector if page < MARKED_RESULTS and hit == 0 else None
 
 
 def result_json(result: SearchResult) -> dict:
@@ -45,7 +54,7 @@ def result_json(result: SearchResult) -> dict:
         "missing": result.missing,
         "recommended": [{"page": page_json(record), "section": record.section, "link": record.link,
                          "public_link": public_link(record.link, record.url, record.original_url),
-                         "text": record.text, "excerpt": excerpt_json(record.text, searched)}
+                         "text": record.text, "excerpt": excerpt_json(record.text, searched, result.vector)}
                         for record in recommended],
         "results": [
             {
@@ -57,13 +66,13 @@ def result_json(result: SearchResult) -> dict:
                         "public_link": public_link(passage_link(hit.passage), page.url, page.original_url),
                         "text": hit.passage.text,
                         "highlights": [list(span) for span in highlights(hit.passage.text, searched)],
-                        "excerpt": excerpt_json(hit.passage.text, searched),
+                        "excerpt": excerpt_json(hit.passage.text, searched, marked(result, number, index)),
                         "score": round(hit.score, 4),
                     }
-                    for hit in page.sections
+                    for index, hit in enumerate(page.sections)
                 ],
             }
-            for page, detail in zip(result.pages, distinct_labels(result.pages), strict=True)
+            for number, (page, detail) in enumerate(zip(result.pages, distinct_labels(result.pages), strict=True))
         ],
     }
 

@@ -59,6 +59,20 @@ def excerpt(text: str, spans: list[tuple[int, int]], size: int = MAX_EXCERPT) ->
     return prefix + text[start:end] + suffix, inside
 
 
+def answer_chunks(text: str, spans: list[tuple[int, int]],
+                  answer: tuple[int, int] | None) -> list[tuple[list[tuple[str, bool]], bool]]:
+    """The excerpt in chunks (its segments, whether it is the marked answer sentence): before, the
+    answer, after; highlights split at the answer's edges."""
+    if answer is None:
+        return [(segments(text, spans), False)]
+    chunks = []
+    for start, end, is_answer in ((0, answer[0], False), (answer[0], answer[1], True), (answer[1], len(text), False)):
+        if end > start:
+            inside = [(max(s, start) - start, min(e, end) - start) for s, e in spans if s < end and e > start]
+            chunks.append((segments(text[start:end], inside), is_answer))
+    return chunks
+
+
 def segments(text: str, spans: list[tuple[int, int]]) -> list[tuple[str, bool]]:
     """The text cut into (piece, is_highlight) parts, for templates that escape each piece."""
     parts, at = [], 0

@@ -18,9 +18,12 @@ SPANS = {
 }
 EXCERPT = {
     "type": "object",
-    "required": ["text", "highlights"],
+    "required": ["text", "highlights", "answer"],
     "description": "what to show of the passage: whole sentences around the best one (\u2026 where text is left out)",
-    "properties": {"text": {"type": "string"}, "highlights": SPANS},
+    "properties": {"text": {"type": "string"}, "highlights": SPANS,
+                   "answer": {"type": ["array", "null"], "items": {"type": "integer"}, "minItems": 2, "maxItems": 2,
+                              "description": "[start, end) of the sentence that best answers the question, marked in "
+                                             "the first passage of the first results and in recommended ones"}},
 }
 PASSAGE = {
     "type": "object",

@@ -12,7 +12,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from search_app import matching, ranking
+from search_app.answers import AnswerMarker
 from search_app.curation import Curator, Recommendation
 from search_app.query_words import content_words, question_focus
 from search_app.ranking import RankingConfig
@@ -61,6 +64,7 @@ class SearchResult:
     recommended: Recommendation | None = None
     match: str = "none"
     missing: list[str] = field(default_factory=list)
+    vector: np.ndarray | None = None
 
 
 def keyword_terms(query: str, also: Sequence[str] = (), common: frozenset[str] = frozenset()) -> list[str]:
@@ -114,6 +118,7 @@ class Retriever:
         self.index_dir = Path(index_dir)
         self.config = config
         self.encoder = encoder or QueryEncoder(DEFAULT_CACHE)
+        self.answers = AnswerMarker(self.encoder.encode_texts)
         self.refresh_seconds = refresh_seconds
         self.problem: str | None = None
         self.encoder_problem = self.encoder.problem()
@@ -237,7 +242,7 @@ class Retriever:
         recommended = state.curator.recommend(effective, vectors[0], options.site) if not options.offset else None
         empty = SearchResult(query, 0, no_match=recommended is None, corrected_query=corrected,
                              version=state.version, cached=cached, recommended=recommended,
-                             match="none" if recommended is None else "good")
+                             match="none" if recommended is None else "good", vector=vectors[0])
         if not dense:
             return empty
         if dense[0][1] < state.min_score and not self.holds_every_word(effective, state):
@@ -257,7 +262,7 @@ class Retriever:
         match = "good" if recommended else matching.quality(not pages, dense[0][1], absent, config.weak_below,
                                                               config.weak_missing_below)
         return SearchResult(query, len(ranked), pages, corrected_query=corrected, version=state.version,
-                            cached=cached, recommended=recommended, match=match, missing=absent)
+                            cached=cached, recommended=recommended, match=match, missing=absent, vector=vectors[0])
 
     def absent_words(self, question: str, pages: list[ranking.PageHit], recommended: Recommendation | None,
                      state: IndexState) -> list[str]:

@@ -7,8 +7,9 @@ from urllib.parse import urlsplit
 from flask import Blueprint, abort, current_app, render_template, request
 from werkzeug.security import safe_join
 
+from search_app.answers import MARKED_RESULTS
 from search_app.copies import read_copy
-from search_app.excerpts import excerpt, highlights, segments
+from search_app.excerpts import answer_chunks, excerpt, highlights
 from search_app.links import distinct_labels, passage_link, public_link
 from search_app.params import BadRequest, search_params
 from search_app.searching import run_search
@@ -23,9 +24,12 @@ def host(url: str) -> str:
     return urlsplit(url).hostname or url
 
 
-def excerpt_parts(text: str, query: str) -> list[tuple[str, bool]]:
+def excerpt_parts(text: str, query: str, vector=None) -> list[tuple[list[tuple[str, bool]], bool]]:
+    """The excerpt in chunks of highlighted segments; given the question's vector, the answer sentence
+    is a chunk of its own."""
     shown, spans = excerpt(text, highlights(text, query))
-    return segments(shown, spans)
+    answer = services().retriever.answers.mark(vector, shown) if vector is not None else None
+    return answer_chunks(shown, spans, answer)
 
 
 @bp.get("/")
@@ -46,7 +50,7 @@ def index():
     return render_template(
         "index.html", result=result, options=options, more=more, excerpt_parts=excerpt_parts,
         excerpts_per_page=retriever.config.excerpts_per_page, details=distinct_labels(result.pages),
-        passage_link=passage_link, public_link=public_link, **context
+        passage_link=passage_link, public_link=public_link, marked_results=MARKED_RESULTS, **context
     )
 
 

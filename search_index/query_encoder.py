@@ -172,6 +172,12 @@ class QueryEncoder:
             return f"{type(exc).__name__}: {exc}"
         return None
 
+    def encode_texts(self, texts: Sequence[str]) -> np.ndarray:
+        """Vectors of other texts (a passage's sentences), one row each, not remembered here."""
+        if self.backend is None:
+            raise EncoderUnavailable(self.unusable or "no question encoder")
+        return self.backend.encode(list(texts))
+
     def encode(self, questions: Sequence[str]) -> tuple[np.ndarray, bool]:
         """One row per question, and whether every one came from the cache."""
         with self.lock:

@@ -140,3 +140,26 @@ def test_the_helpline_comes_from_the_sources_file(tmp_path):
     assert "Talk to someone: Call our nurses on 0800 000 0000 (9am to 5pm)." in page
     body = client.get("/api/search", query_string={"q": "lava"}).get_json()
     assert body["helpline"] == "Call our nurses on 0800 000 0000 (9am to 5pm)."
+
+
+def test_the_sentence_that_answers_is_marked_in_the_first_excerpts(client):
+    body = client.get("/api/search", query_string={"q": "can stage 4 breast cancer be cured"}).get_json()
+    recommended = body["recommended"][0]["excerpt"]
+    start, end = recommended["answer"]
+    assert "cannot be cured" in recommended["text"][start:end]
+    firsts = [r["passages"][0]["excerpt"] for r in body["results"][:3]]
+    assert any(e["answer"] for e in firsts)
+    later = [p["excerpt"]["answer"] for r in body["results"] for p in r["passages"][1:]]
+    assert later and not any(later), "only the excerpts read first are marked"
+    page = client.get("/", query_string={"q": "can stage 4 breast cancer be cured"}).get_data(as_text=True)
+    assert '<span class="answer">As hard as it is to hear, metastatic <mark>breast</mark> <mark>cancer</mark> cannot be <mark>cured</mark>.</span>' in page
+
+
+def test_answer_chunks_split_highlights_at_the_answer():
+    from search_app.excerpts import answer_chunks
+
+    text = "One cure. Two cures here. Three."
+    chunks = answer_chunks(text, [(4, 8), (14, 19)], (10, 25))
+    assert chunks == [([("One ", False), ("cure", True), (". ", False)], False),
+                      ([("Two ", False), ("cures", True), (" here.", False)], True),
+                      ([(" Three.", False)], False)]

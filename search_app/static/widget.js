@@ -124,17 +124,27 @@
 
   // The text of a passage with its highlighted spans as <mark>, cut to about 300 characters
   // around the first highlight.
-  // The excerpt the API chose (whole sentences, the same rule as the search page's), words marked.
+  // The excerpt the API chose (whole sentences, the same rule as the search page's), words marked,
+  // and the sentence that best answers the question (when the API marked one) as a span of its own.
+  function marked(text, spans, offset) {
+    const parts = [];
+    let at = 0;
+    for (const [from, to] of spans) {
+      const start = Math.max(from - offset, 0), end = Math.min(to - offset, text.length);
+      if (end <= 0 || start >= text.length || start < at) continue;
+      parts.push(text.slice(at, start), el("mark", { text: text.slice(start, end) }));
+      at = end;
+    }
+    parts.push(text.slice(at));
+    return parts;
+  }
   function excerpt(shown) {
     const node = el("p", { class: "cs-excerpt" });
-    const text = shown.text;
-    let at = 0;
-    for (const [from, to] of shown.highlights) {
-      if (from < at) continue;
-      node.append(text.slice(at, from), el("mark", { text: text.slice(from, to) }));
-      at = to;
-    }
-    node.append(text.slice(at));
+    const text = shown.text, spans = shown.highlights || [];
+    const [from, to] = shown.answer || [text.length, text.length];
+    node.append(...marked(text.slice(0, from), spans, 0));
+    if (shown.answer) node.append(el("span", { class: "cs-answer" }, ...marked(text.slice(from, to), spans, from)));
+    node.append(...marked(text.slice(to), spans, to));
     return node;
   }
 

@@ -1,5 +1,6 @@
-"""Screenshots for the README, desktop and phone width: the results page, the widget on the example
-host page, and the maintainers' dashboard (with generated usage figures).
+"""Screenshots for the README, desktop and phone width: the results page, a patient's results and a
+page copy on a phone, the widget on the example host page, and the maintainers' dashboard (with
+generated usage figures).
 
     python -m tests.browser.screenshots RESULTS_INDEX_DIR OUT_DIR QUERY [WIDGET_INDEX_DIR]
 """
@@ -30,6 +31,17 @@ def results(index_dir: str, out: Path, query: str) -> None:
             with chrome(width, height, mobile) as driver:
                 driver.get(base + "/?" + urllib.parse.urlencode({"q": query}))
                 driver.save_screenshot(str(out / f"results-{name}.png"))
+
+
+def reading(index_dir: str, out: Path) -> None:
+    """What a patient reads on a phone: a results page of the default corpus and a page copy."""
+    app = create_app({"INDEX_DIR": index_dir, "PAGES_DIR": str(CORPUS_PAGES)})
+    width, height, mobile = SIZES["phone"]
+    with live_server(app) as base, chrome(width, height, mobile) as driver:
+        driver.get(base + "/?" + urllib.parse.urlencode({"q": "can stage 4 breast cancer be cured"}))
+        driver.save_screenshot(str(out / "patient-results-phone.png"))
+        driver.get(base + "/pages/cancer.gov/breast-treatment-pdq.html")
+        driver.save_screenshot(str(out / "copy-phone.png"))
 
 
 def widget(index_dir: str, out: Path) -> None:
@@ -90,6 +102,7 @@ def main(index_dir: str, out_dir: str, query: str, widget_index_dir: str | None 
     out.mkdir(parents=True, exist_ok=True)
     results(index_dir, out, query)
     if widget_index_dir:
+        reading(widget_index_dir, out)
         widget(widget_index_dir, out)
         dashboard(widget_index_dir, out)
 

@@ -198,3 +198,22 @@ def test_a_planted_api_address_is_ignored_and_only_http_links_are_shown(corpus_i
             hrefs = [a.get_attribute("href") or "" for a in root.find_elements(By.CSS_SELECTOR, "a")]
             assert not [h for h in hrefs if not h.startswith(("http://", "https://")) and h]
             assert not root.find_elements(By.CSS_SELECTOR, "a[href^='javascript']")
+
+
+def test_the_widget_at_phone_width_has_no_axe_violation_and_whole_sentence_excerpts(host_page, client):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    from tests.browser.chrome import chrome
+
+    with chrome(390, 844, mobile=True) as phone:
+        phone.get(host_page)
+        root = wait_for(phone, lambda: widget(phone))
+        root.find_element(By.CSS_SELECTOR, "input[role=combobox]").send_keys("side effects of chemo", Keys.ENTER)
+        wait_for(phone, lambda: root.find_elements(By.CSS_SELECTOR, "li.cs-page"))
+        assert violations(phone) == []
+        assert phone.execute_script("return document.documentElement.scrollWidth <= window.innerWidth + 1;")
+        shown = [" ".join(p.text.split()) for p in root.find_elements(By.CSS_SELECTOR, "li.cs-page .cs-excerpt")]
+    body = client.get("/api/search", query_string={"q": "side effects of chemo", "limit": 10}).get_json()
+    chosen = [" ".join(p["excerpt"]["text"].split()) for r in body["results"] for p in r["passages"][:3]]
+    assert shown and shown == chosen, "the widget shows the API's whole-sentence excerpts"

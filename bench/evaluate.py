@@ -97,16 +97,16 @@ def reciprocal_rank(ranking: list[tuple[str, str]], grades: dict[tuple[str, str]
 
 
 def marked_section(retriever: Retriever, result: SearchResult, query: str) -> tuple[str, str] | None:
-    """The (url, section) of the first excerpt a reader sees whose answer sentence is marked (a
-    recommended one, else the first result's first passage), or None when no sentence is marked."""
+    """The (url, section) of the excerpt a reader sees first (the first recommended one, else the first
+    result's first passage) when a sentence of it is marked as the answer, else None."""
     first = [(record.original_url or record.url, record.section, record.text)
              for record in (result.recommended.passages if result.recommended else [])]
     first += [(public_url(page), page.sections[0].heading, page.sections[0].passage.text) for page in result.pages[:1]]
-    for url, section, text in first:
-        shown, _ = excerpt(text, highlights(text, query))
-        if result.vector is not None and retriever.answers.mark(result.vector, shown):
-            return url, section
-    return None
+    if not first or result.vector is None:
+        return None
+    url, section, text = first[0]
+    shown, _ = excerpt(text, highlights(text, query))
+    return (url, section) if retriever.answers.mark(result.vector, shown) else None
 
 
 def score_one(result: SearchResult, judged: Judged, answer: tuple[str, str] | None = None) -> dict[str, float]:

@@ -1,6 +1,6 @@
 """The sentence of an excerpt that best answers the question, marked as a reader's anchor: patients
 skim, and the marked sentence is where to start reading. Chosen by the model (the question's vector
-against each sentence's), for the few excerpts read first."""
+against each sentence's), for the excerpt read first."""
 from __future__ import annotations
 
 from collections import OrderedDict
@@ -15,8 +15,11 @@ from search_index.text import sentence_spans
 MIN_COSINE = 0.3
 # Sentence vectors kept, by text: the passages that answer common questions come back often.
 CACHE_SIZE = 4096
-# Marked: the first passage of this many results, and the recommended ones (what is read first).
-MARKED_RESULTS = 3
+# Encoding a sentence costs about 7 ms on one core: only the first excerpt a reader sees is marked
+# (the first recommended one, else the first result's first passage), from at most this many of its
+# sentences, each by its opening words.
+MAX_SENTENCES = 4
+SENTENCE_WORDS = 24
 
 
 class AnswerMarker:
@@ -34,9 +37,10 @@ class AnswerMarker:
         spans = [(s, e) for s, e in sentence_spans(shown) if shown[s:e].strip("… ")]
         spans = [(s + 2, e) if shown.startswith("… ", s) else (s, e) for s, e in spans]
         spans = [(s, e - 2) if shown.endswith(" …", 0, e) else (s, e) for s, e in spans]
+        spans = spans[:MAX_SENTENCES]
         if len(spans) < 2:
             return None
-        vectors = self.vectors([shown[s:e] for s, e in spans])
+        vectors = self.vectors([" ".join(shown[s:e].split()[:SENTENCE_WORDS]) for s, e in spans])
         cosines = vectors @ np.asarray(question, dtype=np.float32).reshape(-1)
         best = int(np.argmax(cosines))
         return spans[best] if cosines[best] >= MIN_COSINE else None

@@ -7,7 +7,6 @@ import numpy as np
 from flask import Blueprint, current_app, jsonify, request
 
 from search_app import openapi
-from search_app.answers import MARKED_RESULTS
 from search_app.excerpts import excerpt, highlights
 from search_app.links import distinct_labels, passage_link, public_link
 from search_app.params import MAX_LIMIT, MAX_OFFSET, BadRequest, clean_query, integer, search_params
@@ -38,8 +37,9 @@ def excerpt_json(text: str, query: str, vector: np.ndarray | None = None) -> dic
 
 
 def marked(result: SearchResult, page: int, hit: int) -> np.ndarray | None:
-    """The question's vector for the excerpts read first (their answer sentence is marked), else None."""
-    return result.vector if page < MARKED_RESULTS and hit == 0 else None
+    """The question's vector for the excerpt read first (its answer sentence is marked: the first
+    recommended passage, else the first result's first passage), else None."""
+    return result.vector if not result.recommended and page == 0 and hit == 0 else None
 
 
 def result_json(result: SearchResult) -> dict:
@@ -54,8 +54,9 @@ def result_json(result: SearchResult) -> dict:
         "missing": result.missing,
         "recommended": [{"page": page_json(record), "section": record.section, "link": record.link,
                          "public_link": public_link(record.link, record.url, record.original_url),
-                         "text": record.text, "excerpt": excerpt_json(record.text, searched, result.vector)}
-                        for record in recommended],
+                         "text": record.text,
+                         "excerpt": excerpt_json(record.text, searched, result.vector if not index else None)}
+                        for index, record in enumerate(recommended)],
         "results": [
             {
                 "page": page_json(page, detail),

@@ -23,7 +23,8 @@ EXCERPT = {
     "properties": {"text": {"type": "string"}, "highlights": SPANS,
                    "answer": {"type": ["array", "null"], "items": {"type": "integer"}, "minItems": 2, "maxItems": 2,
                               "description": "[start, end) of the sentence that best answers the question, marked in "
-                                             "the first passage of the first results and in recommended ones"}},
+                                             "the excerpt read first (the first recommended one, else the "
+                                             "first result's first passage)"}},
 }
 PASSAGE = {
     "type": "object",

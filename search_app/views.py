@@ -7,7 +7,6 @@ from urllib.parse import urlsplit
 from flask import Blueprint, abort, current_app, render_template, request
 from werkzeug.security import safe_join
 
-from search_app.answers import MARKED_RESULTS
 from search_app.copies import read_copy
 from search_app.excerpts import answer_chunks, excerpt, highlights
 from search_app.links import distinct_labels, passage_link, public_link
@@ -50,7 +49,7 @@ def index():
     return render_template(
         "index.html", result=result, options=options, more=more, excerpt_parts=excerpt_parts,
         excerpts_per_page=retriever.config.excerpts_per_page, details=distinct_labels(result.pages),
-        passage_link=passage_link, public_link=public_link, marked_results=MARKED_RESULTS, **context
+        passage_link=passage_link, public_link=public_link, **context
     )
 
 

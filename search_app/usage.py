@@ -1,10 +1,11 @@
 """The usage log (QUERY_LOG): what people look for and do not find, without personal data.
 
-Stored, per day: the number of searches, of "no good match" answers, of corrected questions and of
-clicks on results (with the clicked rank: 0 for a recommended result), how often each best bet fired,
-and the text of questions that found no good answer (normalised, without e-mail and web addresses,
-dates, numbers of three digits or more and the words after "my name is"; deleted after
-QUERY_LOG_DAYS). Never an IP address, cookie, user agent or session, and no other question's text.
+Stored, per day: the number of searches, of "no good match" answers, of weak matches, of corrected
+questions and of clicks on results (with the clicked rank: 0 for a recommended result), how often
+each best bet fired, and the text of questions that found no good answer or only a weak one
+(normalised, without e-mail and web addresses, dates, numbers of three digits or more and the words
+after "my name is"; deleted after QUERY_LOG_DAYS). Never an IP address, cookie, user agent or
+session, and no other question's text.
 
 `python -m indexer usage --log FILE` prints a summary.
 """

@@ -26,9 +26,9 @@ class Copy:
     body: str
 
 
-def read_copy(path: Path, page_url: str, original_url: str | None) -> Copy:
-    """A page file's title and its main content as safe HTML: `page_url` is the copy's own address,
-    `original_url` the public page it copies (links into that site are pointed there)."""
+def read_copy(path: Path, original_url: str | None) -> Copy:
+    """A page file's title and its main content as safe HTML; `original_url`: the public page it
+    copies (links into that site are pointed there)."""
     soup = BeautifulSoup(path.read_bytes(), "html.parser")
     title_tag = soup.find("h1") or soup.find("title")
     title = title_tag.get_text(" ", strip=True) if title_tag else path.stem
@@ -43,24 +43,24 @@ def read_copy(path: Path, page_url: str, original_url: str | None) -> Copy:
         elif tag.name not in KEPT:
             tag.unwrap()
         else:
-            _clean(tag, page_url, original_url)
+            _clean(tag, original_url)
     return Copy(title, root.decode_contents() if isinstance(root, Tag) else str(root))
 
 
-def _clean(tag: Tag, page_url: str, original_url: str | None) -> None:
+def _clean(tag: Tag, original_url: str | None) -> None:
     allowed = ATTRIBUTES.get(tag.name, set()) | {"id"}
     for name in list(tag.attrs):
         if name not in allowed:
             del tag.attrs[name]
     if tag.name == "a" and "href" in tag.attrs:
-        target = link_target(str(tag["href"]), page_url, original_url)
+        target = link_target(str(tag["href"]), original_url)
         if target is None:
             del tag.attrs["href"]
         else:
             tag["href"] = target
 
 
-def link_target(href: str, page_url: str, original_url: str | None) -> str | None:
+def link_target(href: str, original_url: str | None) -> str | None:
     """Where a link in a copy goes: within the page stays; http(s) elsewhere stays; a link into the
     copied site goes to the original site (the copy's neighbours are not served); anything else
     (javascript:, data:, a site link with no original) is no link."""

@@ -71,5 +71,5 @@ def page(name: str):
         abort(404)
     url = f"/pages/{resolved.relative_to(root).as_posix()}"
     info = services().retriever.page_info(url)
-    copy = read_copy(resolved, url, info.original_url if info else None)
+    copy = read_copy(resolved, info.original_url if info else None)
     return render_template("copy.html", copy=copy, info=info)

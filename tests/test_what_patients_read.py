@@ -93,7 +93,7 @@ def test_a_copy_keeps_only_safe_markup(tmp_path):
                     '<p style="color:red">Text <a href="javascript:alert(1)">bad</a> <a href="/about/">site</a> '
                     '<a href="#part">here</a><img src=x onerror=alert(1)></p><script>alert(1)</script>'
                     '<iframe src="https://evil.example"></iframe></main></body></html>')
-    copy = read_copy(page, "/pages/p.html", "https://www.example.org/topics/p")
+    copy = read_copy(page, "https://www.example.org/topics/p")
     assert copy.title == "T"
     assert copy.body == ('<h1>T</h1><p>Text <a>bad</a> <a href="https://www.example.org/about/">site</a> '
                          '<a href="#part">here</a></p>')
@@ -164,3 +164,12 @@ def test_answer_chunks_split_highlights_at_the_answer():
     assert chunks == [([("One ", False), ("cure", True), (". ", False)], False),
                       ([("Two ", False), ("cures", True), (" here.", False)], True),
                       ([(" Three.", False)], False)]
+
+
+def test_a_deeply_nested_page_copy_still_renders(corpus_index, tmp_path):
+    from search_app import create_app
+
+    (tmp_path / "deep.html").write_text("<html><body><main>" + "<div>" * 3000 + "deep" + "</div>" * 3000 + "</main>")
+    client = create_app({"INDEX_DIR": str(corpus_index), "PAGES_DIR": str(tmp_path)}).test_client()
+    response = client.get("/pages/deep.html")
+    assert response.status_code == 200 and "deep" in response.get_data(as_text=True)

@@ -7,12 +7,12 @@ import numpy as np
 from flask import Blueprint, current_app, jsonify, request
 
 from search_app import openapi
-from search_app.excerpts import excerpt, highlights
+from search_app.excerpts import highlights
 from search_app.links import distinct_labels, passage_link, public_link
 from search_app.params import MAX_LIMIT, MAX_OFFSET, BadRequest, clean_query, integer, search_params
-from search_app.ranking import PageHit
+from search_app.ranking import PageHit, SectionHit
 from search_app.retrieval import SearchResult
-from search_app.searching import run_search
+from search_app.searching import run_search, shown_excerpt
 from search_app.services import services
 from search_index.format import PassageRecord
 
@@ -28,12 +28,20 @@ def page_json(page: PageHit | PassageRecord, detail: str = "") -> dict:
 
 
 
-def excerpt_json(text: str, query: str, vector: np.ndarray | None = None) -> dict:
-    """The excerpt a result shows (the same rule as the search page's); given the question's vector,
-    with the sentence that best answers it marked."""
-    shown, spans = excerpt(text, highlights(text, query))
-    answer = services().retriever.answers.mark(vector, shown) if vector is not None else None
-    return {"text": shown, "highlights": [list(span) for span in spans], "answer": list(answer) if answer else None}
+def excerpt_json(text: str, spans: list[tuple[int, int]], vector: np.ndarray | None = None) -> dict:
+    """The excerpt a result shows (the search page's too); given the question's vector, with the
+    sentence that best answers it marked."""
+    shown, inside, answer = shown_excerpt(text, spans, vector)
+    return {"text": shown, "highlights": [list(span) for span in inside], "answer": list(answer) if answer else None}
+
+
+def passage_json(hit: SectionHit, page: PageHit, searched: str, vector: np.ndarray | None) -> dict:
+    """A result's passage: its section, links, text with the question's words, excerpt and score."""
+    link = passage_link(hit.passage)
+    spans = highlights(hit.passage.text, searched)
+    return {"section": hit.heading, "link": link, "public_link": public_link(link, page.url, page.original_url),
+            "text": hit.passage.text, "highlights": [list(span) for span in spans],
+            "excerpt": excerpt_json(hit.passage.text, spans, vector), "score": round(hit.score, 4)}
 
 
 def marked(result: SearchResult, page: int, hit: int) -> np.ndarray | None:
@@ -55,23 +63,14 @@ def result_json(result: SearchResult) -> dict:
         "recommended": [{"page": page_json(record), "section": record.section, "link": record.link,
                          "public_link": public_link(record.link, record.url, record.original_url),
                          "text": record.text,
-                         "excerpt": excerpt_json(record.text, searched, result.vector if not index else None)}
+                         "excerpt": excerpt_json(record.text, highlights(record.text, searched),
+                                                 result.vector if not index else None)}
                         for index, record in enumerate(recommended)],
         "results": [
             {
                 "page": page_json(page, detail),
-                "passages": [
-                    {
-                        "section": hit.heading,
-                        "link": passage_link(hit.passage),
-                        "public_link": public_link(passage_link(hit.passage), page.url, page.original_url),
-                        "text": hit.passage.text,
-                        "highlights": [list(span) for span in highlights(hit.passage.text, searched)],
-                        "excerpt": excerpt_json(hit.passage.text, searched, marked(result, number, index)),
-                        "score": round(hit.score, 4),
-                    }
-                    for index, hit in enumerate(page.sections)
-                ],
+                "passages": [passage_json(hit, page, searched, marked(result, number, index))
+                             for index, hit in enumerate(page.sections)],
             }
             for number, (page, detail) in enumerate(zip(result.pages, distinct_labels(result.pages), strict=True))
         ],

@@ -26,18 +26,17 @@ def shown_terms(texts: Iterable[str]) -> frozenset[str]:
     return frozenset(term for text in texts for term in keywords.tokens(text))
 
 
-def missing(words: Iterable[str], shown: frozenset[str], corpus_words: Collection[str]) -> list[str]:
-    """The focus words that no shown passage holds (as a keyword term, or the start of one) and that the
-    corpus holds nowhere: what the pages do not talk about."""
-    found = []
-    for word in words:
-        terms = keywords.tokens(word)
-        if word in corpus_words or any(t in shown for t in terms):
-            continue
-        if len(word) >= PREFIX_LENGTH and any(term.startswith(word) for term in shown):
-            continue
-        found.append(word)
-    return found
+def missing(words: Iterable[str], shown_texts: Iterable[str], corpus_words: Collection[str]) -> list[str]:
+    """The focus words that the corpus holds nowhere and that no shown passage holds either (as a
+    keyword term, or the start of one): what the pages do not talk about. The shown texts are read
+    only when a word is not in the corpus (most questions have none)."""
+    unknown = [word for word in words if word not in corpus_words]
+    if not unknown:
+        return []
+    shown = shown_terms(shown_texts)
+    return [word for word in unknown
+            if not any(t in shown for t in keywords.tokens(word))
+            and not (len(word) >= PREFIX_LENGTH and any(term.startswith(word) for term in shown))]
 
 
 def quality(no_match: bool, best_cosine: float, absent: list[str], weak_below: float,

@@ -272,4 +272,4 @@ class Retriever:
         for record in recommended.passages if recommended else []:
             texts += [record.title, record.text]
         words = matching.focus_words(question, state.common)
-        return matching.missing(words, matching.shown_terms(texts), state.corpus_words)
+        return matching.missing(words, texts, state.corpus_words)

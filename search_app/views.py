@@ -8,10 +8,10 @@ from flask import Blueprint, abort, current_app, render_template, request
 from werkzeug.security import safe_join
 
 from search_app.copies import read_copy
-from search_app.excerpts import answer_chunks, excerpt, highlights
+from search_app.excerpts import answer_chunks, highlights
 from search_app.links import distinct_labels, passage_link, public_link
 from search_app.params import BadRequest, search_params
-from search_app.searching import run_search
+from search_app.searching import run_search, shown_excerpt
 from search_app.services import services
 
 bp = Blueprint("views", __name__)
@@ -26,9 +26,7 @@ def host(url: str) -> str:
 def excerpt_parts(text: str, query: str, vector=None) -> list[tuple[list[tuple[str, bool]], bool]]:
     """The excerpt in chunks of highlighted segments; given the question's vector, the answer sentence
     is a chunk of its own."""
-    shown, spans = excerpt(text, highlights(text, query))
-    answer = services().retriever.answers.mark(vector, shown) if vector is not None else None
-    return answer_chunks(shown, spans, answer)
+    return answer_chunks(*shown_excerpt(text, highlights(text, query), vector))
 
 
 @bp.get("/")

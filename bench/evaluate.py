@@ -106,7 +106,7 @@ def marked_section(retriever: Retriever, result: SearchResult, query: str) -> tu
         return None
     url, section, text = first[0]
     shown, _ = excerpt(text, highlights(text, query))
-    return (url, section) if retriever.answers.mark(result.vector, shown) else None
+    return (url, section) if retriever.mark_answer(result.vector, shown) else None
 
 
 def score_one(result: SearchResult, judged: Judged, answer: tuple[str, str] | None = None) -> dict[str, float]:
@@ -181,7 +181,8 @@ def eval_sets(eval_dir: Path) -> list[tuple[str, Path, int | None]]:
 COLUMNS = ("n", "ndcg10", "recall10", "mrr10", "success1", "page_recall5", "refused", "good", "answer_in_judged",
            "corrected",
            "wrongly_corrected", "bets", "bets_relevant", "median_ms")
-RUNS = (("keyword", True), ("dense", True), ("hybrid", True), ("default", False), ("default", True))
+RUNS = (("keyword", True), ("dense", True), ("e5", True), ("fused", True), ("hybrid", True), ("default", False),
+        ("default", True))
 
 
 def print_table(rows: list[tuple[str, str, dict]]) -> None:

@@ -38,8 +38,9 @@ from search_app.params import MAX_QUERY
 from search_app.retrieval import Retriever, SearchOptions
 from search_index import embedding, keywords, publishing
 from search_index.documents import Page, Passage
+from search_index.embedding import MODEL_CACHE
 from search_index.format import disk_size, set_search_threads
-from search_index.query_encoder import DEFAULT_CACHE, QueryEncoder
+from search_index.query_encoder import QueryEncoder
 from search_index.reader import IndexReader
 from search_index.writer import write_version
 
@@ -110,9 +111,9 @@ def build(reader: IndexReader, n: int, index_dir: Path) -> dict:
 
 def search_figures(index_dir: Path, questions: list[str]) -> dict:
     """Median and p99 of a search with the question's vector already known, and where it goes."""
-    retriever = Retriever(index_dir, encoder=QueryEncoder(DEFAULT_CACHE))
+    retriever = Retriever(index_dir)
     for question in questions:
-        retriever.encoder.encode([question])
+        retriever.encoders["minilm"].encode([question])
     times = []
     for question in questions:
         started = time.perf_counter()
@@ -125,7 +126,7 @@ def search_figures(index_dir: Path, questions: list[str]) -> dict:
 def recall(index_dir: Path, questions: list[str]) -> dict:
     """Recall@10 and @50 of the version's vector index against exact search, over the questions."""
     reader = publishing.open_version(index_dir)
-    vectors, _ = QueryEncoder(DEFAULT_CACHE).encode(questions)
+    vectors, _ = QueryEncoder(MODEL_CACHE).encode(questions)
     found = reader.dense(vectors, 50)
     exact = faiss.IndexFlatIP(vectors.shape[1])
     exact.add(reader.vectors.index.reconstruct_n(0, reader.vectors.ntotal))

@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from indexer.build import build
+from indexer.build import DEFAULT_EMBEDDING_CACHE, build
 from indexer.chunking import ChunkConfig
 from indexer.sources import DEFAULT_BASE_URL, SOURCES_FILE, FolderSource, SourcesConfig, WebSource, load_sources_file
 from search_app.usage import UsageLog
@@ -41,11 +41,15 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                        help="versions kept on disk (the published one and the one before it always are)")
         b.add_argument("--allow-shrink", action="store_true",
                        help="accept a sitemap or URL list that names far fewer pages than before (removes them)")
+        b.add_argument("--embedding-cache", type=Path, default=DEFAULT_EMBEDDING_CACHE,
+                       help="vectors already computed on this machine, shared by every build")
+        b.add_argument("--no-embedding-cache", dest="embedding_cache", action="store_const", const=None,
+                       help="embed every text not in the published version")
         b.add_argument("--json", action="store_true", help="print the report as JSON")
     r = commands.add_parser("rollback", help="republish the version built before the published one")
     r.add_argument("--index-dir", type=Path, default=publishing.DEFAULT_INDEX_DIR)
     e = commands.add_parser("export-onnx", help="export the model for the app's query encoder (checked against it)")
-    e.add_argument("--cache", type=Path, default=query_encoder.DEFAULT_CACHE, help="the app's MODEL_CACHE")
+    e.add_argument("--cache", type=Path, default=embedding.MODEL_CACHE, help="the app's MODEL_CACHE")
     c = commands.add_parser("check-best-bets", help="list each best bet and hidden page and what it resolves to")
     c.add_argument("--index-dir", type=Path, default=publishing.DEFAULT_INDEX_DIR)
     c.add_argument("--file", type=Path, help="check this best bets file against the published version "
@@ -82,6 +86,9 @@ def print_build(report: dict) -> None:
                 "peak_memory_mb", "vector_index"):
         print(f"  {key.replace('_', ' ')}: {report[key]}")
     print(f"  index size: {report['size_bytes'] / 1e6:.1f} MB")
+    for key, model in report["models"].items():
+        print(f"  {key}: {model['embedded']} embedded ({model['texts_per_second']}/s), {model['reused']} from the "
+              f"published version, {model['cached']} from the embedding cache, {model['seconds']} s")
     for key in ("added", "changed", "removed"):
         print(f"  pages {key}: {len(report[key])}")
         for path in report[key]:
@@ -156,10 +163,11 @@ def main(argv: list[str] | None = None) -> int:
             config = ChunkConfig(args.max_tokens, args.overlap_tokens)
             incremental = args.command == "update"
             report = build(sources, args.index_dir, args.device, config, incremental=incremental,
-                           keep=args.keep).to_json()
+                           keep=args.keep, embedding_cache=args.embedding_cache).to_json()
             print(json.dumps(report, indent=2)) if args.json else print_build(report)
         elif args.command == "export-onnx":
-            print(f"ONNX export checked against the model: {query_encoder.export(args.cache)}")
+            for model in embedding.MODELS:
+                print(f"ONNX export checked against the model: {query_encoder.export(args.cache, model)}")
         elif args.command == "check-best-bets":
             reader = publishing.open_version(args.index_dir)
             curation = load_best_bets(args.file) if args.file else reader.curation()

@@ -20,10 +20,25 @@ from indexer.vocabulary import common_phrases, page_vocabulary
 from search_index import embedding, keywords, publishing
 from search_index.best_bets import Curation, load_best_bets
 from search_index.documents import Page, PageNote, Passage, StoredPage
+from search_index.embedding_cache import EmbeddingCache
 from search_index.format import FORMAT_VERSION, REUSABLE_FORMATS, StoreError, disk_size, vector_index_for
 from search_index.rebuild import RebuildReader
 from search_index.synonyms import load_synonyms
 from search_index.writer import write_version
+
+DEFAULT_EMBEDDING_CACHE = embedding.MODEL_CACHE / "embeddings.sqlite"
+
+
+@dataclass
+class ModelReport:
+    """One model's share of a build: texts it embedded, took from the previous version or from the
+    machine's embedding cache, and how fast it embedded."""
+
+    embedded: int = 0
+    reused: int = 0
+    cached: int = 0
+    seconds: float = 0.0
+    texts_per_second: float = 0.0
 
 
 @dataclass
@@ -34,6 +49,7 @@ class BuildReport:
     passages: int = 0
     embedded: int = 0
     reused: int = 0
+    models: dict[str, ModelReport] = field(default_factory=dict)
     added: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
@@ -166,19 +182,25 @@ def chunk_pages(pages: list[Page], config: ChunkConfig, previous: Previous | Non
     return passages
 
 
-def vectors_for(texts: list[str], known: Mapping[str, np.ndarray], device: str, progress: bool | None,
-                report: BuildReport) -> np.ndarray:
-    """Vectors of the texts (passages, page titles): `known` ones reused, the others embedded."""
-    fresh = [t for t in texts if t not in known]
-    embedded = embedding.embed(fresh, device=device, progress=progress)
-    fresh_rows = {t: i for i, t in enumerate(fresh)}
-    dims = embedded.shape[1] if fresh else embedding.model_info().dimensions
-    vectors = np.empty((len(texts), dims), dtype=np.float32)
+def vectors_for(texts: list[str], model: embedding.Model, known: Mapping[str, np.ndarray], cache: EmbeddingCache,
+                device: str, progress: bool | None) -> tuple[np.ndarray, ModelReport]:
+    """One model's vectors of the texts (passages, page titles): `known` ones (from the previous
+    version) and cached ones reused, the others embedded (and cached)."""
+    started = time.perf_counter()
+    info = embedding.model_info(model)
+    fresh = [t for t in dict.fromkeys(texts) if t not in known]
+
+    def compute(part: list[str]) -> np.ndarray:
+        return embedding.embed(part, device=device, progress=progress, model=model)
+
+    computed, count = cache.vectors(info.sha256, fresh, info.dimensions, compute, prefix=model.passage_prefix)
+    rows = dict(zip(fresh, computed, strict=True))
+    vectors = np.empty((len(texts), info.dimensions), dtype=np.float32)
     for i, text in enumerate(texts):
-        vectors[i] = embedded[fresh_rows[text]] if text in fresh_rows else known[text]
-    report.embedded = len(fresh_rows)
-    report.reused = len(texts) - len(fresh)
-    return vectors
+        vectors[i] = rows[text] if text in rows else known[text]
+    seconds = time.perf_counter() - started
+    return vectors, ModelReport(count, sum(t in known for t in texts), len(fresh) - count, round(seconds, 2),
+                                round(count / seconds, 1) if count else 0.0)
 
 
 def previous_version(index_dir: Path, config: ChunkConfig, info: embedding.ModelInfo,
@@ -195,6 +217,16 @@ def previous_version(index_dir: Path, config: ChunkConfig, info: embedding.Model
     if incremental and reader.manifest.get("chunking") == asdict(config):
         pages = {(held.page.origin, held.page.path): held for held in reader.stored_pages()}
     return Previous(pages, reader, reader.pages_per_origin())
+
+
+def known_vectors(previous: Previous | None, texts: set[str], model: embedding.Model) -> dict[str, np.ndarray]:
+    """The vectors the previous version holds for these texts by this model (none if it used other weights)."""
+    if previous is None:
+        return {}
+    held = previous.reader.manifest.get("models", {}).get(model.key, previous.reader.manifest["model"])
+    if not embedding.model_info(model).built(held):
+        return {}
+    return previous.reader.embedded_vectors(texts, embed_text, model.key)
 
 
 def bet_vectors(curation: Curation, device: str) -> np.ndarray | None:
@@ -218,12 +250,14 @@ def build(
     progress: bool | None = None,
     incremental: bool = False,
     keep: int = publishing.KEEP_VERSIONS,
+    embedding_cache: Path | None = DEFAULT_EMBEDDING_CACHE,
 ) -> BuildReport:
     """Build, verify and publish a new version; the published one is untouched if anything fails.
 
     A text (passage or title) that the published version embedded with the same model keeps its
-    vector. Incremental: unchanged pages (same content hash) are not even parsed again, and pages no
-    longer listed by their source are dropped.
+    vector, and so does any text in the machine's embedding cache (`embedding_cache`, None for none).
+    Incremental: unchanged pages (same content hash) are not even parsed again, and pages no longer
+    listed by their source are dropped.
     """
     started = time.perf_counter()
     config_sources = sources if isinstance(sources, SourcesConfig) else SourcesConfig(list(sources))
@@ -237,15 +271,27 @@ def build(
         pages, _ = read_pages(config_sources, previous, report)
         passages = chunk_pages(pages, config, previous)
         texts = [embed_text(pages[p.page_index].title, p) for p in passages] + [page.title for page in pages]
-        known = previous.reader.embedded_vectors(set(texts), embed_text) if previous else {}
-        vectors = vectors_for(texts, known, device, progress, report)
+        cache = EmbeddingCache(embedding_cache)
+        try:
+            vectors = {}
+            for model in embedding.MODELS:
+                known = known_vectors(previous, set(texts), model)
+                vectors[model.key], report.models[model.key] = vectors_for(texts, model, known, cache, device,
+                                                                           progress)
+        finally:
+            cache.close()
+        report.embedded = max(m.embedded + m.cached for m in report.models.values())
+        report.reused = min(m.reused for m in report.models.values())
+        passage_vectors = {key: rows[: len(passages)] for key, rows in vectors.items()}
         manifest = {
-            "model": {"name": info.name, "sha256": info.sha256, "dimensions": info.dimensions},
+            "model": info.to_json(),
+            "models": {model.key: embedding.model_info(model).to_json() for model in embedding.MODELS},
             "chunking": asdict(config),
             "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "sources": [s.origin for s in config_sources.sources],
             "skipped": [asdict(s) for s in report.skipped],
-            "off_topic_scores": calibration.off_topic_scores(vectors[: len(passages)], device),
+            "off_topic_scores": calibration.off_topic_scores(passage_vectors["minilm"], device),
+            "e5_off_topic_scores": calibration.off_topic_scores(passage_vectors["e5"], device, embedding.E5),
         }
         manifest["synonyms"] = [list(group) for group in synonyms]
         manifest["best_bets"] = curation.to_json()
@@ -262,9 +308,9 @@ def build(
         else:
             postings = keywords.build_for([page.title for page in pages], passages, synonyms)
         with publishing.build_folder(index_dir) as (version, folder):
-            write_version(folder, version, pages, passages, vectors[: len(passages)], vectors[len(passages):],
-                                vocabulary, postings, manifest, same.folder if same else None,
-                                bet_vectors(curation, device))
+            write_version(folder, version, pages, passages, passage_vectors,
+                          {key: rows[len(passages):] for key, rows in vectors.items()}, vocabulary, postings,
+                          manifest, same.folder if same else None, bet_vectors(curation, device))
             report.version = publishing.publish(index_dir, folder, keep)
     report.pages, report.passages = len(pages), len(passages)
     report.sections = sum(len(p.sections) for p in pages)

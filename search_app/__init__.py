@@ -12,7 +12,7 @@ from search_app.ratelimit import RateLimiter
 from search_app.retrieval import Retriever
 from search_app.services import Services, install
 from search_app.usage import UsageLog
-from search_index.query_encoder import QueryEncoder
+from search_index.query_encoder import encoders
 
 SUGGESTIONS_PER_SEARCH = 5
 CLICKS_PER_SEARCH = 2
@@ -20,8 +20,7 @@ CLICKS_PER_SEARCH = 2
 
 def make_services(config: Mapping) -> Services:
     """The retriever, the rate limiters and the usage log the settings ask for."""
-    encoder = QueryEncoder(Path(config["MODEL_CACHE"]))
-    found = Services(Retriever(Path(config["INDEX_DIR"]), encoder=encoder),
+    found = Services(Retriever(Path(config["INDEX_DIR"]), question_encoders=encoders(Path(config["MODEL_CACHE"]))),
                      admin_failures=RateLimiter(admin.FAILURES_PER_MINUTE, admin.FAILURE_BURST))
     if config["RATE_LIMIT_PER_MINUTE"] > 0:
         found.search_limiter = RateLimiter(config["RATE_LIMIT_PER_MINUTE"], config["RATE_LIMIT_BURST"])

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-import numpy as np
 from flask import Blueprint, current_app, jsonify, request
 
 from search_app import openapi
@@ -11,7 +10,7 @@ from search_app.excerpts import highlights
 from search_app.links import distinct_labels, passage_link, public_link
 from search_app.params import MAX_LIMIT, MAX_OFFSET, BadRequest, clean_query, integer, search_params
 from search_app.ranking import PageHit, SectionHit
-from search_app.retrieval import SearchResult
+from search_app.retrieval import QuestionVector, SearchResult
 from search_app.searching import run_search, shown_excerpt
 from search_app.services import services
 from search_index.format import PassageRecord
@@ -28,14 +27,14 @@ def page_json(page: PageHit | PassageRecord, detail: str = "") -> dict:
 
 
 
-def excerpt_json(text: str, spans: list[tuple[int, int]], vector: np.ndarray | None = None) -> dict:
+def excerpt_json(text: str, spans: list[tuple[int, int]], vector: QuestionVector | None = None) -> dict:
     """The excerpt a result shows (the search page's too); given the question's vector, with the
     sentence that best answers it marked."""
     shown, inside, answer = shown_excerpt(text, spans, vector)
     return {"text": shown, "highlights": [list(span) for span in inside], "answer": list(answer) if answer else None}
 
 
-def passage_json(hit: SectionHit, page: PageHit, searched: str, vector: np.ndarray | None) -> dict:
+def passage_json(hit: SectionHit, page: PageHit, searched: str, vector: QuestionVector | None) -> dict:
     """A result's passage: its section, links, text with the question's words, excerpt and score."""
     link = passage_link(hit.passage)
     spans = highlights(hit.passage.text, searched)
@@ -44,7 +43,7 @@ def passage_json(hit: SectionHit, page: PageHit, searched: str, vector: np.ndarr
             "excerpt": excerpt_json(hit.passage.text, spans, vector), "score": round(hit.score, 4)}
 
 
-def marked(result: SearchResult, page: int, hit: int) -> np.ndarray | None:
+def marked(result: SearchResult, page: int, hit: int) -> QuestionVector | None:
     """The question's vector for the excerpt read first (its answer sentence is marked: the first
     recommended passage, else the first result's first passage), else None."""
     return result.vector if not result.recommended and page == 0 and hit == 0 else None

@@ -8,7 +8,11 @@ import numpy as np
 
 from search_index.format import Owner, PassageRecord
 
-MODES = ("default", "dense", "keyword", "hybrid")
+# "default" is what the app does; the others are for comparison: "dense" MiniLM alone, "e5"
+# multilingual-e5 alone, "fused" both models without the keyword and title signals, "keyword" BM25
+# alone, "hybrid" reciprocal rank fusion of MiniLM and BM25.
+MODES = ("default", "dense", "e5", "fused", "keyword", "hybrid")
+DENSE = ("dense", "e5", "fused")
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,13 @@ class RankingConfig:
     # question. The threshold follows the corpus: 0.41 on the 6,146-page benchmark (where a fixed 0.42
     # had been chosen), 0.20 on the 18-page default corpus.
     off_topic_quantile: float = 0.9
+    # The same for Spanish questions, on multilingual-e5's best cosine and the version's Spanish
+    # calibration questions (indexer/data/off-topic-calibration-es.txt).
+    off_topic_quantile_es: float = 0.9
+    # English questions: a passage's dense score is (1 - w) x its MiniLM cosine + w x its
+    # multilingual-e5 cosine put on MiniLM's scale (both standardised over the passages for the
+    # question: search_app.ranking.fuse_models).
+    e5_weight: float = 0.5
     # Default mode: cosine + w x BM25 scaled to the best keyword hit; of 0.05 / 0.1 / 0.2 / 0.3,
     # 0.2 was best on liveqa-dev (0.420 / 0.416 / 0.427 / 0.415 nDCG@10, 256-token passages).
     keyword_weight: float = 0.2
@@ -120,10 +131,23 @@ def weighted(dense: list[tuple[int, float]], keyword: list[tuple[int, float]], w
     return {passage_id: cos + weight * scaled.get(passage_id, 0.0) for passage_id, cos in dense}
 
 
+def fuse_models(minilm: np.ndarray, minilm_spread: tuple[float, float], e5: np.ndarray,
+                e5_spread: tuple[float, float], e5_weight: float) -> np.ndarray:
+    """Both models' cosines of the same passages in one score on MiniLM's scale: each cosine standardised
+    by the mean and deviation of that model's cosines over the passages (z-scores), averaged with weight
+    `e5_weight` on e5's, and mapped back through MiniLM's mean and deviation. e5's cosines bunch
+    together (0.7 to 0.9), MiniLM's spread out; standardising makes a step of either count alike, and
+    the MiniLM scale keeps the thresholds and weights that follow (off-topic, keyword, title) meaningful."""
+    minilm_mean, minilm_std = minilm_spread
+    e5_mean, e5_std = e5_spread
+    z = (1 - e5_weight) * (minilm - minilm_mean) / minilm_std + e5_weight * (e5 - e5_mean) / e5_std
+    return minilm_mean + minilm_std * z
+
+
 def fuse(mode: str, dense: list[tuple[int, float]], keyword: list[tuple[int, float]],
          config: RankingConfig) -> dict[int, float]:
     """Each candidate passage's score in the given mode."""
-    if mode == "dense":
+    if mode in DENSE:
         return dict(dense)
     if mode == "keyword":
         return dict(keyword)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from search_app import matching, ranking
+from search_app import language, matching, ranking
 from search_app.answers import AnswerMarker
 from search_app.curation import Curator, Recommendation
 from search_app.query_words import content_words, question_focus
@@ -23,9 +23,10 @@ from search_app.spelling import Speller
 from search_app.suggest import Suggester, topics
 from search_index import embedding, keywords, publishing
 from search_index.best_bets import Curation
+from search_index.embedding import MODEL_CACHE
 from search_index.format import StoreError
 from search_index.publishing import open_version, published_version
-from search_index.query_encoder import DEFAULT_CACHE, QueryEncoder
+from search_index.query_encoder import QueryEncoder, encoders
 from search_index.reader import PageInfo, stats
 from search_index.synonyms import expansions
 
@@ -50,6 +51,16 @@ class SearchOptions:
     site: str | None = None
     mode: str = "default"
     correct: bool = True
+    interface: str = language.DEFAULT  # the reader's interface language (search_app.language.detect)
+
+
+
+@dataclass(frozen=True)
+class QuestionVector:
+    """A question's vector and the model (by key) that made it, which also finds its answer sentence."""
+
+    model: str
+    vector: np.ndarray
 
 
 @dataclass
@@ -64,7 +75,8 @@ class SearchResult:
     recommended: Recommendation | None = None
     match: str = "none"
     missing: list[str] = field(default_factory=list)
-    vector: np.ndarray | None = None
+    vector: QuestionVector | None = None
+    language: str = language.DEFAULT
 
 
 def keyword_terms(query: str, also: Sequence[str] = (), common: frozenset[str] = frozenset()) -> list[str]:
@@ -97,6 +109,8 @@ class IndexState:
         self.speller = Speller(vocabulary)
         self.min_score = ranking.off_topic_threshold(self.reader.manifest["off_topic_scores"],
                                                      config.off_topic_quantile)
+        self.min_score_es = ranking.off_topic_threshold(self.reader.manifest["e5_off_topic_scores"],
+                                                        config.off_topic_quantile_es)
         limit = config.common_share * self.reader.manifest["counts"]["passages"]
         self.common = frozenset(word for word, count in vocabulary if count > limit)
         self.corpus_words = frozenset(word for word, _ in vocabulary)
@@ -113,15 +127,16 @@ class IndexState:
 class Retriever:
     """Searches the published version of an index directory, following new publications."""
 
-    def __init__(self, index_dir: Path, config: RankingConfig = RankingConfig(), encoder: QueryEncoder | None = None,
+    def __init__(self, index_dir: Path, config: RankingConfig = RankingConfig(),
+                 question_encoders: dict[str, QueryEncoder] | None = None,
                  refresh_seconds: float = REFRESH_SECONDS) -> None:
         self.index_dir = Path(index_dir)
         self.config = config
-        self.encoder = encoder or QueryEncoder(DEFAULT_CACHE)
-        self.answers = AnswerMarker(self.encoder.encode_texts)
+        self.encoders = question_encoders or encoders(MODEL_CACHE)
+        self.answers = {key: AnswerMarker(encoder.encode_texts) for key, encoder in self.encoders.items()}
         self.refresh_seconds = refresh_seconds
         self.problem: str | None = None
-        self.encoder_problem = self.encoder.problem()
+        self.encoder_problem = next(filter(None, (encoder.problem() for encoder in self.encoders.values())), None)
         self._state: IndexState | None = None
         self._refused: str | None = None
         self._lock = threading.Lock()
@@ -231,38 +246,108 @@ class Retriever:
         """Whether a passage holds every content word of the question."""
         return bool(state.reader.keyword(keyword_terms(query), 1, every=True))
 
+    def mark_answer(self, question: QuestionVector, shown: str) -> tuple[int, int] | None:
+        """The sentence of an excerpt that best answers the question (search_app.answers)."""
+        return self.answers[question.model].mark(question.vector, shown)
+
     def search(self, query: str, options: SearchOptions = SearchOptions()) -> SearchResult:
-        state, config = self.state(), self.config
+        """English questions: MiniLM and multilingual-e5 fused, keyword and title signals on top, spelling
+        corrected. Spanish questions: multilingual-e5 alone, never corrected into English."""
+        state = self.state()
+        spoken = language.detect(query, options.interface)
+        if spoken == "es":
+            return self.search_spanish(query, options, state)
+        config = self.config
         corrected = state.speller.correct(query) if options.correct else None
         effective = corrected or query
         k = config.filtered_candidates if options.site else config.dense_candidates
+        also = expansions(effective, state.synonyms)
         questions = [effective, *filter(None, [question_focus(effective)])]
-        vectors, cached = self.encoder.encode(questions)
-        dense = ranking.best_of(*state.reader.dense(vectors, k))[:k]
+        questions += [f"{effective} ({', '.join(also)})"] if also else []
+        vectors, cached = self.encoders["minilm"].encode(questions)
+        minilm = ranking.best_of(*state.reader.dense(vectors, k))[:k]
+        question = QuestionVector("minilm", vectors[0])
         recommended = state.curator.recommend(effective, vectors[0], options.site) if not options.offset else None
         empty = SearchResult(query, 0, no_match=recommended is None, corrected_query=corrected,
                              version=state.version, cached=cached, recommended=recommended,
-                             match="none" if recommended is None else "good", vector=vectors[0])
-        if not dense:
+                             match="none" if recommended is None else "good", vector=question)
+        if not minilm:
             return empty
-        if dense[0][1] < state.min_score and not self.holds_every_word(effective, state):
+        best = minilm[0][1]
+        if best < state.min_score and not self.holds_every_word(effective, state):
             return empty
-        keyword = self.keyword(effective, config.keyword_candidates, state) if options.mode != "dense" else []
+        e5_vector = None
+        if options.mode in ("default", "fused", "e5"):
+            found, e5_cached = self.encoders["e5"].encode([effective])
+            e5_vector, cached = found[0], cached and e5_cached
+            dense = self.fused(state, vectors, e5_vector, minilm, k, options.mode)
+        else:
+            dense = minilm
+        keyword = self.keyword(effective, config.keyword_candidates, state) if options.mode not in ranking.DENSE else []
         scores = ranking.fuse(options.mode, dense, keyword, config)
         owners = state.curator.visible(state.reader.owners(list(scores), options.site))
         bonus = None
         if options.mode == "default":
             page_ids = list(dict.fromkeys(owner.page_id for owner in owners.values()))
-            bonus = ranking.title_bonus(page_ids, state.reader.title_vectors(page_ids), vectors, config.title_weight)
-        ranked = ranking.group(owners, scores, bonus, config.sections_per_page)
+            bonus = self.title_bonus(state, page_ids, vectors, e5_vector)
+        pages, total = self.page_window(state, owners, scores, bonus, options)
+        absent = self.absent_words(effective, pages, recommended, state)
+        match = "good" if recommended else matching.quality(not pages, best, absent, config.weak_below,
+                                                              config.weak_missing_below)
+        return SearchResult(query, total, pages, corrected_query=corrected, version=state.version,
+                            cached=cached, recommended=recommended, match=match, missing=absent, vector=question)
+
+    def fused(self, state: IndexState, vectors: np.ndarray, e5_vector: np.ndarray,
+              minilm: list[tuple[int, float]], k: int, mode: str) -> list[tuple[int, float]]:
+        """The candidates of both models, each scored by both (search_app.ranking.fuse_models); in mode
+        "e5", by multilingual-e5 alone."""
+        e5 = state.reader.dense(e5_vector, k, "e5")[0]
+        if mode == "e5":
+            return e5
+        ids = list(dict.fromkeys([passage_id for passage_id, _ in minilm + e5]))
+        minilm_cosines = np.max([state.reader.cosines(ids, vector, "minilm") for vector in vectors], axis=0)
+        e5_cosines = state.reader.cosines(ids, e5_vector, "e5")
+        scores = ranking.fuse_models(minilm_cosines, state.reader.spread(vectors[0], "minilm"), e5_cosines,
+                                     state.reader.spread(e5_vector, "e5"), self.config.e5_weight)
+        return sorted(zip(ids, scores.tolist(), strict=True), key=lambda item: -item[1])
+
+    def title_bonus(self, state: IndexState, page_ids: list[int], vectors: np.ndarray,
+                    e5_vector: np.ndarray) -> dict[int, float]:
+        """title_weight x how close each page's title is to the question, by both models fused as the
+        passages are: the page about what was asked is lifted above pages that only mention it."""
+        if not page_ids:
+            return {}
+        minilm = (state.reader.title_vectors(page_ids) @ vectors.T).max(axis=1)
+        e5 = state.reader.title_vectors(page_ids, "e5") @ e5_vector
+        scores = ranking.fuse_models(minilm, state.reader.spread(vectors[0], "minilm"), e5,
+                                     state.reader.spread(e5_vector, "e5"), self.config.e5_weight)
+        return dict(zip(page_ids, (self.config.title_weight * scores).tolist(), strict=True))
+
+    def search_spanish(self, query: str, options: SearchOptions, state: IndexState) -> SearchResult:
+        """A Spanish question: multilingual-e5's nearest passages (MiniLM's in mode "dense"), no keyword
+        side (the keyword index and the synonyms are English), no best bets (their phrasings are
+        English), no spelling correction."""
+        k = self.config.filtered_candidates if options.site else self.config.dense_candidates
+        key = "minilm" if options.mode == "dense" else "e5"
+        vectors, cached = self.encoders[key].encode([query])
+        question = QuestionVector(key, vectors[0])
+        dense = state.reader.dense(vectors, k, key)[0]
+        threshold = state.min_score_es if key == "e5" else state.min_score
+        if not dense or dense[0][1] < threshold:
+            return SearchResult(query, 0, no_match=True, version=state.version, cached=cached, vector=question,
+                                language="es")
+        owners = state.curator.visible(state.reader.owners([passage_id for passage_id, _ in dense], options.site))
+        pages, total = self.page_window(state, owners, dict(dense), None, options)
+        return SearchResult(query, total, pages, version=state.version, cached=cached,
+                            match="good" if pages else "none", vector=question, language="es")
+
+    def page_window(self, state: IndexState, owners: dict, scores: dict[int, float], bonus: dict[int, float] | None,
+                    options: SearchOptions) -> tuple[list[ranking.PageHit], int]:
+        """The pages of the requested window with their records, and how many pages were ranked."""
+        ranked = ranking.group(owners, scores, bonus, self.config.sections_per_page)
         window = ranked[options.offset: options.offset + options.limit]
         records = state.reader.passages([passage_id for page in window for _, passage_id, _ in page.sections])
-        pages = ranking.page_hits(window, records)
-        absent = self.absent_words(effective, pages, recommended, state)
-        match = "good" if recommended else matching.quality(not pages, dense[0][1], absent, config.weak_below,
-                                                              config.weak_missing_below)
-        return SearchResult(query, len(ranked), pages, corrected_query=corrected, version=state.version,
-                            cached=cached, recommended=recommended, match=match, missing=absent, vector=vectors[0])
+        return ranking.page_hits(window, records), len(ranked)
 
     def absent_words(self, question: str, pages: list[ranking.PageHit], recommended: Recommendation | None,
                      state: IndexState) -> list[str]:

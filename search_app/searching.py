@@ -3,20 +3,19 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-import numpy as np
 from flask import g, request
 
 from search_app.excerpts import excerpt
-from search_app.retrieval import SearchOptions, SearchResult
+from search_app.retrieval import QuestionVector, SearchOptions, SearchResult
 from search_app.services import services
 
 
-def shown_excerpt(text: str, spans: list[tuple[int, int]],
-                  vector: np.ndarray | None = None) -> tuple[str, list[tuple[int, int]], tuple[int, int] | None]:
+def shown_excerpt(text: str, spans: list[tuple[int, int]], vector: QuestionVector | None = None,
+                  ) -> tuple[str, list[tuple[int, int]], tuple[int, int] | None]:
     """What a result shows of a passage whose question words are at `spans`: the whole-sentence excerpt,
     its highlights, and, given the question's vector, the sentence that best answers it."""
     shown, inside = excerpt(text, spans)
-    answer = services().retriever.answers.mark(vector, shown) if vector is not None else None
+    answer = services().retriever.mark_answer(vector, shown) if vector is not None else None
     return shown, inside, answer
 
 

@@ -6,8 +6,8 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from search_index.embedding import MODEL_CACHE
 from search_index.publishing import DEFAULT_INDEX_DIR
-from search_index.query_encoder import DEFAULT_CACHE
 
 
 @dataclass(frozen=True)
@@ -20,7 +20,7 @@ class Setting:
 
 SETTINGS = (
     Setting("INDEX_DIR", str(DEFAULT_INDEX_DIR), "the index directory the app serves (its published version)"),
-    Setting("MODEL_CACHE", str(DEFAULT_CACHE),
+    Setting("MODEL_CACHE", str(MODEL_CACHE),
             "folder of the query encoder's ONNX export of the model (made on first use)"),
     Setting("PAGES_DIR", None, "serve these pages under `/pages/` (`make run` sets `corpus/pages`)"),
     Setting("ADMIN_TOKEN", None, "turns on the maintainers' pages: `/admin/` (dashboard) and `/admin/status`; "

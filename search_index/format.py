@@ -10,7 +10,11 @@ A version folder holds:
                      BM25 postings (search_index.keywords): for each term of keyword_terms, the passages
                      that hold it and its weight in each, in [start, end), best weight first
     best_bets.npy    vectors of the best bets' phrasings (search_index.best_bets), in the manifest's order
-    manifest.json    format, model, counts, build time, sources, skipped pages, synonyms, best bets
+    e5_vectors.faiss, e5_titles.npy
+                     the same passages and titles embedded by the second model, multilingual-e5-small
+                     (format 6 on); the files above without a prefix are all-MiniLM-L6-v2's
+    manifest.json    format, models, counts, build time, sources, skipped pages, synonyms, best bets,
+                     off-topic calibration of each model
 
 This module holds the format itself (file names, schema, the records read back, the low-level
 readers of each file); `writer`, `verifier`, `reader` and `rebuild` are the only modules that open
@@ -30,10 +34,11 @@ import numpy as np
 
 from search_index.errors import CuratedSearchError
 
-FORMAT_VERSION = 5
+FORMAT_VERSION = 6
 # Older formats an update can still take vectors from: 2 has no title vectors, 2 and 3 call a page's
-# site its "source" and have no original URLs, 2 to 4 search keywords with SQLite FTS5.
-REUSABLE_FORMATS = (2, 3, 4, 5)
+# site its "source" and have no original URLs, 2 to 4 search keywords with SQLite FTS5, 2 to 5 hold
+# MiniLM's vectors only.
+REUSABLE_FORMATS = (2, 3, 4, 5, 6)
 
 SCHEMA = """
 CREATE TABLE pages (
@@ -171,11 +176,20 @@ def read_bet_vectors(folder: Path, dimensions: int) -> np.ndarray:
 
 
 
-def read_titles(folder: Path, dimensions: int) -> np.ndarray:
+def vectors_file(model_key: str) -> str:
+    """The passage vectors' file of a model (by its key in search_index.embedding)."""
+    return "vectors.faiss" if model_key == "minilm" else f"{model_key}_vectors.faiss"
+
+
+def titles_file(model_key: str) -> str:
+    return "titles.npy" if model_key == "minilm" else f"{model_key}_titles.npy"
+
+
+def read_titles(folder: Path, dimensions: int, model_key: str = "minilm") -> np.ndarray:
     """Title vectors as rows, row i for page id i + 1 (memory-mapped; none in a format-2 version)."""
     try:
-        if (folder / "titles.npy").is_file():
-            return np.load(folder / "titles.npy", mmap_mode="r")
+        if (folder / titles_file(model_key)).is_file():
+            return np.load(folder / titles_file(model_key), mmap_mode="r")
         if (folder / "titles.faiss").is_file():
             titles = faiss.read_index(str(folder / "titles.faiss"))
             return titles.index.reconstruct_n(0, titles.ntotal) if titles.ntotal else np.zeros((0, dimensions))

@@ -1,18 +1,21 @@
-"""Questions -> vectors at serve time, without PyTorch: the packaged model exported to ONNX and run by
+"""Questions -> vectors at serve time, without PyTorch: each model exported to ONNX and run by
 onnxruntime on one thread. sentence-transformers stays the reference (every export is checked
-against it) and the fallback (when onnxruntime is missing or an export fails).
+against it) and the fallback (where onnxruntime is missing or an export fails and PyTorch is there).
 
-The export lives in a cache folder, named by the sha256 of the model's weights, written once (under a
-lock, so that workers starting together export it once) and atomically renamed into place.
+An export is a folder in the model cache, named by the model and the sha256 of its weights, written
+once (under a lock, so that workers starting together export it once) and renamed into place:
+`model.onnx` (transformer, mean pooling, normalisation in one graph), the model's `tokenizer.json` and
+`settings.json` (longest input, padding id, the model's question prefix). multilingual-e5-small's
+250,002-row word-embedding table stays out of its graph, in `words.npy`, memory-mapped: workers share
+one copy in the page cache and touch only the rows of the words they meet (the graph would otherwise
+be 470 MB in every worker).
 """
 from __future__ import annotations
 
-import fcntl
 import importlib.util
 import json
 import logging
-import os
-import tempfile
+import shutil
 from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,18 +24,20 @@ from threading import Lock
 import numpy as np
 
 from search_index import embedding
+from search_index.embedding import E5, MINILM, MODELS, Model
 from search_index.errors import CuratedSearchError
 
 log = logging.getLogger(__name__)
 
 # Texts on which an export must give the reference's vectors (cosine >= MIN_COSINE) before use:
-# short and long, lay and technical, a misspelling, another script, an empty question's nearest.
+# short and long, lay and technical, a misspelling, Spanish, another script, an empty question's nearest.
 CHECK_TEXTS = (
     "can stage 4 breast cancer be cured",
     "Metastatic breast cancer (also called stage IV or advanced breast cancer) is breast cancer that has "
     "spread beyond the breast to other organs in the body (most often the bones, lungs, liver or brain).",
     "side efects of tamoxifin",
     "What are the genetic changes related to BRCA1 hereditary breast and ovarian cancer syndrome?",
+    "¿se puede curar el cáncer de mama en etapa 4?",
     "سرطان الثدي",
     "?",
 )
@@ -40,61 +45,70 @@ MIN_COSINE = 0.99999
 CACHE_SIZE = 1024
 # Encoded once when a worker starts: a worker that cannot encode a question is not ready.
 PROBE = "what is cancer"
-DEFAULT_CACHE = Path("var/models")
 
 
-def export_path(cache_dir: Path) -> Path:
-    return Path(cache_dir) / f"{Path(embedding.MODEL_NAME).name}-{embedding.weights_sha256()[:16]}.onnx"
+def export_path(cache_dir: Path, model: Model = MINILM) -> Path:
+    return Path(cache_dir) / embedding.cache_name(model, "-onnx")
 
 
-def export(cache_dir: Path) -> Path:
-    """The checked ONNX export of the packaged model in cache_dir, made now if it is not there yet."""
-    target = export_path(cache_dir)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with open(target.parent / ".export.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not target.is_file():
-            with tempfile.TemporaryDirectory(dir=target.parent) as work:
-                made = _export_torch(Path(work) / target.name)
-                _check(OnnxEncoder(made, threads=1))
-                os.replace(made, target)
-    return target
+def export(cache_dir: Path, model: Model = MINILM) -> Path:
+    """The checked ONNX export of a model in cache_dir, made now if it is not there yet."""
+
+    def make(folder: Path) -> None:
+        _export_torch(folder, model)
+        _check(OnnxEncoder(folder, threads=1), model)
+
+    return embedding.made_once(export_path(cache_dir, model), make)
 
 
-def _export_torch(path: Path) -> Path:
-    """Transformer, mean pooling and normalisation, as sentence-transformers computes them, in one graph."""
+def _export_torch(folder: Path, model: Model) -> None:
+    """Transformer, mean pooling and normalisation, as sentence-transformers computes them, in one graph
+    (e5's from word vectors, its table saved beside it)."""
     import torch
 
-    transformer = embedding.load_model("cpu")[0].auto_model.eval()
+    loaded = embedding.load_model(model, "cpu")
+    transformer = loaded[0].auto_model.eval()
+    words = model is E5
 
     class Pooled(torch.nn.Module):
         def __init__(self) -> None:
             super().__init__()
             self.transformer = transformer
 
-        def forward(self, input_ids, attention_mask, token_type_ids):
-            hidden = self.transformer(input_ids=input_ids, attention_mask=attention_mask,
-                                      token_type_ids=token_type_ids).last_hidden_state
+        def forward(self, first, attention_mask, token_type_ids=None):
+            given = {"inputs_embeds": first} if words else {"input_ids": first, "token_type_ids": token_type_ids}
+            hidden = self.transformer(attention_mask=attention_mask, **given).last_hidden_state
             mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
             pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
             return torch.nn.functional.normalize(pooled, p=2, dim=1)
 
-    names = ["input_ids", "attention_mask", "token_type_ids"]
+    folder.mkdir()
     ids = torch.ones((2, 8), dtype=torch.long)
     mask = torch.ones((2, 8), dtype=torch.long)
     mask[1, 5:] = 0  # a padded row, so that the traced graph keeps the attention mask
+    if words:
+        table = transformer.get_input_embeddings().weight.detach()
+        np.save(folder / "words.npy", table.numpy().astype(np.float32))
+        names, example = ["inputs_embeds", "attention_mask"], (table[ids], mask)
+    else:
+        names, example = ["input_ids", "attention_mask", "token_type_ids"], (ids, mask, torch.zeros_like(ids))
     axes = {name: {0: "batch", 1: "tokens"} for name in names} | {"embedding": {0: "batch"}}
     with torch.no_grad():
-        torch.onnx.export(Pooled(), (ids, mask, torch.zeros_like(ids)), str(path), dynamo=False,
-                          input_names=names, output_names=["embedding"], dynamic_axes=axes, opset_version=17)
-    return path
+        torch.onnx.export(Pooled(), example, str(folder / "model.onnx"), dynamo=False, input_names=names,
+                          output_names=["embedding"], dynamic_axes=axes, opset_version=17)
+    tokenizer = loaded.tokenizer
+    shutil.copyfile(embedding.model_dir(model) / "tokenizer.json", folder / "tokenizer.json")
+    settings = {"max_seq_length": loaded.max_seq_length, "pad_id": tokenizer.pad_token_id,
+                "pad_token": tokenizer.pad_token, "prefix": model.query_prefix}
+    (folder / "settings.json").write_text(json.dumps(settings), encoding="utf-8")
 
 
-def _check(encoder: OnnxEncoder) -> None:
-    reference = embedding.embed(list(CHECK_TEXTS), progress=False)
+def _check(encoder: OnnxEncoder, model: Model) -> None:
+    reference = embedding.embed(list(CHECK_TEXTS), progress=False, model=model, queries=True)
     cosines = (reference * encoder.encode(CHECK_TEXTS)).sum(axis=1)
     if cosines.min() < MIN_COSINE:
-        raise ExportMismatch(f"the ONNX export differs from the model (cosine {cosines.min():.8f} < {MIN_COSINE})")
+        raise ExportMismatch(f"the ONNX export of {model.name} differs from the model "
+                             f"(cosine {cosines.min():.8f} < {MIN_COSINE})")
 
 
 class ExportMismatch(CuratedSearchError):
@@ -106,40 +120,52 @@ class EncoderUnavailable(CuratedSearchError):
 
 
 class OnnxEncoder:
-    """Normalised vectors from the ONNX export: the model's own tokenizer, one onnxruntime session."""
+    """Normalised question vectors from an export folder: its tokenizer, one onnxruntime session."""
 
-    def __init__(self, path: Path, threads: int) -> None:
+    def __init__(self, folder: Path, threads: int) -> None:
         import onnxruntime
         from tokenizers import Tokenizer
 
-        folder = embedding.model_dir()
+        folder = Path(folder)
+        settings = json.loads((folder / "settings.json").read_text(encoding="utf-8"))
+        self.prefix: str = settings["prefix"]
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-        settings = json.loads((folder / "sentence_bert_config.json").read_text(encoding="utf-8"))
         self.tokenizer.enable_truncation(int(settings["max_seq_length"]))
-        self.tokenizer.enable_padding()
+        self.tokenizer.enable_padding(pad_id=int(settings["pad_id"]), pad_token=settings["pad_token"])
+        words = folder / "words.npy"
+        self.words = np.load(words, mmap_mode="r") if words.is_file() else None
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = options.inter_op_num_threads = max(1, threads)
-        self.session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self.session = onnxruntime.InferenceSession(str(folder / "model.onnx"), options,
+                                                    providers=["CPUExecutionProvider"])
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        encoded = self.tokenizer.encode_batch(list(texts))
+        encoded = self.tokenizer.encode_batch([self.prefix + text for text in texts])
         ids = np.array([e.ids for e in encoded], dtype=np.int64)
         mask = np.array([e.attention_mask for e in encoded], dtype=np.int64)
-        feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        if self.words is not None:
+            feeds = {"inputs_embeds": np.ascontiguousarray(self.words[ids], dtype=np.float32), "attention_mask": mask}
+        else:
+            feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
         return np.ascontiguousarray(self.session.run(None, feeds)[0], dtype=np.float32)
 
 
 class TorchEncoder:
     """The reference: sentence-transformers on PyTorch."""
 
+    def __init__(self, model: Model = MINILM) -> None:
+        self.model = model
+
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        return embedding.embed(list(texts), progress=False)
+        return embedding.embed(list(texts), progress=False, model=self.model, queries=True)
 
 
 class QueryEncoder:
-    """Question vectors for the app, with the last CACHE_SIZE questions remembered; counts cache hits."""
+    """One model's question vectors for the app, with the last CACHE_SIZE questions remembered; counts
+    cache hits."""
 
-    def __init__(self, cache_dir: Path | None, threads: int = 1) -> None:
+    def __init__(self, cache_dir: Path | None, threads: int = 1, model: Model = MINILM) -> None:
+        self.model = model
         self.unusable: str | None = None
         self.backend = self._backend(cache_dir, threads)
         self.cache: OrderedDict[str, np.ndarray] = OrderedDict()
@@ -149,18 +175,21 @@ class QueryEncoder:
     def _backend(self, cache_dir: Path | None, threads: int) -> OnnxEncoder | TorchEncoder | None:
         """The ONNX export; the reference model only where PyTorch is installed (the served image has none)."""
         if cache_dir is None:
-            return TorchEncoder()
+            return TorchEncoder(self.model)
         try:
-            return OnnxEncoder(export(cache_dir), threads)
+            if importlib.util.find_spec("torch") is None:
+                return OnnxEncoder(export_path(cache_dir, self.model), threads)
+            return OnnxEncoder(export(cache_dir, self.model), threads)
         except Exception as exc:  # noqa: BLE001 - any failure falls back to the reference model, if there is one
             if importlib.util.find_spec("torch") is None:
-                self.unusable = (f"the ONNX export in {cache_dir} is not usable ({type(exc).__name__}: {exc}) and "
-                                 f"PyTorch is not installed: run `python -m indexer export-onnx --cache {cache_dir}` "
-                                 "where the model and PyTorch are, and copy the export here")
+                self.unusable = (f"the ONNX export of {self.model.name} in {cache_dir} is not usable "
+                                 f"({type(exc).__name__}: {exc}) and PyTorch is not installed: run "
+                                 f"`python -m indexer export-onnx --cache {cache_dir}` where the models and "
+                                 "PyTorch are, and copy the export here")
                 log.error("query encoder: %s", self.unusable)
                 return None
-            log.warning("query encoder on PyTorch: the ONNX export is not usable (%s)", exc)
-            return TorchEncoder()
+            log.warning("query encoder for %s on PyTorch: the ONNX export is not usable (%s)", self.model.name, exc)
+            return TorchEncoder(self.model)
 
     def problem(self) -> str | None:
         """Why questions cannot be encoded, or None: one question is encoded to find out."""
@@ -197,3 +226,8 @@ class QueryEncoder:
             while len(self.cache) > CACHE_SIZE:
                 self.cache.popitem(last=False)
         return np.vstack([found[q] for q in questions]), not missing
+
+
+def encoders(cache_dir: Path | None, threads: int = 1) -> dict[str, QueryEncoder]:
+    """A question encoder for each model, by model key."""
+    return {model.key: QueryEncoder(cache_dir, threads, model) for model in MODELS}

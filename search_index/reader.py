@@ -29,8 +29,12 @@ from search_index.format import (
     read_titles,
     read_vectors,
     resolve,
+    vectors_file,
 )
 from search_index.verifier import verify_version
+
+# Passages sampled per model to put its cosines on a common scale (IndexReader.spread).
+SAMPLE = 4096
 
 
 @dataclass(frozen=True)
@@ -66,10 +70,18 @@ class IndexReader:
         self.manifest = verify_version(self.folder, self.vectors, self.titles, formats)
         self.version: str = self.manifest["version"]
         spec = self.manifest.get("vector_index", {})
-        if spec.get("type") == "hnsw":
-            faiss.downcast_index(self.vectors.index).hnsw.efSearch = spec["ef_search"]
         if self.manifest["format"] >= 5:
             self.postings = tuple(np.load(self.folder / name, mmap_mode="r") for name in POSTINGS)
+        # Each model's passage vectors and title vectors, by model key (MiniLM's only before format 6).
+        self.model_vectors = {"minilm": self.vectors}
+        self.model_titles = {"minilm": self.titles}
+        for key in self.manifest.get("models", {}):
+            if key != "minilm":
+                self.model_vectors[key] = read_vectors(self.folder / vectors_file(key))
+                self.model_titles[key] = read_titles(self.folder, self.vectors.d, key)
+        for index in self.model_vectors.values():
+            if spec.get("type") == "hnsw":
+                faiss.downcast_index(index.index).hnsw.efSearch = spec["ef_search"]
         self._pool: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
         columns = {row["name"] for row in self._rows("PRAGMA table_info(pages)")}
         self._site_column = "site" if "site" in columns else "source"
@@ -87,13 +99,14 @@ class IndexReader:
         finally:
             self._pool.put(conn)
 
-    def dense(self, query_vectors: np.ndarray, k: int) -> list[list[tuple[int, float]]]:
-        """For each query vector, passage ids and cosine similarities of its k nearest passages."""
-        queries = np.ascontiguousarray(query_vectors, dtype=np.float32).reshape(-1, self.vectors.d)
-        k = min(k, self.vectors.ntotal)
+    def dense(self, query_vectors: np.ndarray, k: int, model: str = "minilm") -> list[list[tuple[int, float]]]:
+        """For each query vector, passage ids and cosine similarities of its k nearest passages by `model`."""
+        index = self.model_vectors[model]
+        queries = np.ascontiguousarray(query_vectors, dtype=np.float32).reshape(-1, index.d)
+        k = min(k, index.ntotal)
         if k <= 0:
             return [[] for _ in queries]
-        scores, ids = self.vectors.search(queries, k)
+        scores, ids = index.search(queries, k)
         return [[(int(i), float(s)) for i, s in zip(row_ids, row_scores, strict=True) if i >= 0]
                 for row_ids, row_scores in zip(ids, scores, strict=True)]
 
@@ -121,11 +134,36 @@ class IndexReader:
             ids = ids[site_of[page_of[ids]] == (names.index(site) if site in names else -2)]
         return {int(i): Owner(int(s), int(p)) for i, s, p in zip(ids, section_of[ids], page_of[ids], strict=True)}
 
-    def title_vectors(self, page_ids: Sequence[int]) -> np.ndarray:
-        """The title vectors of these pages, one row each (no rows in a version without title vectors)."""
-        if not len(self.titles):
-            return np.zeros((0, self.titles.shape[1]), dtype=np.float32)
-        return self.titles[np.asarray(page_ids, dtype=np.int64) - 1]
+    def title_vectors(self, page_ids: Sequence[int], model: str = "minilm") -> np.ndarray:
+        """The title vectors of these pages by `model`, one row each (none in a version without them)."""
+        titles = self.model_titles[model]
+        if not len(titles):
+            return np.zeros((0, titles.shape[1]), dtype=np.float32)
+        return titles[np.asarray(page_ids, dtype=np.int64) - 1]
+
+    def cosines(self, passage_ids: Sequence[int], query_vector: np.ndarray, model: str) -> np.ndarray:
+        """The exact cosine of the question and each of these passages, by `model`."""
+        if not len(passage_ids):
+            return np.zeros(0, dtype=np.float32)
+        rows = self.model_vectors[model].reconstruct_batch(np.asarray(passage_ids, dtype=np.int64))
+        return rows @ np.asarray(query_vector, dtype=np.float32)
+
+    @cached_property
+    def _samples(self) -> dict[str, np.ndarray]:
+        """Up to SAMPLE passages' vectors per model, spread evenly over the ids."""
+        found = {}
+        for key, index in self.model_vectors.items():
+            ids = np.unique(np.linspace(1, index.ntotal, min(SAMPLE, index.ntotal)).astype(np.int64))
+            found[key] = index.reconstruct_batch(ids) if len(ids) else np.zeros((0, index.d), dtype=np.float32)
+        return found
+
+    def spread(self, query_vector: np.ndarray, model: str) -> tuple[float, float]:
+        """Mean and standard deviation of the question's cosine to the passages (over a sample of them):
+        the scale on which one model's cosines are compared with another's."""
+        cosines = self._samples[model] @ np.asarray(query_vector, dtype=np.float32)
+        if not len(cosines):
+            return 0.0, 1.0
+        return float(cosines.mean()), max(float(cosines.std()), 1e-6)
 
     def keyword(self, terms: Sequence[str], k: int, every: bool = False) -> list[tuple[int, float]]:
         """Passage ids and BM25 scores of the k best passages holding any of the terms (or, with
@@ -259,6 +297,7 @@ def stats(reader: IndexReader) -> dict:
         "version": reader.version,
         "built_at": manifest["built_at"],
         "model": manifest["model"]["name"],
+        "models": [model["name"] for model in manifest.get("models", {}).values()],
         "counts": manifest["counts"],
         "sites": {name: {"pages": n, "passages": passages.get(name, 0)} for name, n in reader.sites().items()},
         "sources": manifest.get("sources", []),

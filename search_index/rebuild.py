@@ -57,21 +57,24 @@ class RebuildReader(IndexReader):
         spans = {row["term"]: (row["start"], row["end"]) for row in rows}
         return keywords.Postings(spans, *self.postings)
 
-    def embedded_vectors(self, texts: Collection[str],
-                         embedded_text: Callable[[str, Passage], str]) -> dict[str, np.ndarray]:
-        """The vectors this version holds for any of `texts`: page titles by their text, passages by
-        the text that was embedded for them (`embedded_text(page title, passage)`)."""
+    def embedded_vectors(self, texts: Collection[str], embedded_text: Callable[[str, Passage], str],
+                         model: str = "minilm") -> dict[str, np.ndarray]:
+        """The vectors `model` gave in this version to any of `texts`: page titles by their text, passages
+        by the text that was embedded for them (`embedded_text(page title, passage)`)."""
+        if model not in self.model_vectors:
+            return {}
+        index, title_vectors = self.model_vectors[model], self.model_titles[model]
         titles = {row["id"]: row["title"] for row in self._rows("SELECT id, title FROM pages")}
         found: dict[str, np.ndarray] = {}
-        if len(self.titles):
-            found.update((title, self.titles[page_id - 1]) for page_id, title in titles.items() if title in texts)
+        if len(title_vectors):
+            found.update((title, title_vectors[page_id - 1]) for page_id, title in titles.items() if title in texts)
         wanted: dict[str, int] = {}
         for passage_id, page_id, passage in self._passages():
             text = embedded_text(titles[page_id], passage)
             if text in texts:
                 wanted[text] = passage_id
         if wanted:
-            vectors = self.vectors.index.reconstruct_n(0, self.vectors.ntotal)
+            vectors = index.index.reconstruct_n(0, index.ntotal)
             found.update((text, vectors[passage_id - 1]) for text, passage_id in wanted.items())
         return found
 

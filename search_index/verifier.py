@@ -19,6 +19,7 @@ from search_index.format import (
     read_titles,
     read_vectors,
     resolve,
+    vectors_file,
 )
 
 
@@ -53,8 +54,24 @@ def verify_version(folder: Path, vectors: faiss.Index | None = None, titles: np.
             raise StoreError(f"{folder}: {len(titles)} title vectors for {found['pages']} pages")
     if manifest["format"] >= 5:
         _verify_postings(folder, found["passages"])
+    if manifest["format"] >= 6:
+        _verify_second_models(folder, manifest, found)
     _verify_best_bets(folder, Curation.from_json(manifest.get("best_bets")), index.d)
     return manifest
+
+
+def _verify_second_models(folder: Path, manifest: dict, counts: dict) -> None:
+    """Every model other than MiniLM has a vector for every passage and every page title."""
+    for key, model in manifest["models"].items():
+        if key == "minilm":
+            continue
+        index = read_vectors(folder / vectors_file(key))
+        titles = read_titles(folder, index.d, key)
+        if index.ntotal != counts["passages"] or index.d != model["dimensions"]:
+            raise StoreError(f"{folder}: {index.ntotal} {key} vectors of dimension {index.d} "
+                             f"for {counts['passages']} passages")
+        if titles.shape != (counts["pages"], index.d):
+            raise StoreError(f"{folder}: {len(titles)} {key} title vectors for {counts['pages']} pages")
 
 
 def _verify_best_bets(folder: Path, curation: Curation, dimensions: int) -> None:

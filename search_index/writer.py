@@ -13,7 +13,15 @@ import numpy as np
 
 from search_index import keywords
 from search_index.documents import Page, Passage
-from search_index.format import FORMAT_VERSION, POSTINGS, SCHEMA, StoreError, vector_index_for
+from search_index.format import (
+    FORMAT_VERSION,
+    POSTINGS,
+    SCHEMA,
+    StoreError,
+    titles_file,
+    vector_index_for,
+    vectors_file,
+)
 
 
 def write_version(
@@ -21,8 +29,8 @@ def write_version(
     version: str,
     pages: Sequence[Page],
     passages: Sequence[Passage],
-    vectors: np.ndarray,
-    title_vectors: np.ndarray,
+    vectors: Mapping[str, np.ndarray],
+    title_vectors: Mapping[str, np.ndarray],
     vocabulary: Mapping[str, int],
     postings: keywords.Postings,
     manifest: dict,
@@ -31,25 +39,31 @@ def write_version(
 ) -> None:
     """Write a complete version into an empty folder (publishing verifies it before use).
 
-    `bet_vectors`: the vectors of the best bets' phrasings (manifest "best_bets").
-    `same_passages_as`: a version with exactly these passages (and synonyms), whose vector index and
+    `vectors`, `title_vectors`: each model's passage and title vectors, by model key (manifest "models").
+    `bet_vectors`: MiniLM's vectors of the best bets' phrasings (manifest "best_bets").
+    `same_passages_as`: a version with exactly these passages (and synonyms), whose vector indexes and
     keyword postings are linked instead of built again."""
-    if len(passages) != len(vectors):
-        raise StoreError(f"{len(passages)} passages but {len(vectors)} vectors")
-    if len(pages) != len(title_vectors):
-        raise StoreError(f"{len(pages)} pages but {len(title_vectors)} title vectors")
+    for key, rows in vectors.items():
+        if len(passages) != len(rows):
+            raise StoreError(f"{len(passages)} passages but {len(rows)} {key} vectors")
+        if len(pages) != len(title_vectors[key]):
+            raise StoreError(f"{len(pages)} pages but {len(title_vectors[key])} {key} title vectors")
     _write_sqlite(folder / "index.sqlite", pages, passages, vocabulary, postings)
-    dimensions = int(manifest["model"]["dimensions"])
-    spec = vector_index_for(len(vectors))
+    spec = vector_index_for(len(passages))
     if same_passages_as is not None:
-        for name in ("vectors.faiss", *POSTINGS):
+        for name in (*(vectors_file(key) for key in vectors), *POSTINGS):
             _link(same_passages_as / name, folder / name)
     else:
         np.save(folder / "keyword_passages.npy", postings.passage_ids)
         np.save(folder / "keyword_weights.npy", postings.weights)
-        _write_vectors(folder / "vectors.faiss", vectors, dimensions, spec)
-    np.save(folder / "titles.npy", np.ascontiguousarray(title_vectors, dtype=np.float32).reshape(-1, dimensions))
+    for key, rows in vectors.items():
+        dimensions = int(manifest["models"][key]["dimensions"])
+        if same_passages_as is None:
+            _write_vectors(folder / vectors_file(key), rows, dimensions, spec)
+        np.save(folder / titles_file(key),
+                np.ascontiguousarray(title_vectors[key], dtype=np.float32).reshape(-1, dimensions))
     if bet_vectors is not None and len(bet_vectors):
+        dimensions = int(manifest["model"]["dimensions"])
         np.save(folder / "best_bets.npy", np.ascontiguousarray(bet_vectors, dtype=np.float32).reshape(-1, dimensions))
     counts = {"pages": len(pages), "sections": sum(len(p.sections) for p in pages), "passages": len(passages)}
     sizes = {path.name: path.stat().st_size for path in sorted(folder.iterdir()) if path.is_file()}

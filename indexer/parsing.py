@@ -12,6 +12,7 @@ from bs4.dammit import EncodingDetector
 
 from indexer.urls import is_allowed
 from search_index.documents import Address, Page, Section, Subheading
+from search_index.language import page_language
 
 CHROME_TAGS = ("header", "nav", "footer", "aside", "form", "script", "style", "noscript", "template", "iframe", "svg")
 BLOCK_TAGS = frozenset(
@@ -79,8 +80,11 @@ def _parse(data: bytes, path: str, site: str, address: Address) -> Page:
     if not sections:
         raise PageError("no text in the page's main content")
     digest = hashlib.sha256(data).hexdigest()
+    declared = soup.html.get("lang") if soup.html else None
+    spoken = page_language(declared if isinstance(declared, str) else None,
+                           " ".join([title, *(s.text for s in sections)]))
     return Page(url=url, title=title, updated=updated, site=site, path=path, content_hash=digest, sections=sections,
-                original_url=original_url, notes=notes)
+                original_url=original_url, notes=notes, language=spoken)
 
 
 def page_urls(canonical: str | None, address: Address) -> tuple[str, str | None, tuple[str, ...]]:

@@ -7,7 +7,7 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from search_app import admin, api, hooks, settings, views, widget
+from search_app import admin, api, hooks, i18n, settings, views, widget
 from search_app.ratelimit import RateLimiter
 from search_app.retrieval import Retriever
 from search_app.services import Services, install
@@ -50,6 +50,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_HOPS"])
     app.jinja_env.globals["widget_digest"] = widget.asset("js")[1]
     hooks.register(app)
+    i18n.install(app)
     for blueprint in (api.bp, views.bp, admin.bp, widget.bp):
         app.register_blueprint(blueprint)
     return app

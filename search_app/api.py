@@ -1,12 +1,14 @@
 """JSON API: /api/search, its OpenAPI document, and health checks."""
 from __future__ import annotations
 
+from dataclasses import replace
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, jsonify, request
 
 from search_app import openapi
 from search_app.excerpts import highlights
+from search_app.i18n import BadLanguage, interface_language
 from search_app.links import distinct_labels, passage_link, public_link
 from search_app.params import MAX_LIMIT, MAX_OFFSET, BadRequest, clean_query, integer, search_params
 from search_app.ranking import PageHit, SectionHit
@@ -23,7 +25,7 @@ MAX_CLICK_BODY = 64
 def page_json(page: PageHit | PassageRecord, detail: str = "") -> dict:
     """A page as the API names it, from a ranked page or from a passage's record."""
     return {"url": page.url, "title": page.title, "detail": detail, "updated": page.updated, "source": page.site,
-            "original_url": page.original_url}
+            "original_url": page.original_url, "language": page.language}
 
 
 
@@ -54,6 +56,7 @@ def result_json(result: SearchResult) -> dict:
     recommended = result.recommended.passages if result.recommended else []
     return {
         "query": result.query,
+        "language": result.language,
         "corrected_query": result.corrected_query,
         "total": result.total,
         "no_match": result.no_match,
@@ -80,7 +83,8 @@ def result_json(result: SearchResult) -> dict:
 def search():
     try:
         query, options = search_params(request.args, services().retriever.sites())
-    except BadRequest as exc:
+        options = replace(options, interface=interface_language())
+    except (BadRequest, BadLanguage) as exc:
         return jsonify(error="Bad Request", reason=str(exc)), 400
     result = run_search(query, options)
     body = result_json(result)

@@ -5,6 +5,7 @@ from search_app.params import FALSE, MAX_LIMIT, MAX_OFFSET, MAX_QUERY, TRUE
 from search_app.ranking import MODES, RankingConfig
 from search_app.suggest import MAX_SUGGESTIONS
 from search_index.best_bets import MAX_SHOWN
+from search_index.language import LANGUAGES
 
 ERROR = {
     "type": "object",
@@ -46,7 +47,7 @@ PAGE_RESULT = {
     "properties": {
         "page": {
             "type": "object",
-            "required": ["url", "title", "detail", "updated", "source", "original_url"],
+            "required": ["url", "title", "detail", "updated", "source", "original_url", "language"],
             "properties": {
                 "url": {"type": "string", "description": "the page (a local copy where original_url is set)"},
                 "title": {"type": "string"},
@@ -56,6 +57,7 @@ PAGE_RESULT = {
                 "source": {"type": "string", "description": "the page's site"},
                 "original_url": {"type": ["string", "null"],
                                  "description": "the page's public address, when url is a local copy of it"},
+                "language": {"enum": list(LANGUAGES), "description": "the page's language"},
             },
         },
         "passages": {"type": "array", "items": PASSAGE, "minItems": 1, "maxItems": RankingConfig.sections_per_page,
@@ -77,10 +79,12 @@ RECOMMENDED = {
 }
 SEARCH_RESPONSE = {
     "type": "object",
-    "required": ["query", "corrected_query", "total", "no_match", "match", "missing", "recommended", "results",
-                 "limit", "offset", "version", "helpline"],
+    "required": ["query", "language", "corrected_query", "total", "no_match", "match", "missing", "recommended",
+                 "results", "limit", "offset", "version", "helpline"],
     "properties": {
         "query": {"type": "string"},
+        "language": {"enum": list(LANGUAGES), "description": "the question's language: Spanish questions are "
+                     "searched by the multilingual model alone and never spelling-corrected"},
         "corrected_query": {"type": ["string", "null"],
                             "description": "the spelling-corrected question that was searched; null when unchanged"},
         "version": {"type": "string", "description": "the index version that answered"},
@@ -140,6 +144,9 @@ def document(sites: list[str]) -> dict:
                         {"name": "correct", "in": "query",
                          "schema": {"type": "string", "enum": ["", *TRUE, *FALSE], "default": "true"},
                          "description": "false searches the words exactly as typed"},
+                        {"name": "lang", "in": "query", "schema": {"type": "string", "enum": list(LANGUAGES)},
+                         "description": "the reader's interface language (default: the Accept-Language header); "
+                                        "a question that could be either is read in it"},
                     ],
                     "responses": {"200": _json(SEARCH_RESPONSE, "pages ranked by their best section"), **refused},
                 }

@@ -64,6 +64,11 @@ class RankingConfig:
     # the other half (README, "How well it matched").
     weak_below: float = 0.55
     weak_missing_below: float = 0.6
+    # A page in another language than the question's drops by this much (English questions, on
+    # MiniLM's scale; Spanish ones, on e5's, whose cosines spread about a fifth as much): a page in
+    # the reader's language comes first unless the other is clearly closer.
+    other_language_penalty: float = 0.1
+    other_language_penalty_es: float = 0.02
     # Reciprocal rank fusion's constant (the `hybrid` comparison mode), as Cormack et al. (2009) set it.
     rrf_k: int = 60
 
@@ -97,6 +102,7 @@ class PageHit:
     score: float
     sections: list[SectionHit] = field(default_factory=list)
     original_url: str | None = None
+    language: str = "en"
 
 
 def off_topic_threshold(calibration_scores: list[float], quantile: float) -> float:
@@ -197,5 +203,5 @@ def page_hits(ranked: list[RankedPage], records: dict[int, PassageRecord]) -> li
         sections = [SectionHit(section_id, records[passage_id].section, records[passage_id].link,
                                records[passage_id], score) for section_id, passage_id, score in page.sections]
         hits.append(PageHit(page.page_id, first.url, first.title, first.updated, first.site, page.score, sections,
-                            first.original_url))
+                            first.original_url, first.language))
     return hits

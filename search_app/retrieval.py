@@ -14,14 +14,14 @@ from pathlib import Path
 
 import numpy as np
 
-from search_app import language, matching, ranking
+from search_app import matching, ranking
 from search_app.answers import AnswerMarker
 from search_app.curation import Curator, Recommendation
 from search_app.query_words import content_words, question_focus
 from search_app.ranking import RankingConfig
 from search_app.spelling import Speller
 from search_app.suggest import Suggester, topics
-from search_index import embedding, keywords, publishing
+from search_index import embedding, keywords, language, publishing
 from search_index.best_bets import Curation
 from search_index.embedding import MODEL_CACHE
 from search_index.format import StoreError
@@ -290,6 +290,8 @@ class Retriever:
         if options.mode == "default":
             page_ids = list(dict.fromkeys(owner.page_id for owner in owners.values()))
             bonus = self.title_bonus(state, page_ids, vectors, e5_vector)
+            for page_id, spoken in zip(page_ids, state.reader.page_languages(page_ids), strict=True):
+                bonus[page_id] = bonus.get(page_id, 0.0) - (spoken != "en") * config.other_language_penalty
         pages, total = self.page_window(state, owners, scores, bonus, options)
         absent = self.absent_words(effective, pages, recommended, state)
         match = "good" if recommended else matching.quality(not pages, best, absent, config.weak_below,
@@ -337,7 +339,11 @@ class Retriever:
             return SearchResult(query, 0, no_match=True, version=state.version, cached=cached, vector=question,
                                 language="es")
         owners = state.curator.visible(state.reader.owners([passage_id for passage_id, _ in dense], options.site))
-        pages, total = self.page_window(state, owners, dict(dense), None, options)
+        page_ids = list(dict.fromkeys(owner.page_id for owner in owners.values()))
+        penalty = self.config.other_language_penalty_es
+        bonus = {page_id: -penalty * (spoken != "es")
+                 for page_id, spoken in zip(page_ids, state.reader.page_languages(page_ids), strict=True)}
+        pages, total = self.page_window(state, owners, dict(dense), bonus, options)
         return SearchResult(query, total, pages, version=state.version, cached=cached,
                             match="good" if pages else "none", vector=question, language="es")
 

@@ -1,14 +1,17 @@
 """The search page for people, and the local copies of the default corpus's pages."""
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, abort, current_app, g, render_template, request
+from flask_babel import refresh
 from werkzeug.security import safe_join
 
 from search_app.copies import read_copy
 from search_app.excerpts import answer_chunks, highlights
+from search_app.i18n import BadLanguage, interface_language
 from search_app.links import distinct_labels, passage_link, public_link
 from search_app.params import BadRequest, search_params
 from search_app.searching import run_search, shown_excerpt
@@ -36,13 +39,20 @@ def index():
     context = {"sites": sites if len(sites) > 1 else {}, "query": "", "site": "",
                "helpline": services().retriever.helpline(), "count_clicks": services().usage_log is not None}
     if "q" not in request.args:
+        try:
+            interface_language()
+        except BadLanguage as exc:
+            return render_template("index.html", error=str(exc), **context), 400
         return render_template("index.html", **context)
     context.update(query=request.args.get("q", "")[:600], site=request.args.get("source", ""))
     try:
         query, options = search_params(request.args, sites)
-    except BadRequest as exc:
+        options = replace(options, interface=interface_language())
+    except (BadRequest, BadLanguage) as exc:
         return render_template("index.html", error=str(exc), **context), 400
     result = run_search(query, options)
+    g.language = result.language
+    refresh()  # the page speaks the question's language
     more = options.offset + options.limit < result.total
     return render_template(
         "index.html", result=result, options=options, more=more, excerpt_parts=excerpt_parts,

@@ -42,7 +42,7 @@ class Page:
     copy. `origin` names the source that delivered it (a folder or a sitemap) and `path` the page
     within it; `site` is the site name a person sees and filters by. etag and last_modified are the
     HTTP validators of a fetched page, for conditional requests on update. `notes`: what the parser
-    ignored in the page, for the build report.
+    ignored in the page, for the build report. `language`: "en" or "es" (search_index.language).
     """
 
     url: str
@@ -57,6 +57,7 @@ class Page:
     last_modified: str | None = None
     original_url: str | None = None
     notes: tuple[str, ...] = ()
+    language: str = "en"
 
 
 @dataclass(frozen=True)

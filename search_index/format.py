@@ -44,7 +44,7 @@ SCHEMA = """
 CREATE TABLE pages (
     id INTEGER PRIMARY KEY, url TEXT NOT NULL UNIQUE, title TEXT NOT NULL, updated TEXT,
     site TEXT NOT NULL, origin TEXT NOT NULL, path TEXT NOT NULL, content_hash TEXT NOT NULL,
-    etag TEXT, last_modified TEXT, original_url TEXT
+    etag TEXT, last_modified TEXT, original_url TEXT, language TEXT NOT NULL DEFAULT 'en'
 );
 CREATE TABLE sections (
     id INTEGER PRIMARY KEY, page_id INTEGER NOT NULL REFERENCES pages(id), ord INTEGER NOT NULL,
@@ -104,6 +104,7 @@ class PassageRecord:
     site: str
     original_url: str | None = None
     start: int = 0  # where the passage starts in its section's text
+    language: str = "en"  # the page's
 
 
 def set_search_threads(threads: int) -> None:

@@ -85,6 +85,7 @@ class IndexReader:
         self._pool: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
         columns = {row["name"] for row in self._rows("PRAGMA table_info(pages)")}
         self._site_column = "site" if "site" in columns else "source"
+        self._language = "p.language" if "language" in columns else "'en' AS language"
 
     def _rows(self, sql: str, parameters: Sequence = ()) -> list[sqlite3.Row]:
         """All rows of a query, on a read-only connection borrowed from a pool (the files of a version
@@ -133,6 +134,14 @@ class IndexReader:
         if site is not None:
             ids = ids[site_of[page_of[ids]] == (names.index(site) if site in names else -2)]
         return {int(i): Owner(int(s), int(p)) for i, s, p in zip(ids, section_of[ids], page_of[ids], strict=True)}
+
+    @cached_property
+    def _page_languages(self) -> dict[int, str]:
+        return {row["id"]: row["language"] for row in self._rows(f"SELECT p.id, {self._language} FROM pages p")}
+
+    def page_languages(self, page_ids: Sequence[int]) -> list[str]:
+        """The language of each of these pages ("en" or "es")."""
+        return [self._page_languages.get(page_id, "en") for page_id in page_ids]
 
     def title_vectors(self, page_ids: Sequence[int], model: str = "minilm") -> np.ndarray:
         """The title vectors of these pages by `model`, one row each (none in a version without them)."""
@@ -183,7 +192,7 @@ class IndexReader:
         marks = ",".join("?" * len(ids))
         rows = self._rows(
             "SELECT ps.id, ps.text, ps.heading_path, s.id AS section_id, s.heading, s.link, p.id AS page_id, "
-            f"p.url, p.title, p.updated, p.{self._site_column} AS site, p.original_url, ps.start "
+            f"p.url, p.title, p.updated, p.{self._site_column} AS site, p.original_url, ps.start, {self._language} "
             "FROM passages ps JOIN sections s ON s.id = ps.section_id JOIN pages p ON p.id = s.page_id "
             f"WHERE ps.id IN ({marks})",
             list(ids),
@@ -192,7 +201,7 @@ class IndexReader:
             row["id"]: PassageRecord(
                 row["id"], row["text"], tuple(json.loads(row["heading_path"])), row["section_id"], row["heading"],
                 row["link"], row["page_id"], row["url"], row["title"], row["updated"], row["site"],
-                row["original_url"], row["start"])
+                row["original_url"], row["start"], row["language"])
             for row in rows
         }
 

@@ -9,6 +9,7 @@ import numpy as np
 
 from search_index import keywords
 from search_index.documents import Page, Passage, Section, StoredPage
+from search_index.language import page_language
 from search_index.reader import IndexReader
 
 
@@ -32,7 +33,9 @@ class RebuildReader(IndexReader):
         return [
             StoredPage(Page(row["url"], row["title"], row["updated"], row["site_name"], row["path"],
                             row["content_hash"], tuple(sections[page_id]), row["origin"], row["etag"],
-                            row["last_modified"], row["original_url"] if "original_url" in row.keys() else None),
+                            row["last_modified"], row["original_url"] if "original_url" in row.keys() else None,
+                            language=row["language"] if "language" in row.keys() else page_language(
+                                None, " ".join(s.text for s in sections[page_id]))),
                        tuple(passages[page_id]))
             for page_id, row in pages.items()
         ]

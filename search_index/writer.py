@@ -103,9 +103,9 @@ def _write_sqlite(path: Path, pages: Sequence[Page], passages: Sequence[Passage]
         for page_id, page in enumerate(pages, start=1):
             db.execute(
                 "INSERT INTO pages (id, url, title, updated, site, origin, path, content_hash, etag, last_modified, "
-                "original_url) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "original_url, language) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (page_id, page.url, page.title, page.updated, page.site, page.origin, page.path, page.content_hash,
-                 page.etag, page.last_modified, page.original_url),
+                 page.etag, page.last_modified, page.original_url, page.language),
             )
             for ord_, section in enumerate(page.sections):
                 cursor = db.execute(

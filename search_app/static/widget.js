@@ -27,6 +27,51 @@
   };
   const LIMIT = 10;
   let counter = 0;
+  // What the widget says, in the languages the search speaks. The box speaks the host page's
+  // language (data-lang, else <html lang>); results speak the question's (the API's "language").
+  const TEXT = {
+    en: {
+      label: "Search our information pages", placeholder: "for example: can stage 4 be cured",
+      suggestions: "Suggestions", search: "Search", searching: "Searching…",
+      note: "This search shows passages from our information pages. It is information, not medical advice: " +
+        "talk to your doctor or nurse about your own situation.",
+      unavailable: "The search is not available just now.", type: "Type a question or a few words.",
+      copy: "Copy link", copied: "Copied", select: "Select the link to copy it", introduction: "Introduction",
+      link: "Link to this section: ", reviewed: "Reviewed ", recommended: "Recommended",
+      talk: (line) => `Talk to someone: ${line}`, noMatch: "No good match",
+      notFound: (q) => `We could not find a passage in our pages that answers “${q}”.`,
+      tryOther: "Try other words, or a shorter question (for example the name of a treatment or a symptom).",
+      spelling: "Check the spelling of medical words.", fullPage: "Open the full search page",
+      weak: "These pages may not answer your question.",
+      missing: (words) => ` They do not mention ${words}.`, closest: " The closest passages are below.",
+      correctedFor: "Showing results for ", instead: ". Search instead for ",
+      noMatchFor: (q) => `No good match for “${q}”.`,
+      found: (n, q) => `${n} page${n === 1 ? "" : "s"} found for “${q}”.`, mayNot: " They may not answer it.",
+      more: "More results", showing: (shown, total) => `Showing ${shown} of ${total} pages.`,
+      languages: { en: "page in English", es: "page in Spanish" },
+    },
+    es: {
+      label: "Busque en nuestras páginas de información", placeholder: "por ejemplo: ¿se puede curar la etapa 4?",
+      suggestions: "Sugerencias", search: "Buscar", searching: "Buscando…",
+      note: "Esta búsqueda muestra pasajes de nuestras páginas de información. Es información, no consejo " +
+        "médico: hable con su médico o enfermera sobre su caso.",
+      unavailable: "La búsqueda no está disponible en este momento.", type: "Escriba una pregunta o unas palabras.",
+      copy: "Copiar enlace", copied: "Copiado", select: "Seleccione el enlace para copiarlo", introduction: "Introducción",
+      link: "Enlace a esta sección: ", reviewed: "Revisada ", recommended: "Recomendado",
+      talk: (line) => `Hable con alguien: ${line}`, noMatch: "Sin resultados adecuados",
+      notFound: (q) => `No encontramos en nuestras páginas un pasaje que responda a «${q}».`,
+      tryOther: "Pruebe con otras palabras o con una pregunta más corta (por ejemplo, el nombre de un tratamiento o de un síntoma).",
+      spelling: "Revise cómo se escriben las palabras médicas.", fullPage: "Abrir la página de búsqueda completa",
+      weak: "Puede que estas páginas no respondan a su pregunta.",
+      missing: (words) => ` No mencionan ${words}.`, closest: " Abajo están los pasajes más cercanos.",
+      correctedFor: "Resultados para ", instead: ". Buscar en cambio ",
+      noMatchFor: (q) => `Sin resultados adecuados para «${q}».`,
+      found: (n, q) => `${n} página${n === 1 ? "" : "s"} para «${q}».`, mayNot: " Puede que no la respondan.",
+      more: "Más resultados", showing: (shown, total) => `Se muestran ${shown} de ${total} páginas.`,
+      languages: { en: "página en inglés", es: "página en español" },
+    },
+  };
+  const language = (code) => (String(code || "").toLowerCase().startsWith("es") ? "es" : "en");
 
   const el = (tag, attrs = {}, ...children) => {
     const node = document.createElement(tag);
@@ -39,12 +84,12 @@
     node.append(...children.filter((c) => c !== null && c !== undefined));
     return node;
   };
-  const api = (base, path, params) => {
+  const api = (base, path, params, unavailable = TEXT.en.unavailable) => {
     const url = new URL(base + path);
     for (const [key, value] of Object.entries(params)) url.searchParams.set(key, value);
     return fetch(url, { credentials: "omit" }).then(async (response) => {
       const body = await response.json().catch(() => ({}));
-      if (!response.ok) throw new Error(body.reason || "The search is not available just now.");
+      if (!response.ok) throw new Error(body.reason || unavailable);
       return body;
     });
   };
@@ -148,13 +193,13 @@
     return node;
   }
 
-  function copyButton(href) {
+  function copyButton(href, say) {
     if (!navigator.clipboard) return null;
-    const button = el("button", { type: "button", class: "cs-copy", text: "Copy link" });
+    const button = el("button", { type: "button", class: "cs-copy", text: say.copy });
     button.addEventListener("click", async () => {
-      try { await navigator.clipboard.writeText(href); button.textContent = "Copied"; }
-      catch (err) { button.textContent = "Select the link to copy it"; }
-      setTimeout(() => { button.textContent = "Copy link"; }, 2000);
+      try { await navigator.clipboard.writeText(href); button.textContent = say.copied; }
+      catch (err) { button.textContent = say.select; }
+      setTimeout(() => { button.textContent = say.copy; }, 2000);
     });
     return button;
   }
@@ -166,18 +211,20 @@
     const top = Math.min(5, Math.max(1, parseInt(host.dataset.headingLevel || "2", 10) || 2));
     const heading = (below) => `h${top + below}`;
     const n = ++counter;
+    const boxLanguage = language(host.dataset.lang || document.documentElement.lang);
+    const box = TEXT[boxLanguage];
+    let say = box;
     const root = host.attachShadow({ mode: "open" });
     const input = el("input", { id: `cs-q-${n}`, type: "search", name: "q", maxlength: "500", autocomplete: "off",
-                                placeholder: host.dataset.placeholder || "for example: can stage 4 be cured" });
-    const list = el("ul", { id: `cs-list-${n}`, class: "cs-listbox", "aria-label": "Suggestions", hidden: true });
+                                placeholder: host.dataset.placeholder || box.placeholder });
+    const list = el("ul", { id: `cs-list-${n}`, class: "cs-listbox", "aria-label": box.suggestions, hidden: true });
     const form = el("form", { class: "cs-form", role: "search", action: base + "/", method: "get" },
-      el("label", { for: input.id, text: host.dataset.label || "Search our information pages" }),
+      el("label", { for: input.id, text: host.dataset.label || box.label }),
       el("div", { class: "cs-row" }, el("div", { class: "cs-combo" }, input, list),
-         el("button", { type: "submit", class: "cs-submit", text: "Search" })));
+         el("button", { type: "submit", class: "cs-submit", text: box.search })));
     const status = el("p", { class: "cs-status", role: "status", "aria-live": "polite" });
     const results = el("div", { class: "cs-results" });
-    const note = el("p", { class: "cs-note", text: "This search shows passages from our information pages. It is " +
-      "information, not medical advice: talk to your doctor or nurse about your own situation." });
+    const note = el("p", { class: "cs-note", text: box.note });
     root.append(el("link", { rel: "stylesheet", href: base + "/widget.css" }),
                 el("div", { class: "cs" }, form, status, results, note));
     let query = { q: "" };
@@ -194,72 +241,75 @@
       const href = absolute(base, hit.link);
       const shared = absolute(base, hit.public_link || hit.link);
       return el("li", { class: "cs-section" },
-        el(heading(1), { class: "cs-section-title" }, link(hit.link, hit.section || "Introduction", rank)),
+        el(heading(1), { class: "cs-section-title" }, link(hit.link, hit.section || say.introduction, rank)),
         excerpt(hit.excerpt || { text: hit.text || "", highlights: [] }),
-        href ? el("p", { class: "cs-link" }, el("span", { class: "cs-hidden", text: "Link to this section: " }),
-                  link(hit.link, href, rank), " ", shared ? copyButton(shared) : null) : null);
+        href ? el("p", { class: "cs-link" }, el("span", { class: "cs-hidden", text: say.link }),
+                  link(hit.link, href, rank), " ", shared ? copyButton(shared, say) : null) : null);
     };
     const page = (result, rank) => {
       const meta = el("p", { class: "cs-meta" });
       meta.append(el("span", { text: result.page.source }));
-      if (result.page.updated) meta.append(" · ", el("span", { text: "Reviewed " }, el("time", { datetime: result.page.updated, text: result.page.updated })));
+      if (result.page.updated) meta.append(" · ", el("span", { text: say.reviewed }, el("time", { datetime: result.page.updated, text: result.page.updated })));
       const title = el(heading(0), { class: "cs-page-title" }, link(result.page.url, result.page.title, rank));
       if (result.page.detail) title.append(" ", el("span", { class: "cs-detail", text: `· ${result.page.detail}` }));
+      if (result.page.language && result.page.language !== say.code) {
+        title.append(" ", el("span", { class: "cs-detail", text: `· ${say.languages[language(result.page.language)]}` }));
+      }
       return el("li", { class: "cs-page" }, title, meta,
         el("ul", { class: "cs-sections" }, ...result.passages.slice(0, 3).map((hit) => section(hit, rank))));
     };
-    const recommended = (items) => el("section", { class: "cs-recommended", "aria-label": "Recommended" },
-      el(heading(0), { class: "cs-label", text: "Recommended" }),
+    const recommended = (items) => el("section", { class: "cs-recommended", "aria-label": say.recommended },
+      el(heading(0), { class: "cs-label", text: say.recommended }),
       el("ul", { class: "cs-sections" }, ...items.map((item) => section(
         { ...item, section: item.section ? `${item.page.title}: ${item.section}` : item.page.title }, 0))));
-    const helpline = (body) => body.helpline ? el("p", { class: "cs-helpline", text: `Talk to someone: ${body.helpline}` }) : null;
+    const helpline = (body) => body.helpline ? el("p", { class: "cs-helpline", text: say.talk(body.helpline) }) : null;
     const noMatch = (body) => el("div", { class: "cs-empty" },
-      el(heading(0), { class: "cs-page-title", text: "No good match" }),
-      el("p", { text: `We could not find a passage in our pages that answers “${body.query}”.` }),
-      el("ul", {}, el("li", { text: "Try other words, or a shorter question (for example the name of a treatment or a symptom)." }),
-         el("li", { text: "Check the spelling of medical words." }),
+      el(heading(0), { class: "cs-page-title", text: say.noMatch }),
+      el("p", { text: say.notFound(body.query) }),
+      el("ul", {}, el("li", { text: say.tryOther }),
+         el("li", { text: say.spelling }),
          el("li", {}, el("a", { href: absolute(base, `/?q=${encodeURIComponent(body.query)}`),
-                                text: "Open the full search page" }))),
+                                text: say.fullPage }))),
       helpline(body));
     const weak = (body) => el("div", { class: "cs-weak", role: "note" },
-      el("p", {}, el("strong", { text: "These pages may not answer your question." }),
-         (body.missing && body.missing.length ? ` They do not mention ${body.missing.map((w) => `“${w}”`).join(", ")}.` : "") +
-         " The closest passages are below."),
+      el("p", {}, el("strong", { text: say.weak }),
+         (body.missing && body.missing.length ? say.missing(body.missing.map((w) => `“${w}”`).join(", ")) : "") +
+         say.closest),
       helpline(body));
 
     function render(body, append) {
       const offset = body.offset || 0;
+      say = { ...TEXT[language(body.language || boxLanguage)], code: language(body.language || boxLanguage) };
       if (!append) {
         results.replaceChildren();
         if (body.corrected_query) {
           const instead = el("button", { type: "button", class: "cs-instead", text: body.query });
           instead.addEventListener("click", () => search(body.query, 0, false));
-          results.append(el("p", { class: "cs-corrected" }, "Showing results for ",
-            el("em", { text: body.corrected_query }), ". Search instead for ", instead));
+          results.append(el("p", { class: "cs-corrected" }, say.correctedFor,
+            el("em", { text: body.corrected_query }), say.instead, instead));
         }
         if (body.recommended && body.recommended.length) results.append(recommended(body.recommended));
         if (!body.results.length && !(body.recommended && body.recommended.length)) {
           results.append(noMatch(body));
-          status.textContent = `No good match for “${body.query}”.`;
+          status.textContent = say.noMatchFor(body.query);
           return;
         }
         if (body.match === "weak") results.append(weak(body));
         results.append(el("ol", { class: "cs-pages" }));
         const searched = body.corrected_query || body.query;
-        status.textContent = `${body.total} page${body.total === 1 ? "" : "s"} found for “${searched}”.` +
-          (body.match === "weak" ? " They may not answer it." : "");
+        status.textContent = say.found(body.total, searched) + (body.match === "weak" ? say.mayNot : "");
       }
       const ol = results.querySelector("ol.cs-pages");
       const added = body.results.map((result, i) => page(result, offset + i + 1));
       ol.append(...added);
       results.querySelector(".cs-more")?.remove();
       if (offset + body.limit < body.total) {
-        const more = el("button", { type: "button", class: "cs-more", text: "More results" });
+        const more = el("button", { type: "button", class: "cs-more", text: say.more });
         more.addEventListener("click", () => search(query.q, offset + body.limit, query.correct));
         results.append(more);
       }
       if (append) {
-        status.textContent = `Showing ${Math.min(offset + body.limit, body.total)} of ${body.total} pages.`;
+        status.textContent = say.showing(Math.min(offset + body.limit, body.total), body.total);
         // The "More results" button is gone: focus moves to the first new result, not to <body>.
         added[0]?.querySelector("a")?.focus();
       }
@@ -267,10 +317,10 @@
 
     function search(q, offset = 0, correct = true) {
       query = { q, correct };
-      const params = { q, limit: LIMIT, offset };
+      const params = { q, limit: LIMIT, offset, lang: boxLanguage };
       if (!correct) params.correct = "false";
-      status.textContent = "Searching…";
-      return api(base, "/api/search", params)
+      status.textContent = box.searching;
+      return api(base, "/api/search", params, box.unavailable)
         .then((body) => render(body, offset > 0))
         .catch((err) => { status.textContent = err.message; });
     }
@@ -280,7 +330,7 @@
       event.preventDefault();
       close();
       const q = input.value.trim();
-      if (q) search(q); else { status.textContent = "Type a question or a few words."; input.focus(); }
+      if (q) search(q); else { status.textContent = box.type; input.focus(); }
     });
   }
 

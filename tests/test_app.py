@@ -87,6 +87,7 @@ def test_response_shape_and_highlights(client):
         "updated": "2014-05-02",
         "source": "Susan G. Komen",
         "original_url": None,
+        "language": "en",
     }
     assert all(r["page"]["source"] in SITES for r in body["results"])
     result = body["results"][0]

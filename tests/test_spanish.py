@@ -94,9 +94,12 @@ def test_the_catalog_is_compiled_from_its_source():
         assert all(m.string for m in written if m.id), f"{po} has untranslated messages"
 
 
+def flat(value):
+    return tuple(value) if isinstance(value, list | tuple) else value
+
+
 def messages(catalog) -> dict:
     """A catalog's translations, plural forms as tuples."""
-    flat = (lambda v: tuple(v) if isinstance(v, list | tuple) else v)
     return {flat(m.id): flat(m.string) for m in catalog if m.id}
 
 

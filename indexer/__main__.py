@@ -87,8 +87,8 @@ def print_build(report: dict) -> None:
         print(f"  {key.replace('_', ' ')}: {report[key]}")
     print(f"  index size: {report['size_bytes'] / 1e6:.1f} MB")
     for key, model in report["models"].items():
-        print(f"  {key}: {model['embedded']} embedded ({model['texts_per_second']}/s), {model['reused']} from the "
-              f"published version, {model['cached']} from the embedding cache, {model['seconds']} s")
+        print(f"  {key}: {model['embedded']} texts embedded ({model['texts_per_second']}/s), {model['reused']} "
+              f"reused ({model['cached']} of them from the embedding cache), {model['seconds']} s")
     for key in ("added", "changed", "removed"):
         print(f"  pages {key}: {len(report[key])}")
         for path in report[key]:

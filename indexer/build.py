@@ -31,8 +31,9 @@ DEFAULT_EMBEDDING_CACHE = embedding.MODEL_CACHE / "embeddings.sqlite"
 
 @dataclass
 class ModelReport:
-    """One model's share of a build: texts it embedded, took from the previous version or from the
-    machine's embedding cache, and how fast it embedded."""
+    """One model's share of a build: distinct texts it embedded, texts whose vectors it reused (from
+    the previous version or the machine's embedding cache; of those, distinct ones from the cache), and
+    how fast it embedded."""
 
     embedded: int = 0
     reused: int = 0
@@ -193,14 +194,15 @@ def vectors_for(texts: list[str], model: embedding.Model, known: Mapping[str, np
     def compute(part: list[str]) -> np.ndarray:
         return embedding.embed(part, device=device, progress=progress, model=model)
 
-    computed, count = cache.vectors(info.sha256, fresh, info.dimensions, compute, prefix=model.passage_prefix)
-    rows = dict(zip(fresh, computed, strict=True))
+    found, computed = cache.vectors(info.sha256, fresh, info.dimensions, compute, prefix=model.passage_prefix)
+    rows = dict(zip(fresh, found, strict=True))
     vectors = np.empty((len(texts), info.dimensions), dtype=np.float32)
     for i, text in enumerate(texts):
         vectors[i] = rows[text] if text in rows else known[text]
     seconds = time.perf_counter() - started
-    return vectors, ModelReport(count, sum(t in known for t in texts), len(fresh) - count, round(seconds, 2),
-                                round(count / seconds, 1) if count else 0.0)
+    embedded = set(computed)
+    return vectors, ModelReport(len(embedded), sum(t not in embedded for t in texts), len(fresh) - len(embedded),
+                                round(seconds, 2), round(len(embedded) / seconds, 1) if embedded else 0.0)
 
 
 def previous_version(index_dir: Path, config: ChunkConfig, info: embedding.ModelInfo,
@@ -280,7 +282,7 @@ def build(
                                                                            progress)
         finally:
             cache.close()
-        report.embedded = max(m.embedded + m.cached for m in report.models.values())
+        report.embedded = max(m.embedded for m in report.models.values())
         report.reused = min(m.reused for m in report.models.values())
         passage_vectors = {key: rows[: len(passages)] for key, rows in vectors.items()}
         manifest = {

@@ -84,10 +84,9 @@ class EmbeddingCache:
             self.db.close()
 
     def vectors(self, model: str, texts: Sequence[str], dimensions: int, compute: Callable[[list[str]], np.ndarray],
-                prefix: str = "", batch: int = 1024) -> tuple[np.ndarray, int]:
+                prefix: str = "", batch: int = 1024) -> tuple[np.ndarray, list[str]]:
         """Vectors of the texts (one row each; `compute` adds `prefix`, which the key includes): cached
-        ones read, the others computed in batches and cached as they come; and how many distinct texts
-        were computed."""
+        ones read, the others computed in batches and cached as they come; and the texts computed."""
         known = self.get(model, texts, dimensions, prefix)
         fresh = [t for t in dict.fromkeys(texts) if t not in known]
         for start in range(0, len(fresh), batch):
@@ -98,4 +97,4 @@ class EmbeddingCache:
         out = np.empty((len(texts), dimensions), dtype=np.float32)
         for i, text in enumerate(texts):
             out[i] = known[text]
-        return out, len(fresh)
+        return out, fresh

@@ -37,7 +37,8 @@ def write_page(folder: Path, name: str, html: str | bytes) -> Path:
 
 def build_folder(pages: Path, index_dir: Path, incremental: bool = False,
                  allow_hosts: frozenset[str] = frozenset(), best_bets: Path | None = None) -> BuildReport:
-    """Build (or update) an index of one folder with the real model on the CPU; canonical URLs on
-    `allow_hosts` are kept as the pages' original addresses; `best_bets`: the editors' file."""
+    """Build (or update) an index of one folder with the real models on the CPU; canonical URLs on
+    `allow_hosts` are kept as the pages' original addresses; `best_bets`: the editors' file. No
+    embedding cache: what a build embeds depends on the previous version alone."""
     config = SourcesConfig([FolderSource(pages)], set(allow_hosts), best_bets=best_bets)
-    return build(config, index_dir, device="cpu", progress=False, incremental=incremental)
+    return build(config, index_dir, device="cpu", progress=False, incremental=incremental, embedding_cache=None)

@@ -116,7 +116,7 @@ def config(site: Site) -> SourcesConfig:
 
 
 def crawl(site, index_dir, incremental=False):
-    return build(config(site), index_dir, device="cpu", progress=False, incremental=incremental)
+    return build(config(site), index_dir, device="cpu", progress=False, incremental=incremental, embedding_cache=None)
 
 
 def reasons(report) -> dict[str, str]:

@@ -82,7 +82,7 @@ def site():
 def crawl(site: Server, index_dir, incremental: bool = True, allow_shrink: bool = False, **crawl_limits):
     limits = {"timeout": 1.0, "retries": 0, "backoff": 0.01, **crawl_limits}
     config = SourcesConfig([WebSource(sitemap=f"{site.base}/sitemap.xml")], crawl=limits, allow_shrink=allow_shrink)
-    return build(config, index_dir, device="cpu", progress=False, incremental=incremental)
+    return build(config, index_dir, device="cpu", progress=False, incremental=incremental, embedding_cache=None)
 
 
 def reasons(report) -> dict[str, str]:

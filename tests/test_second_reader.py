@@ -66,12 +66,12 @@ def test_the_cache_computes_each_text_once_per_model_and_prefix(tmp_path):
         return np.eye(4, dtype=np.float32)[: len(texts)]
 
     first, fresh = cache.vectors("model-a", ["one", "two", "one"], 4, compute)
-    assert fresh == 2 and computed == ["one", "two"] and np.array_equal(first[0], first[2])
+    assert fresh == ["one", "two"] == computed and np.array_equal(first[0], first[2])
     again, fresh = cache.vectors("model-a", ["two", "one"], 4, compute)
-    assert fresh == 0 and np.array_equal(again[1], first[0])
+    assert fresh == [] and np.array_equal(again[1], first[0])
     _, fresh = cache.vectors("model-a", ["one"], 4, compute, prefix="passage: ")
     _, other = cache.vectors("model-b", ["one"], 4, compute)
-    assert fresh == 1 and other == 1
+    assert fresh == other == ["one"]
 
 
 def test_a_damaged_cache_costs_time_not_the_build(tmp_path, caplog):
@@ -79,7 +79,7 @@ def test_a_damaged_cache_costs_time_not_the_build(tmp_path, caplog):
     damaged.write_bytes(b"not a database" * 100)
     with caplog.at_level(logging.WARNING):
         vectors, fresh = EmbeddingCache(damaged).vectors("m", ["a"], 2, lambda t: np.ones((len(t), 2), np.float32))
-    assert fresh == 1 and vectors.shape == (1, 2) and "embedding cache" in caplog.text
+    assert fresh == ["a"] and vectors.shape == (1, 2) and "embedding cache" in caplog.text
 
 
 def test_every_version_holds_both_models_and_builds_share_the_cache(tmp_path):
@@ -99,6 +99,6 @@ def test_every_version_holds_both_models_and_builds_share_the_cache(tmp_path):
     assert first.models["e5"].embedded == first.models["minilm"].embedded == first.passages + first.pages
     second = build(SourcesConfig([FolderSource(pages)]), tmp_path / "two", "cpu", progress=False, embedding_cache=cache)
     assert second.models["e5"].embedded == 0 and second.models["e5"].cached == first.passages + first.pages
-    assert second.embedded == first.passages + first.pages, "texts new to the index, wherever their vectors came from"
+    assert second.embedded == 0 and second.reused == first.passages + first.pages
     rows = sqlite3.connect(cache).execute("SELECT count(*) FROM vectors").fetchone()[0]
     assert rows == 2 * (first.passages + first.pages)

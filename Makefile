@@ -69,12 +69,13 @@ $(SHARED_INDEX)/current: search_index/format.py bench/best-bets.toml | $(VENV)/.
 		--best-bets bench/best-bets.toml \
 		$(addprefix --allow-host ,$(SHARED_HOSTS)) --index-dir $(SHARED_INDEX)
 
-# Quality on the default corpus (its own plain-language questions) and on the benchmark corpus.
+# Quality on the default corpus (its own plain-language questions, English and Spanish) and on the
+# benchmark corpus; each reader alone and the shipped ranking side by side.
 eval: index shared-index
 	$(PY) -m bench.evaluate --index-dir $(INDEX_DIR) --eval-dir corpus/eval \
-		--refusals bench/off-topic-questions.txt corpus/eval/patients-unanswered.txt
+		--refusals bench/off-topic-questions.txt corpus/eval/patients-unanswered.txt corpus/eval/fuera-de-tema-es.txt
 	$(PY) -m bench.evaluate --index-dir $(SHARED_INDEX) --eval-dir $(SHARED)/eval \
-		--refusals bench/off-topic-questions.txt
+		--refusals bench/off-topic-questions.txt corpus/eval/fuera-de-tema-es.txt
 
 # BASELINE_REPO, BASELINE_INDEX: a checkout of an earlier release and the index it serves, measured
 # beside this one (README, "Load").

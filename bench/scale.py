@@ -48,11 +48,11 @@ NOISE = 0.02
 SEED = 7
 
 
-def copies(reader: IndexReader, n: int) -> tuple[list[Page], list[Passage], np.ndarray, np.ndarray]:
-    """N passages (and their pages, passage vectors, title vectors) from repeated copies of the real ones."""
+def copies(reader: IndexReader, n: int) -> tuple[list[Page], list[Passage], dict[str, np.ndarray],
+                                                 dict[str, np.ndarray]]:
+    """N passages (and their pages, and each model's passage and title vectors) from repeated copies of
+    the real ones."""
     held = reader.stored_pages()
-    vectors = reader.vectors.index.reconstruct_n(0, reader.vectors.ntotal)
-    titles = np.asarray(reader.titles)
     # A version numbers passages page by page, in order: a page's passages have consecutive rows.
     first_row = np.cumsum([0] + [len(stored.passages) for stored in held])
     rng = np.random.default_rng(SEED)
@@ -74,10 +74,14 @@ def copies(reader: IndexReader, n: int) -> tuple[list[Page], list[Passage], np.n
                 passages.append(replace(passage, page_index=len(pages) - 1))
                 rows.append(int(first_row[page_id - 1]) + offset)
         copy += 1
-    noisy = vectors[rows] + (rng.normal(0.0, NOISE, (len(rows), vectors.shape[1])) *
-                             (np.arange(len(rows)) >= len(vectors))[:, None]).astype(np.float32)
-    noisy /= np.linalg.norm(noisy, axis=1, keepdims=True)
-    return pages, passages, noisy.astype(np.float32), titles[title_rows]
+    vectors, titles = {}, {}
+    for key, index in reader.model_vectors.items():
+        real = index.index.reconstruct_n(0, index.ntotal)
+        noisy = real[rows] + (rng.normal(0.0, NOISE, (len(rows), real.shape[1])) *
+                              (np.arange(len(rows)) >= len(real))[:, None]).astype(np.float32)
+        noisy /= np.linalg.norm(noisy, axis=1, keepdims=True)
+        vectors[key], titles[key] = noisy.astype(np.float32), np.asarray(reader.model_titles[key])[title_rows]
+    return pages, passages, vectors, titles
 
 
 def build(reader: IndexReader, n: int, index_dir: Path) -> dict:
@@ -91,9 +95,10 @@ def build(reader: IndexReader, n: int, index_dir: Path) -> dict:
         postings = keywords.build_for([page.title for page in pages], passages, synonyms)
         stages["keyword postings"] = time.perf_counter() - mark
         mark = time.perf_counter()
-        manifest = {key: reader.manifest[key] for key in ("model", "chunking", "synonyms")} | {
+        manifest = {key: reader.manifest[key] for key in ("model", "models", "chunking", "synonyms")} | {
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%S"), "sources": ["scale benchmark"], "skipped": [],
-            "off_topic_scores": calibration.off_topic_scores(vectors, "cpu")}
+            "off_topic_scores": calibration.off_topic_scores(vectors["minilm"], "cpu"),
+            "e5_off_topic_scores": calibration.off_topic_scores(vectors["e5"], "cpu", embedding.E5)}
         stages["off-topic calibration"] = time.perf_counter() - mark
         with publishing.build_folder(index_dir) as (version, folder):
             mark = time.perf_counter()
@@ -113,7 +118,8 @@ def search_figures(index_dir: Path, questions: list[str]) -> dict:
     """Median and p99 of a search with the question's vector already known, and where it goes."""
     retriever = Retriever(index_dir)
     for question in questions:
-        retriever.encoders["minilm"].encode([question])
+        for encoder in retriever.encoders.values():
+            encoder.encode([question])
     times = []
     for question in questions:
         started = time.perf_counter()

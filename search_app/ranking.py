@@ -162,16 +162,6 @@ def fuse(mode: str, dense: list[tuple[int, float]], keyword: list[tuple[int, flo
     return weighted(dense, keyword, config.keyword_weight)
 
 
-def title_bonus(page_ids: list[int], title_vectors: np.ndarray, query_vectors: np.ndarray,
-                weight: float) -> dict[int, float]:
-    """`weight` times each page's best cosine between its title and any of the question's vectors:
-    the page about what was asked is lifted above pages that only mention it."""
-    if not len(page_ids) or not len(title_vectors):
-        return {}
-    cosines = title_vectors @ np.asarray(query_vectors, dtype=np.float32).reshape(-1, title_vectors.shape[1]).T
-    return {page_id: weight * best for page_id, best in zip(page_ids, cosines.max(axis=1).tolist())}
-
-
 def group(owners: dict[int, Owner], scores: dict[int, float], page_bonus: dict[int, float] | None = None,
           sections_per_page: int = RankingConfig.sections_per_page) -> list[RankedPage]:
     """Best passage per section, best sections per page; pages ordered by their best section plus their bonus."""

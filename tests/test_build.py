@@ -11,7 +11,6 @@ import pytest
 
 from indexer import build as build_module
 from indexer.sources import FolderSource, SourcesConfig
-from search_app.ranking import title_bonus
 from search_index import embedding, publishing, writer
 from search_index import format as index_format
 from search_index.format import HNSW_EF_SEARCH, StoreError
@@ -62,9 +61,11 @@ def test_title_vectors_belong_to_their_pages(tmp_path):
     ids = {r.title: r.page_id for r in reader.passages(list(range(1, reader.vectors.ntotal + 1))).values()}
     assert reader.titles.shape == (3, 384)
     page_ids = list(ids.values())
-    for title, page_id in ids.items():
-        similarity = title_bonus(page_ids, reader.title_vectors(page_ids), embedding.embed([title]), 1.0)
-        assert max(similarity, key=similarity.get) == page_id and similarity[page_id] > 0.99
+    for model in embedding.MODELS:
+        for title, page_id in ids.items():
+            question = embedding.embed([title], model=model)[0]
+            similarity = dict(zip(page_ids, reader.title_vectors(page_ids, model.key) @ question, strict=True))
+            assert max(similarity, key=similarity.get) == page_id and similarity[page_id] > 0.99, model.key
 
 
 @pytest.mark.parametrize("emptied, message", [("vectors.faiss", "0 vectors for 2 passages"),

@@ -51,8 +51,7 @@ class SearchOptions:
     site: str | None = None
     mode: str = "default"
     correct: bool = True
-    interface: str = language.DEFAULT  # the reader's interface language (search_app.language.detect)
-
+    interface: str = language.DEFAULT  # the reader's interface language (search_index.language.detect)
 
 
 @dataclass(frozen=True)

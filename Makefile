@@ -74,7 +74,7 @@ $(SHARED_INDEX)/current: search_index/format.py bench/best-bets.toml | $(VENV)/.
 eval: index shared-index
 	$(PY) -m bench.evaluate --index-dir $(INDEX_DIR) --eval-dir corpus/eval \
 		--refusals bench/off-topic-questions.txt corpus/eval/patients-unanswered.txt corpus/eval/fuera-de-tema-es.txt
-	$(PY) -m bench.evaluate --index-dir $(SHARED_INDEX) --eval-dir $(SHARED)/eval \
+	$(PY) -m bench.evaluate --index-dir $(SHARED_INDEX) --eval-dir $(SHARED)/eval bench/eval \
 		--refusals bench/off-topic-questions.txt corpus/eval/fuera-de-tema-es.txt
 
 # BASELINE_REPO, BASELINE_INDEX: a checkout of an earlier release and the index it serves, measured

@@ -1,7 +1,7 @@
 """Search quality on judged questions: nDCG@10, Recall@10, MRR@10, Success@1, page Recall@5.
 
     python -m bench.evaluate --index-dir DIR --queries FILE.jsonl [--mode MODE] [--json]
-    python -m bench.evaluate --index-dir DIR --eval-dir DIR     (every file, every mode, one table)
+    python -m bench.evaluate --index-dir DIR --eval-dir DIR [DIR ...]   (every file, every mode, one table)
 
 Every field of the ranking configuration is a flag (--title-weight 0.2, --sections-per-page 3, ...),
 so a lever is measured with the same code the app runs.
@@ -199,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--index-dir", required=True, type=Path)
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--queries", type=Path, help="one judged JSONL file")
-    source.add_argument("--eval-dir", type=Path, help="every *.jsonl in this folder, in every mode")
+    source.add_argument("--eval-dir", type=Path, nargs="+", help="every *.jsonl in these folders, in every mode")
     parser.add_argument("--mode", choices=MODES, default="default")
     parser.add_argument("--correct", action=argparse.BooleanOptionalAction, default=True,
                         help="spelling correction (with --queries)")
@@ -224,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
             print_table([(args.queries.stem, args.mode + ("" if args.correct else " (no correction)"), summary)])
     else:
         rows = []
-        for name, path, head in eval_sets(args.eval_dir):
+        for name, path, head in [found for folder in args.eval_dir for found in eval_sets(folder)]:
             queries = load_queries(path, head)
             for mode, correct in RUNS:
                 label = mode + ("" if correct else " (no correction)")

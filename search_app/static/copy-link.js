@@ -1,20 +1,23 @@
 // Adds a "Copy link" button beside each section link (it copies the public original's address where
-// the link opens a local copy); the page works without it.
+// the link opens a local copy); the page works without it. Its words come from the page's <body>
+// (data-copy, data-copied, data-select), in the page's language.
 document.addEventListener("DOMContentLoaded", () => {
   if (!navigator.clipboard) return;
+  const say = document.body.dataset;
+  const copy = say.copy || "Copy link";
   for (const link of document.querySelectorAll("a.section-link")) {
     const button = document.createElement("button");
     button.type = "button";
     button.className = "copy";
-    button.textContent = "Copy link";
+    button.textContent = copy;
     button.addEventListener("click", async () => {
       try {
         await navigator.clipboard.writeText(new URL(link.dataset.public || link.getAttribute("href"), location.href).href);
-        button.textContent = "Copied";
+        button.textContent = say.copied || "Copied";
       } catch (err) {
-        button.textContent = "Select the link to copy it";
+        button.textContent = say.select || "Select the link to copy it";
       }
-      setTimeout(() => { button.textContent = "Copy link"; }, 2000);
+      setTimeout(() => { button.textContent = copy; }, 2000);
     });
     link.parentElement.append(" ", button);
   }

@@ -1,5 +1,5 @@
-"""Screenshots for the README, desktop and phone width: the results page, a patient's results and a
-page copy on a phone, the widget on the example host page, and the maintainers' dashboard (with
+"""Screenshots for the README, desktop and phone width: the results page, a patient's results (in
+English and in Spanish) and a page copy on a phone, the widget on the example host page, and the maintainers' dashboard (with
 generated usage figures).
 
     python -m tests.browser.screenshots RESULTS_INDEX_DIR OUT_DIR QUERY [WIDGET_INDEX_DIR]
@@ -40,6 +40,8 @@ def reading(index_dir: str, out: Path) -> None:
     with live_server(app) as base, chrome(width, height, mobile) as driver:
         driver.get(base + "/?" + urllib.parse.urlencode({"q": "can stage 4 breast cancer be cured"}))
         driver.save_screenshot(str(out / "patient-results-phone.png"))
+        driver.get(base + "/?" + urllib.parse.urlencode({"q": "¿se puede curar el cáncer de mama en etapa 4?"}))
+        driver.save_screenshot(str(out / "pacientes-es-phone.png"))
         driver.get(base + "/pages/cancer.gov/breast-treatment-pdq.html")
         driver.save_screenshot(str(out / "copy-phone.png"))
 

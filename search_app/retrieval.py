@@ -276,7 +276,7 @@ class Retriever:
         if best < state.min_score and not self.holds_every_word(effective, state):
             return empty
         e5_vector = None
-        if options.mode in ("default", "fused", "e5"):
+        if options.mode in ("default", "fused", "rrf", "e5"):
             found, e5_cached = self.encoders["e5"].encode([effective])
             e5_vector, cached = found[0], cached and e5_cached
             dense = self.fused(state, vectors, e5_vector, minilm, k, options.mode)
@@ -301,10 +301,12 @@ class Retriever:
     def fused(self, state: IndexState, vectors: np.ndarray, e5_vector: np.ndarray,
               minilm: list[tuple[int, float]], k: int, mode: str) -> list[tuple[int, float]]:
         """The candidates of both models, each scored by both (search_app.ranking.fuse_models); in mode
-        "e5", by multilingual-e5 alone."""
+        "e5", by multilingual-e5 alone; in mode "rrf", by reciprocal rank fusion of the two rankings."""
         e5 = state.reader.dense(e5_vector, k, "e5")[0]
         if mode == "e5":
             return e5
+        if mode == "rrf":
+            return sorted(ranking.rrf([minilm, e5], self.config.rrf_k).items(), key=lambda item: -item[1])
         ids = list(dict.fromkeys([passage_id for passage_id, _ in minilm + e5]))
         minilm_cosines = np.max([state.reader.cosines(ids, vector, "minilm") for vector in vectors], axis=0)
         e5_cosines = state.reader.cosines(ids, e5_vector, "e5")

@@ -182,8 +182,7 @@ COLUMNS = ("n", "ndcg10", "recall10", "mrr10", "success1", "page_recall5", "refu
            "corrected",
            "wrongly_corrected", "bets", "bets_relevant", "median_ms")
 RUNS = (("keyword", True), ("dense", True), ("e5", True), ("fused", True), ("rrf", True), ("hybrid", True),
-        ("default", False),
-        ("default", True))
+        ("default", False), ("default", True))
 
 
 def print_table(rows: list[tuple[str, str, dict]]) -> None:

@@ -41,8 +41,12 @@ class RankingConfig:
     off_topic_quantile_es: float = 0.9
     # English questions: a passage's dense score is (1 - w) x its MiniLM cosine + w x its
     # multilingual-e5 cosine put on MiniLM's scale (both standardised over the passages for the
-    # question: search_app.ranking.fuse_models).
-    e5_weight: float = 0.5
+    # question: search_app.ranking.fuse_models); at 0, e5 is not asked. Halves A/B, nDCG@10 of the
+    # default mode at w = 0 / 0.2 / 0.5: the default corpus's patients 0.771/0.764, 0.772/0.773,
+    # 0.765/0.762; the benchmark's liveqa-dev 0.519/0.524, 0.501/0.509, 0.472/0.507 and plain-language
+    # breast questions 0.702/0.643, 0.689/0.642, 0.694/0.631. e5 helps the small corpus a little and
+    # costs the real consumer questions: not a gain. It reads the Spanish questions.
+    e5_weight: float = 0.0
     # Default mode: cosine + w x BM25 scaled to the best keyword hit; of 0.05 / 0.1 / 0.2 / 0.3,
     # 0.2 was best on liveqa-dev (0.420 / 0.416 / 0.427 / 0.415 nDCG@10, 256-token passages).
     keyword_weight: float = 0.2

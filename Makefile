@@ -89,7 +89,8 @@ bench: shared-index
 N ?= 1000000
 bench-scale: shared-index
 	$(PY) -m bench.scale --source-index $(SHARED_INDEX) --n $(N) --index-dir var/scale-$(N) \
-		--queries $(SHARED)/eval/liveqa-dev.jsonl $(SHARED)/eval/medquad-questions.jsonl
+		--queries $(SHARED)/eval/liveqa-dev.jsonl $(SHARED)/eval/medquad-questions.jsonl \
+		--spanish-queries corpus/eval/pacientes-es.jsonl
 
 bench-update: shared-index
 	bench/update.sh $(SHARED_INDEX) $(SHARED)/corpus/medquad/pages

@@ -9,7 +9,8 @@ those of a corpus N passages large. Its vectors are the real ones plus Gaussian 
 dimension, normalised again), so they spread like real vectors without embedding N texts; quality
 figures stay with the real corpus (`make eval`). The build is timed stage by stage; then searches of
 real questions (their vectors computed once, so the figures exclude the question's embedding),
-recall@10 and recall@50 of the vector index against exact search, and the memory of `make serve`'s
+English ones (MiniLM's graph) and, with --spanish-queries, Spanish ones (the second reader's), the
+recall@10 and recall@50 of each graph against exact search, and the memory of `make serve`'s
 two workers: RSS counts pages shared between the workers (the memory-mapped index) in each; PSS
 divides them between the workers, so its sum is what the workers hold. The last line of output is
 one JSON object.
@@ -41,14 +42,14 @@ from search_index.documents import Page, Passage
 from search_index.embedding import MODEL_CACHE
 from search_index.format import disk_size, set_search_threads
 from search_index.query_encoder import QueryEncoder
-from search_index.reader import IndexReader
+from search_index.rebuild import RebuildReader
 from search_index.writer import write_version
 
 NOISE = 0.02
 SEED = 7
 
 
-def copies(reader: IndexReader, n: int) -> tuple[list[Page], list[Passage], dict[str, np.ndarray],
+def copies(reader: RebuildReader, n: int) -> tuple[list[Page], list[Passage], dict[str, np.ndarray],
                                                  dict[str, np.ndarray]]:
     """N passages (and their pages, and each model's passage and title vectors) from repeated copies of
     the real ones."""
@@ -84,7 +85,7 @@ def copies(reader: IndexReader, n: int) -> tuple[list[Page], list[Passage], dict
     return pages, passages, vectors, titles
 
 
-def build(reader: IndexReader, n: int, index_dir: Path) -> dict:
+def build(reader: RebuildReader, n: int, index_dir: Path) -> dict:
     stages: dict[str, float] = {}
     started = time.perf_counter()
     pages, passages, vectors, title_vectors = copies(reader, n)
@@ -115,11 +116,11 @@ def build(reader: IndexReader, n: int, index_dir: Path) -> dict:
 
 
 def search_figures(index_dir: Path, questions: list[str]) -> dict:
-    """Median and p99 of a search with the question's vector already known, and where it goes."""
+    """Median and p99 of a search with the question's vectors already known (a first search of each made them),
+    and where it goes."""
     retriever = Retriever(index_dir)
     for question in questions:
-        for encoder in retriever.encoders.values():
-            encoder.encode([question])
+        retriever.search(question, SearchOptions())
     times = []
     for question in questions:
         started = time.perf_counter()
@@ -129,13 +130,14 @@ def search_figures(index_dir: Path, questions: list[str]) -> dict:
             "search_stages_ms": profile(index_dir, questions)}
 
 
-def recall(index_dir: Path, questions: list[str]) -> dict:
-    """Recall@10 and @50 of the version's vector index against exact search, over the questions."""
+def recall(index_dir: Path, questions: list[str], model: embedding.Model) -> dict:
+    """Recall@10 and @50 of the version's vector index for `model` against exact search, over the questions."""
     reader = publishing.open_version(index_dir)
-    vectors, _ = QueryEncoder(MODEL_CACHE).encode(questions)
-    found = reader.dense(vectors, 50)
+    vectors, _ = QueryEncoder(MODEL_CACHE, model=model).encode(questions)
+    found = reader.dense(vectors, 50, model.key)
+    stored = reader.model_vectors[model.key]
     exact = faiss.IndexFlatIP(vectors.shape[1])
-    exact.add(reader.vectors.index.reconstruct_n(0, reader.vectors.ntotal))
+    exact.add(stored.index.reconstruct_n(0, stored.ntotal))
     _, truth = exact.search(vectors, 50)
     result = {}
     for k in (10, 50):
@@ -163,21 +165,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--source-index", required=True, type=Path)
     parser.add_argument("--n", required=True, type=int)
     parser.add_argument("--index-dir", required=True, type=Path)
-    parser.add_argument("--queries", required=True, type=Path, nargs="+")
+    parser.add_argument("--queries", required=True, type=Path, nargs="+", help="English questions (MiniLM's side)")
+    parser.add_argument("--spanish-queries", type=Path, nargs="*", default=[],
+                        help="Spanish questions (the second reader's side)")
     parser.add_argument("--count", type=int, default=300, help="questions searched")
     args = parser.parse_args(argv)
     embedding.set_threads(1)
-    asked = (j.query.strip() for path in args.queries for j in load_queries(path))
-    questions = list(dict.fromkeys(q for q in asked if q and len(q) <= MAX_QUERY))[: args.count]
+    english, spanish = questions_in(args.queries, args.count), questions_in(args.spanish_queries, args.count)
     result = {"n": args.n}
-    result |= build(publishing.open_version(args.source_index), args.n, args.index_dir)
+    result |= build(publishing.open_version(args.source_index, reader=RebuildReader), args.n, args.index_dir)
     print("build", result, file=sys.stderr, flush=True)
     set_search_threads(1)
-    result |= search_figures(args.index_dir, questions)
-    result |= recall(args.index_dir, questions)
-    result |= serve_memory(args.index_dir, questions[:50])
+    result |= search_figures(args.index_dir, english) | recall(args.index_dir, english, embedding.MINILM)
+    if spanish:
+        result["spanish"] = search_figures(args.index_dir, spanish) | recall(args.index_dir, spanish, embedding.E5)
+    result |= serve_memory(args.index_dir, english[:40] + spanish[:10])
     print(json.dumps(result))
     return 0
+
+
+def questions_in(paths: list[Path], count: int) -> list[str]:
+    """The first `count` distinct questions of the files that a search accepts."""
+    asked = (j.query.strip() for path in paths for j in load_queries(path))
+    return list(dict.fromkeys(q for q in asked if q and len(q) <= MAX_QUERY))[:count]
 
 
 if __name__ == "__main__":

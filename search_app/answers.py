@@ -15,9 +15,9 @@ from search_index.text import sentence_spans
 MIN_COSINE = 0.3
 # Sentence vectors kept, by text: the passages that answer common questions come back often.
 CACHE_SIZE = 4096
-# Encoding a sentence costs about 7 ms on one core: only the first excerpt a reader sees is marked
-# (the first recommended one, else the first result's first passage), from at most this many of its
-# sentences, each by its opening words.
+# Encoding a sentence costs about 2 ms on one core (the 8-bit graph of search_index.query_encoder):
+# only the first excerpt a reader sees is marked (the first recommended one, else the first result's
+# first passage), from at most this many of its sentences, each by its opening words.
 MAX_SENTENCES = 4
 SENTENCE_WORDS = 24
 

@@ -132,7 +132,7 @@ class Retriever:
         self.index_dir = Path(index_dir)
         self.config = config
         self.encoders = question_encoders or encoders(MODEL_CACHE)
-        self.answers = {key: AnswerMarker(encoder.encode_texts) for key, encoder in self.encoders.items()}
+        self.answers = {key: AnswerMarker(encoder.encode_sentences) for key, encoder in self.encoders.items()}
         self.refresh_seconds = refresh_seconds
         self.problem: str | None = None
         self.encoder_problem = next(filter(None, (encoder.problem() for encoder in self.encoders.values())), None)

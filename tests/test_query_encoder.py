@@ -1,6 +1,8 @@
 """The query encoder: the ONNX export gives the model's own vectors; the reference is the fallback."""
 from __future__ import annotations
 
+import shutil
+
 import numpy as np
 import pytest
 
@@ -46,3 +48,20 @@ def test_without_a_usable_cache_the_reference_model_answers(tmp_path):
     assert isinstance(encoder.backend, TorchEncoder)
     vectors, _ = encoder.encode(TEXTS[:1])
     assert np.allclose(vectors, embedding.embed(TEXTS[:1], progress=False))
+
+
+def test_sentences_are_read_by_the_8_bit_graph_close_to_the_full_one(exported):
+    encoder = OnnxEncoder(exported, threads=1)
+    assert (exported / query_encoder.SENTENCE_GRAPH).is_file() and encoder.sentences is not encoder.session
+    full, small = encoder.encode(TEXTS), encoder.encode(TEXTS, sentences=True)
+    cosines = (full * small).sum(axis=1)
+    assert cosines.min() >= query_encoder.MIN_SENTENCE_COSINE and not np.array_equal(full, small)
+
+
+def test_an_export_made_before_the_sentence_graph_gets_it_and_reads_sentences_meanwhile(exported, tmp_path):
+    older = tmp_path / exported.name
+    shutil.copytree(exported, older, ignore=shutil.ignore_patterns(query_encoder.SENTENCE_GRAPH, ".*"))
+    encoder = OnnxEncoder(older, threads=1)
+    assert encoder.sentences is encoder.session
+    assert np.array_equal(encoder.encode(TEXTS[:1], sentences=True), encoder.encode(TEXTS[:1]))
+    assert query_encoder.export(tmp_path) == older and (older / query_encoder.SENTENCE_GRAPH).is_file()

@@ -55,6 +55,7 @@ class RankingConfig:
     # Default mode: a page scores its best section + w x the cosine of the question and its title;
     # 0.2 / 0.4 / 0.6 gave liveqa-dev nDCG@10 0.489 / 0.513 / 0.516, MedQuAD MRR@10 0.760 / 0.765 / 0.767.
     title_weight: float = 0.4
+    title_floor: float = 0.0
     # Sections returned per page: 3 / 5 / 10 gave liveqa-dev nDCG@10 0.427 / 0.459 / 0.468 (the judged
     # sections of one page are often several); more than 5 made results long for a small gain.
     sections_per_page: int = 5

@@ -326,7 +326,8 @@ class Retriever:
             return {}
         minilm = (state.reader.title_vectors(page_ids) @ vectors.T).max(axis=1)
         if e5_vector is None:
-            return dict(zip(page_ids, (self.config.title_weight * minilm).tolist(), strict=True))
+            lifted = np.maximum(minilm - self.config.title_floor, 0.0)
+            return dict(zip(page_ids, (self.config.title_weight * lifted).tolist(), strict=True))
         e5 = state.reader.title_vectors(page_ids, "e5") @ e5_vector
         scores = ranking.fuse_models(minilm, state.reader.spread(vectors[0], "minilm"), e5,
                                      state.reader.spread(e5_vector, "e5"), self.config.e5_weight)

@@ -50,18 +50,27 @@ def test_without_a_usable_cache_the_reference_model_answers(tmp_path):
     assert np.allclose(vectors, embedding.embed(TEXTS[:1], progress=False))
 
 
-def test_sentences_are_read_by_the_8_bit_graph_close_to_the_full_one(exported):
+def test_the_8_bit_graph_is_close_to_the_full_one(exported):
     encoder = OnnxEncoder(exported, threads=1)
-    assert (exported / query_encoder.SENTENCE_GRAPH).is_file() and encoder.sentences is not encoder.session
-    full, small = encoder.encode(TEXTS), encoder.encode(TEXTS, sentences=True)
+    assert (exported / query_encoder.INT8_GRAPH).is_file() and encoder.small is not encoder.session
+    full, small = encoder.encode(TEXTS), encoder.encode(TEXTS, small=True)
     cosines = (full * small).sum(axis=1)
-    assert cosines.min() >= query_encoder.MIN_SENTENCE_COSINE and not np.array_equal(full, small)
+    assert cosines.min() >= query_encoder.MIN_INT8_COSINE and not np.array_equal(full, small)
 
 
-def test_an_export_made_before_the_sentence_graph_gets_it_and_reads_sentences_meanwhile(exported, tmp_path):
+def test_minilm_questions_and_every_sentence_are_read_by_the_8_bit_graph(exported):
+    encoder = QueryEncoder(exported.parent)
+    vectors, _ = encoder.encode(TEXTS[:2])
+    assert np.array_equal(vectors, encoder.backend.encode(TEXTS[:2], small=True))
+    assert np.array_equal(encoder.encode_sentences(TEXTS[:2]), vectors)
+    assert embedding.MINILM.key in query_encoder.INT8_QUESTIONS
+    assert embedding.E5.key not in query_encoder.INT8_QUESTIONS
+
+
+def test_an_export_made_before_the_8_bit_graph_gets_it_and_uses_the_full_one_meanwhile(exported, tmp_path):
     older = tmp_path / exported.name
-    shutil.copytree(exported, older, ignore=shutil.ignore_patterns(query_encoder.SENTENCE_GRAPH, ".*"))
+    shutil.copytree(exported, older, ignore=shutil.ignore_patterns(query_encoder.INT8_GRAPH, ".*"))
     encoder = OnnxEncoder(older, threads=1)
-    assert encoder.sentences is encoder.session
-    assert np.array_equal(encoder.encode(TEXTS[:1], sentences=True), encoder.encode(TEXTS[:1]))
-    assert query_encoder.export(tmp_path) == older and (older / query_encoder.SENTENCE_GRAPH).is_file()
+    assert encoder.small is encoder.session
+    assert np.array_equal(encoder.encode(TEXTS[:1], small=True), encoder.encode(TEXTS[:1]))
+    assert query_encoder.export(tmp_path) == older and (older / query_encoder.INT8_GRAPH).is_file()

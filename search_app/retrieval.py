@@ -319,19 +319,18 @@ class Retriever:
 
     def title_bonus(self, state: IndexState, page_ids: list[int], vectors: np.ndarray,
                     e5_vector: np.ndarray | None) -> dict[int, float]:
-        """title_weight x how close each page's title is to the question, by MiniLM (both models fused as
-        the passages are, when e5 read the question): the page about what was asked is lifted above
-        pages that only mention it."""
+        """title_weight x how far the question's closeness to each page's title passes title_floor, by
+        MiniLM (both models fused as the passages are, when e5 read the question): the page about what
+        was asked is lifted above pages that only mention it."""
         if not page_ids:
             return {}
-        minilm = (state.reader.title_vectors(page_ids) @ vectors.T).max(axis=1)
-        if e5_vector is None:
-            lifted = np.maximum(minilm - self.config.title_floor, 0.0)
-            return dict(zip(page_ids, (self.config.title_weight * lifted).tolist(), strict=True))
-        e5 = state.reader.title_vectors(page_ids, "e5") @ e5_vector
-        scores = ranking.fuse_models(minilm, state.reader.spread(vectors[0], "minilm"), e5,
-                                     state.reader.spread(e5_vector, "e5"), self.config.e5_weight)
-        return dict(zip(page_ids, (self.config.title_weight * scores).tolist(), strict=True))
+        scores = (state.reader.title_vectors(page_ids) @ vectors.T).max(axis=1)
+        if e5_vector is not None:
+            e5 = state.reader.title_vectors(page_ids, "e5") @ e5_vector
+            scores = ranking.fuse_models(scores, state.reader.spread(vectors[0], "minilm"), e5,
+                                         state.reader.spread(e5_vector, "e5"), self.config.e5_weight)
+        lifted = self.config.title_weight * np.maximum(scores - self.config.title_floor, 0.0)
+        return dict(zip(page_ids, lifted.tolist(), strict=True))
 
     def search_spanish(self, query: str, options: SearchOptions, state: IndexState) -> SearchResult:
         """A Spanish question: multilingual-e5's nearest passages (MiniLM's in mode "dense"), no keyword

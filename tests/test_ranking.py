@@ -61,7 +61,7 @@ def two_pages(tmp_path_factory):
     return root / "index"
 
 
-@pytest.mark.parametrize("question", ["is sourdough bread healthy", "what do I feed a starter"])
+@pytest.mark.parametrize("question", ["is sourdough bread healthy", "how healthy is sourdough bread"])
 def test_default_mode_lifts_the_page_whose_title_is_what_was_asked(two_pages, question):
     retriever = Retriever(two_pages)
     default = retriever.search(question)
@@ -72,6 +72,16 @@ def test_default_mode_lifts_the_page_whose_title_is_what_was_asked(two_pages, qu
     assert all(page.score == pytest.approx(page.sections[0].score) for page in untitled.pages)
     dense = retriever.search(question, SearchOptions(mode="dense"))
     assert all(page.score == page.sections[0].score for page in dense.pages), "baseline modes get no title signal"
+
+
+def test_a_title_the_question_does_not_name_lifts_nothing(two_pages):
+    def bonus(config: RankingConfig) -> dict[str, float]:
+        found = Retriever(two_pages, config).search("what do I feed a starter")
+        return {page.title: page.score - page.sections[0].score for page in found.pages}
+
+    assert RankingConfig().title_floor > 0
+    assert bonus(RankingConfig())["Eating well on a budget"] == pytest.approx(0.0)
+    assert bonus(RankingConfig(title_floor=0.0))["Eating well on a budget"] > 0.05
 
 
 @pytest.mark.parametrize("e5_weight, baseline", [(0.0, "dense"), (0.5, "fused")])

@@ -74,3 +74,12 @@ def test_an_export_made_before_the_8_bit_graph_gets_it_and_uses_the_full_one_mea
     assert encoder.small is encoder.session
     assert np.array_equal(encoder.encode(TEXTS[:1], small=True), encoder.encode(TEXTS[:1]))
     assert query_encoder.export(tmp_path) == older and (older / query_encoder.INT8_GRAPH).is_file()
+
+
+def test_an_8_bit_graph_that_strays_is_not_kept_and_the_full_graph_serves(exported, tmp_path, monkeypatch):
+    older = tmp_path / exported.name
+    shutil.copytree(exported, older, ignore=shutil.ignore_patterns(query_encoder.INT8_GRAPH, ".*"))
+    monkeypatch.setattr(query_encoder, "MIN_INT8_COSINE", 1.01)
+    assert query_encoder.export(tmp_path) == older and not (older / query_encoder.INT8_GRAPH).exists()
+    encoder = QueryEncoder(tmp_path)
+    assert isinstance(encoder.backend, OnnxEncoder) and encoder.backend.small is encoder.backend.session

@@ -37,8 +37,13 @@ WRK_THREADS = 2
 
 
 def questions(eval_dir: Path) -> list[str]:
-    """Every distinct evaluation question the API accepts (at most MAX_QUERY characters)."""
-    found = [judged.query.strip() for file in sorted(eval_dir.glob("*.jsonl")) for judged in load_queries(file)]
+    """Every distinct evaluation question of the folder that the API accepts."""
+    return questions_in(sorted(eval_dir.glob("*.jsonl")))
+
+
+def questions_in(files: list[Path]) -> list[str]:
+    """The distinct questions of the files that the API accepts (at most MAX_QUERY characters), in order."""
+    found = (judged.query.strip() for file in files for judged in load_queries(file))
     return list(dict.fromkeys(q for q in found if q and len(q) <= MAX_QUERY))
 
 

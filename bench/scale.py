@@ -31,11 +31,10 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from bench.evaluate import load_queries
 from bench.latency import percentile, profile
+from bench.load import questions_in
 from bench.servers import gunicorn, totals
 from indexer import calibration
-from search_app.params import MAX_QUERY
 from search_app.retrieval import Retriever, SearchOptions
 from search_index import embedding, keywords, publishing
 from search_index.documents import Page, Passage
@@ -171,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--count", type=int, default=300, help="questions searched")
     args = parser.parse_args(argv)
     embedding.set_threads(1)
-    english, spanish = questions_in(args.queries, args.count), questions_in(args.spanish_queries, args.count)
+    english, spanish = questions_in(args.queries)[: args.count], questions_in(args.spanish_queries)[: args.count]
     result = {"n": args.n}
     result |= build(publishing.open_version(args.source_index, reader=RebuildReader), args.n, args.index_dir)
     print("build", result, file=sys.stderr, flush=True)
@@ -182,12 +181,6 @@ def main(argv: list[str] | None = None) -> int:
     result |= serve_memory(args.index_dir, english[:40] + spanish[:10])
     print(json.dumps(result))
     return 0
-
-
-def questions_in(paths: list[Path], count: int) -> list[str]:
-    """The first `count` distinct questions of the files that a search accepts."""
-    asked = (j.query.strip() for path in paths for j in load_queries(path))
-    return list(dict.fromkeys(q for q in asked if q and len(q) <= MAX_QUERY))[:count]
 
 
 if __name__ == "__main__":

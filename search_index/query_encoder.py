@@ -184,8 +184,12 @@ class OnnxEncoder:
         words = folder / "words.npy"
         self.words = np.load(words, mmap_mode="r") if words.is_file() else None
         self.session = self.session_for(folder / "model.onnx", threads)
-        small = folder / INT8_GRAPH
-        self.small = self.session_for(small, threads) if small.is_file() else self.session
+        self.small = self.session
+        if (folder / INT8_GRAPH).is_file():
+            try:
+                self.small = self.session_for(folder / INT8_GRAPH, threads)
+            except Exception as exc:  # noqa: BLE001 - a damaged 8-bit graph leaves the full one to read everything
+                log.warning("%s in %s is not usable (%s): the full graph reads everything", INT8_GRAPH, folder, exc)
 
     @staticmethod
     def session_for(graph: Path, threads: int) -> onnxruntime.InferenceSession:

@@ -83,3 +83,12 @@ def test_an_8_bit_graph_that_strays_is_not_kept_and_the_full_graph_serves(export
     assert query_encoder.export(tmp_path) == older and not (older / query_encoder.INT8_GRAPH).exists()
     encoder = QueryEncoder(tmp_path)
     assert isinstance(encoder.backend, OnnxEncoder) and encoder.backend.small is encoder.backend.session
+
+
+def test_a_damaged_8_bit_graph_leaves_the_full_graph_to_read_everything(exported, tmp_path):
+    copy = tmp_path / exported.name
+    shutil.copytree(exported, copy, ignore=shutil.ignore_patterns(".*"))
+    (copy / query_encoder.INT8_GRAPH).write_bytes(b"not an onnx graph")
+    encoder = QueryEncoder(tmp_path)
+    assert isinstance(encoder.backend, OnnxEncoder) and encoder.backend.small is encoder.backend.session
+    assert encoder.problem() is None

@@ -333,9 +333,9 @@ class Retriever:
         return dict(zip(page_ids, lifted.tolist(), strict=True))
 
     def search_spanish(self, query: str, options: SearchOptions, state: IndexState) -> SearchResult:
-        """A Spanish question: multilingual-e5's nearest passages (MiniLM's in mode "dense"), no keyword
-        side (the keyword index and the synonyms are English), no best bets (their phrasings are
-        English), no spelling correction."""
+        """A Spanish question: multilingual-e5's nearest passages (MiniLM's in mode "dense"), with the
+        keyword side only at keyword_weight_es > 0 (measured: it costs Spanish questions; no synonyms,
+        they are English), no best bets (their phrasings are English), no spelling correction."""
         k = self.config.filtered_candidates if options.site else self.config.dense_candidates
         key = "minilm" if options.mode == "dense" else "e5"
         vectors, cached = self.encoders[key].encode([query])
@@ -345,12 +345,16 @@ class Retriever:
         if not dense or dense[0][1] < threshold:
             return SearchResult(query, 0, no_match=True, version=state.version, cached=cached, vector=question,
                                 language="es")
-        owners = state.curator.visible(state.reader.owners([passage_id for passage_id, _ in dense], options.site))
+        scores = dict(dense)
+        if key == "e5" and self.config.keyword_weight_es > 0:
+            keyword = state.reader.keyword(keyword_terms(query, (), state.common), self.config.keyword_candidates)
+            scores = ranking.weighted(dense, keyword, self.config.keyword_weight_es)
+        owners = state.curator.visible(state.reader.owners(list(scores), options.site))
         page_ids = list(dict.fromkeys(owner.page_id for owner in owners.values()))
         penalty = self.config.other_language_penalty_es
         bonus = {page_id: -penalty * (spoken != "es")
                  for page_id, spoken in zip(page_ids, state.reader.page_languages(page_ids), strict=True)}
-        pages, total = self.page_window(state, owners, dict(dense), bonus, options)
+        pages, total = self.page_window(state, owners, scores, bonus, options)
         return SearchResult(query, total, pages, version=state.version, cached=cached,
                             match="good" if pages else "none", vector=question, language="es")
 

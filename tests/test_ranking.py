@@ -95,3 +95,36 @@ def test_with_its_levers_at_zero_the_default_mode_is_dense_search(two_pages, e5_
     assert all(len(p.sections) == 1 for p in default.pages)
     sourdough = [p for p in Retriever(two_pages).search(question).pages if p.url.endswith("sourdough.html")]
     assert len(sourdough[0].sections) == 2, "by default, both matching sections of the page"
+
+
+
+@pytest.fixture(scope="module")
+def kitchen(tmp_path_factory):
+    """Pages enough that a word of one passage is not among the corpus's most common words."""
+    root = tmp_path_factory.mktemp("kitchen")
+    write_page(root / "pages", "sourdough.html", page_html("Sourdough bread", [
+        ("Feeding", "Feed the starter with flour and water every day until it bubbles."),
+        ("Baking", "Bake the loaf in a hot oven until the crust is dark and it sounds hollow.")]))
+    for name, title, text in [("soup", "Vegetable soup", "Simmer the vegetables in stock for half an hour."),
+                              ("salad", "Green salad", "Wash the leaves and dress them just before serving."),
+                              ("rice", "Plain rice", "Rinse the rice, then cook it in twice its volume of water."),
+                              ("eggs", "Boiled eggs", "Lower the eggs into boiling water and cook for eight minutes.")]:
+        write_page(root / "pages", f"{name}.html", page_html(title, [("Method", text)]))
+    build_folder(root / "pages", root / "index")
+    return root / "index"
+
+
+def test_a_spanish_question_has_a_keyword_side_only_when_weighted(kitchen):
+    question = "¿cada cuánto hay que alimentar el starter del pan?"
+
+    def section_scores(config: RankingConfig) -> dict[str, float]:
+        found = Retriever(kitchen, config).search(question)
+        assert found.language == "es"
+        return {hit.passage.text: hit.score for page in found.pages for hit in page.sections}
+
+    assert RankingConfig().keyword_weight_es == 0
+    e5_alone, weighted = section_scores(RankingConfig()), section_scores(RankingConfig(keyword_weight_es=0.05))
+    lifts = {text: weighted[text] - e5_alone[text] for text in e5_alone}
+    assert [text for text, lift in lifts.items() if lift == pytest.approx(0.05)] == [
+        "Feed the starter with flour and water every day until it bubbles."], "the keyword hit gains the weight"
+    assert sum(lift == pytest.approx(0.0) for lift in lifts.values()) == len(lifts) - 1, "no other passage gains"

@@ -74,7 +74,8 @@ $(SHARED_INDEX)/current: search_index/format.py bench/best-bets.toml | $(VENV)/.
 # benchmark corpus; each reader alone and the shipped ranking side by side.
 eval: index shared-index
 	$(PY) -m bench.evaluate --index-dir $(INDEX_DIR) --eval-dir corpus/eval \
-		--refusals bench/off-topic-questions.txt corpus/eval/patients-unanswered.txt corpus/eval/fuera-de-tema-es.txt
+		--refusals bench/off-topic-questions.txt corpus/eval/patients-unanswered.txt corpus/eval/fuera-de-tema-es.txt \
+		corpus/eval/pacientes-sin-respuesta-es.txt
 	$(PY) -m bench.evaluate --index-dir $(SHARED_INDEX) --eval-dir $(SHARED)/eval bench/eval \
 		--refusals bench/off-topic-questions.txt corpus/eval/fuera-de-tema-es.txt
 

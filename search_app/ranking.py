@@ -85,6 +85,10 @@ class RankingConfig:
     # the other half (README, "How well it matched").
     weak_below: float = 0.55
     weak_missing_below: float = 0.6
+    # The same for Spanish questions, on e5's best cosine alone (the corpus's words are English, so a
+    # Spanish word missing from them says nothing): chosen on halves of the default corpus's
+    # `pacientes-es` and `pacientes-sin-respuesta-es.txt` (README, "How well it matched").
+    weak_below_es: float = 0.83
     # A page in another language than the question's drops by this much (English questions, on
     # MiniLM's scale; Spanish ones, on e5's, whose cosines spread about a fifth as much): a page in
     # the reader's language comes first unless the other is clearly closer.

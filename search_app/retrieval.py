@@ -335,7 +335,8 @@ class Retriever:
     def search_spanish(self, query: str, options: SearchOptions, state: IndexState) -> SearchResult:
         """A Spanish question: multilingual-e5's nearest passages (MiniLM's in mode "dense"), with the
         keyword side only at keyword_weight_es > 0 (measured: it costs Spanish questions; no synonyms,
-        they are English), no best bets (their phrasings are English), no spelling correction."""
+        they are English), no best bets (their phrasings are English), no spelling correction; `weak`
+        by e5's best cosine alone."""
         k = self.config.filtered_candidates if options.site else self.config.dense_candidates
         key = "minilm" if options.mode == "dense" else "e5"
         vectors, cached = self.encoders[key].encode([query])
@@ -355,8 +356,10 @@ class Retriever:
         bonus = {page_id: -penalty * (spoken != "es")
                  for page_id, spoken in zip(page_ids, state.reader.page_languages(page_ids), strict=True)}
         pages, total = self.page_window(state, owners, scores, bonus, options)
-        return SearchResult(query, total, pages, version=state.version, cached=cached,
-                            match="good" if pages else "none", vector=question, language="es")
+        weak_below = self.config.weak_below_es if key == "e5" else self.config.weak_below
+        match = matching.quality(not pages, dense[0][1], [], weak_below, weak_below)
+        return SearchResult(query, total, pages, version=state.version, cached=cached, match=match,
+                            vector=question, language="es")
 
     def page_window(self, state: IndexState, owners: dict, scores: dict[int, float], bonus: dict[int, float] | None,
                     options: SearchOptions) -> tuple[list[ranking.PageHit], int]:

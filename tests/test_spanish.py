@@ -62,6 +62,16 @@ def test_an_everyday_spanish_question_gets_no_good_match(client):
     assert body["language"] == "es" and body["no_match"] and body["match"] == "none"
 
 
+def test_a_spanish_question_the_pages_do_not_answer_is_weak_and_says_so_in_spanish(client):
+    answered = client.get("/api/search", query_string={"q": "¿se puede curar el cáncer de mama en etapa 4?"})
+    assert answered.get_json()["match"] == "good"
+    for question in ("me puedo pintar el pelo si estoy en quimio", "el seguro me paga la peluca durante la quimio"):
+        body = client.get("/api/search", query_string={"q": question}).get_json()
+        assert body["language"] == "es" and body["match"] == "weak" and body["results"], question
+    html = client.get("/", query_string={"q": "me puedo pintar el pelo si estoy en quimio"}).get_data(as_text=True)
+    assert "Puede que estas páginas no respondan a su pregunta." in html
+
+
 def test_the_page_answers_a_spanish_question_in_spanish(client):
     html = client.get("/", query_string={"q": "¿qué es una mastectomía?"}).get_data(as_text=True)
     assert '<html lang="es">' in html and "Haga una pregunta" in html and "páginas para «" in html

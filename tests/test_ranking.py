@@ -97,7 +97,6 @@ def test_with_its_levers_at_zero_the_default_mode_is_dense_search(two_pages, e5_
     assert len(sourdough[0].sections) == 2, "by default, both matching sections of the page"
 
 
-
 @pytest.fixture(scope="module")
 def kitchen(tmp_path_factory):
     """Pages enough that a word of one passage is not among the corpus's most common words."""

@@ -81,7 +81,10 @@ def sources_from(args: argparse.Namespace) -> SourcesConfig:
 
 
 def print_build(report: dict) -> None:
-    print(f"published version {report['version']}")
+    if report["published"]:
+        print(f"published version {report['version']}")
+    else:
+        print(f"nothing changed: version {report['version']} stays published")
     for key in ("pages", "sections", "passages", "unchanged", "embedded", "reused", "seconds", "passages_per_second",
                 "peak_memory_mb", "vector_index"):
         print(f"  {key.replace('_', ' ')}: {report[key]}")
@@ -126,13 +129,18 @@ def describe_target(reader: IndexReader, target: str) -> tuple[str, bool]:
 
 
 def check_best_bets(reader: IndexReader, curation: Curation) -> bool:
-    """Print each best bet and hidden target with what it resolves to; False if a best bet does not."""
+    """Print each best bet and hidden target with what it resolves to; False if a best bet shows a
+    target that does not resolve or that the same curation hides (a build would refuse either)."""
     resolved = True
     print(f"{len(curation.bets)} best bets, {len(curation.hide)} hidden, against version {reader.version}")
+    hidden = {found for found in map(reader.resolve, curation.hide) if found}
     for bet in curation.bets:
         print(f"  {' | '.join(bet.phrasings)}")
         for target in bet.show:
             line, found = describe_target(reader, target)
+            place = reader.resolve(target)
+            if place is not None and (place in hidden or (place[0], None) in hidden):
+                line, found = f"{target}: HIDDEN by the hide list (a build refuses this bet)", False
             resolved &= found
             print(f"    shows {line}")
     for target in curation.hide:
@@ -165,6 +173,10 @@ def main(argv: list[str] | None = None) -> int:
             report = build(sources, args.index_dir, args.device, config, incremental=incremental,
                            keep=args.keep, embedding_cache=args.embedding_cache).to_json()
             print(json.dumps(report, indent=2)) if args.json else print_build(report)
+            if report["failed_sources"]:
+                print(f"error: {len(report['failed_sources'])} sources failed and kept their indexed pages "
+                      f"(see pages skipped): {', '.join(report['failed_sources'])}", file=sys.stderr)
+                return 1
         elif args.command == "export-onnx":
             for model in embedding.MODELS:
                 print(f"ONNX export checked against the model: {query_encoder.export(args.cache, model)}")

@@ -57,6 +57,8 @@ class BuildReport:
     unchanged: int = 0
     skipped: list[PageNote] = field(default_factory=list)
     notes: list[PageNote] = field(default_factory=list)
+    failed_sources: list[str] = field(default_factory=list)
+    published: bool = True
     seconds: float = 0.0
     passages_per_second: float = 0.0
     peak_memory_mb: float = 0.0
@@ -103,11 +105,34 @@ def read_pages(
                 raise CrawlError(f"{exc}; nothing was published (a full build cannot keep the pages it "
                                  "did not read: run update)") from None
             report.skipped.append(PageNote(source.origin, f"{exc}; kept its indexed pages"))
+            report.failed_sources.append(source.origin)
             for path, page in known.items():
                 listed.add((source.origin, path))
                 found.append(Claim(page, page.url, _shown(source.origin, path)))
+    for origin in undeclared(config, previous):
+        kept = {path: held.page for (where, path), held in old.items() if where == origin}
+        if len(kept) < previous.per_origin[origin]:
+            raise CrawlError(f"{origin} held {previous.per_origin[origin]} pages of the published version and is "
+                             "no longer a source; nothing was published (run update to keep its pages, or "
+                             "--allow-shrink to remove them)")
+        report.skipped.append(PageNote(origin, f"no longer a source; kept its {len(kept)} indexed pages (if it was "
+                                               "removed on purpose, update with --allow-shrink)"))
+        report.failed_sources.append(origin)
+        for path, page in kept.items():
+            listed.add((origin, path))
+            found.append(Claim(page, page.url, _shown(origin, path)))
     report.removed = sorted(_shown(origin, path) for origin, path in set(old) - listed)
     return settle_urls(found, report), report.skipped
+
+
+def undeclared(config: SourcesConfig, previous: Previous | None) -> list[str]:
+    """Origins that gave pages to the published version but are no longer sources (a source dropped
+    from the sources file, or misspelt in it): a fault, not an instruction to delete, unless allowed."""
+    if previous is None or config.allow_shrink:
+        return []
+    declared = {source.origin for source in config.sources}
+    return sorted(origin for origin, count in previous.per_origin.items()
+                  if count and origin and origin not in declared)
 
 
 @dataclass(frozen=True)
@@ -194,7 +219,8 @@ def vectors_for(texts: list[str], model: embedding.Model, known: Mapping[str, np
     def compute(part: list[str]) -> np.ndarray:
         return embedding.embed(part, device=device, progress=progress, model=model)
 
-    found, computed = cache.vectors(info.sha256, fresh, info.dimensions, compute, prefix=model.passage_prefix)
+    found, computed = cache.vectors(embedding.files_sha256(model), fresh, info.dimensions, compute,
+                                    prefix=model.passage_prefix)
     rows = dict(zip(fresh, found, strict=True))
     vectors = np.empty((len(texts), info.dimensions), dtype=np.float32)
     for i, text in enumerate(texts):
@@ -228,7 +254,11 @@ def known_vectors(previous: Previous | None, texts: set[str], model: embedding.M
     held = previous.reader.manifest.get("models", {}).get(model.key, previous.reader.manifest["model"])
     if not embedding.model_info(model).built(held):
         return {}
-    return previous.reader.embedded_vectors(texts, embed_text, model.key)
+    found = previous.reader.embedded_vectors(texts, embed_text, model.key)
+    if not found:
+        return found
+    good = embedding.unit_rows(np.stack(list(found.values())))
+    return {text: vector for (text, vector), ok in zip(found.items(), good, strict=True) if ok}
 
 
 def bet_vectors(curation: Curation, device: str) -> np.ndarray | None:
@@ -272,6 +302,11 @@ def build(
         previous = previous_version(index_dir, config, info, incremental)
         pages, _ = read_pages(config_sources, previous, report)
         passages = chunk_pages(pages, config, previous)
+        if incremental and previous and nothing_changed(previous.reader.manifest, report, len(pages), {
+                "sources": [s.origin for s in config_sources.sources], "synonyms": [list(g) for g in synonyms],
+                "best_bets": curation.to_json(), "helpline": config_sources.helpline}):
+            report.version, report.published = previous.reader.version, False
+            return finished(report, pages, passages, started, index_dir)
         texts = [embed_text(pages[p.page_index].title, p) for p in passages] + [page.title for page in pages]
         cache = EmbeddingCache(embedding_cache)
         try:
@@ -282,6 +317,9 @@ def build(
                                                                            progress)
         finally:
             cache.close()
+        if cache.damaged:
+            report.notes.append(PageNote(str(embedding_cache), f"{cache.damaged} stored vectors were not finite "
+                                                                "unit vectors: ignored and embedded again"))
         report.embedded = max(m.embedded for m in report.models.values())
         report.reused = min(m.reused for m in report.models.values())
         passage_vectors = {key: rows[: len(passages)] for key, rows in vectors.items()}
@@ -314,6 +352,21 @@ def build(
                           {key: rows[len(passages):] for key, rows in vectors.items()}, vocabulary, postings,
                           manifest, same.folder if same else None, bet_vectors(curation, device))
             report.version = publishing.publish(index_dir, folder, keep)
+    return finished(report, pages, passages, started, index_dir)
+
+
+def nothing_changed(manifest: Mapping, report: BuildReport, pages: int, inputs: Mapping) -> bool:
+    """Whether an update would publish what the published version already holds: the same pages, all
+    unchanged, the same failures, and the same sources, synonyms, best bets and helpline."""
+    return (manifest["format"] == FORMAT_VERSION and not (report.added or report.changed or report.removed)
+            and report.unchanged == pages == manifest["counts"]["pages"]
+            and manifest.get("skipped") == [asdict(s) for s in report.skipped]
+            and all(manifest.get(key) == value for key, value in inputs.items()))
+
+
+def finished(report: BuildReport, pages: list[Page], passages: list[Passage], started: float,
+             index_dir: Path) -> BuildReport:
+    """The report's counts and costs, once the build has published its version (or found nothing to publish)."""
     report.pages, report.passages = len(pages), len(passages)
     report.sections = sum(len(p.sections) for p in pages)
     report.seconds = round(time.perf_counter() - started, 2)

@@ -176,12 +176,63 @@ class SourcesConfig:
         return Reading(crawler, trusted, config.max_bytes, self.allow_shrink)
 
 
+@dataclass(frozen=True)
+class Table:
+    """What a table of the sources file may hold: each key's type (a Python type, a one-item list for
+    an array of that, or a Table), and the keys it must hold."""
+
+    keys: Mapping[str, object]
+    required: tuple[str, ...] = ()
+
+
+TEXT_MAP = Table({})  # any keys, text values: `sites`
+NUMBER = (int, float)
+SCHEMA = Table({
+    "base_url": str, "allow_hosts": [str], "synonyms": str, "best_bets": str, "helpline": str,
+    "folder": [Table({"path": str, "base_url": str, "name": str, "sites": TEXT_MAP}, ("path",))],
+    "sitemap": [Table({"url": str, "name": str}, ("url",))],
+    "url_list": [Table({"path": str, "name": str}, ("path",))],
+    "crawl": Table({"user_agent": str, "timeout": NUMBER, "max_bytes": int, "retries": int,
+                    "page_seconds": NUMBER, "crawl_seconds": NUMBER}),
+})
+TYPE_NAMES = {str: "text", int: "a whole number", NUMBER: "a number"}
+
+
+def check_schema(value: object, spec: object, where: str) -> None:
+    """Refuse a sources file that does not have SCHEMA's shape, naming the key: unknown keys (a typo
+    such as `[[folders]]` or `alow_hosts`), wrong types, missing keys."""
+    if isinstance(spec, list):
+        if not isinstance(value, list):
+            table = f" ([[{where}]])" if isinstance(spec[0], Table) else ""
+            raise InputError(f"{where} must be a list{table}")
+        for number, item in enumerate(value, start=1):
+            check_schema(item, spec[0], f"{where} #{number}")
+    elif isinstance(spec, Table):
+        if not isinstance(value, dict):
+            raise InputError(f"{where} must be a table")
+        for key, item in value.items():
+            if spec is TEXT_MAP:
+                check_schema(item, str, f"{where}.{key}")
+            elif key not in spec.keys:
+                raise InputError(f"unknown key {key!r} in {where} (known: {', '.join(spec.keys)})")
+            else:
+                check_schema(item, spec.keys[key], f"{where}.{key}".removeprefix("the file."))
+        missing = [key for key in spec.required if key not in value]
+        if missing:
+            raise InputError(f"{where} has no {missing[0]}")
+    elif isinstance(value, bool) or not isinstance(value, spec):  # type: ignore[arg-type]
+        raise InputError(f"{where} must be {TYPE_NAMES[spec]}, not {type(value).__name__} {value!r:.40}")
+
+
 def load_sources_file(path: Path) -> SourcesConfig:
-    """Read sources.toml; relative paths in it are relative to the file."""
+    """Read sources.toml, checked against SCHEMA; relative paths in it are relative to the file."""
     try:
         data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        check_schema(data, SCHEMA, "the file")
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise InputError(f"cannot read {path}: {exc}") from None
+    except InputError as exc:
+        raise InputError(f"{path}: {exc}") from None
     here = Path(path).parent
     base_url = data.get("base_url", DEFAULT_BASE_URL)
     sources: list[Source] = []

@@ -30,6 +30,9 @@ def make_services(config: Mapping) -> Services:
         # Clicks have their own bucket: a reader who opens several results is not slowed as a searcher.
         found.click_limiter = RateLimiter(CLICKS_PER_SEARCH * config["RATE_LIMIT_PER_MINUTE"],
                                           CLICKS_PER_SEARCH * config["RATE_LIMIT_BURST"])
+        # Page copies are opened from results, as clicks are.
+        found.copy_limiter = RateLimiter(CLICKS_PER_SEARCH * config["RATE_LIMIT_PER_MINUTE"],
+                                         CLICKS_PER_SEARCH * config["RATE_LIMIT_BURST"])
     if config["QUERY_LOG"]:
         found.usage_log = UsageLog(Path(config["QUERY_LOG"]), config["QUERY_LOG_DAYS"])
     return found

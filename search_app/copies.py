@@ -4,10 +4,11 @@ forms removed, links into its site pointed at the original site."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from html import escape
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
-from bs4 import BeautifulSoup, Comment, Tag
+from bs4 import BeautifulSoup, NavigableString, PageElement, Tag
 
 # Elements kept as they are (their allowed attributes only); others are unwrapped (their text kept),
 # except DROPPED, which go with everything inside them.
@@ -18,6 +19,9 @@ DROPPED = frozenset("""script style noscript template nav form header footer asi
     title head base""".split())
 ATTRIBUTES = {"a": {"href", "id"}, "td": {"colspan", "rowspan"}, "th": {"colspan", "rowspan", "scope"},
               "time": {"datetime"}, "abbr": {"title"}}
+
+
+VOID = frozenset({"br", "hr"})
 
 
 @dataclass(frozen=True)
@@ -33,31 +37,46 @@ def read_copy(path: Path, original_url: str | None) -> Copy:
     title_tag = soup.find("h1") or soup.find("title")
     title = title_tag.get_text(" ", strip=True) if title_tag else path.stem
     root = soup.find("main") or soup.find("article") or soup.body or soup
-    for comment in root.find_all(string=lambda text: isinstance(text, Comment)):
-        comment.extract()
-    for tag in list(root.find_all(True)):
-        if tag.decomposed:
-            continue
-        if tag.name in DROPPED:
-            tag.decompose()
-        elif tag.name not in KEPT:
-            tag.unwrap()
-        else:
-            _clean(tag, original_url)
-    return Copy(title, root.decode_contents() if isinstance(root, Tag) else str(root))
+    return Copy(title, safe_html(root, original_url))
 
 
-def _clean(tag: Tag, original_url: str | None) -> None:
+def safe_html(root: Tag, original_url: str | None) -> str:
+    """The content of `root` written out from an allow-list: KEPT elements with their allowed attributes,
+    the text of other elements, nothing of DROPPED ones; only plain text nodes (no comments, CDATA,
+    declarations or processing instructions), escaped. One pass over the tree with a stack of its own,
+    so a page nested thousands of levels deep costs what its size costs."""
+    out: list[str] = []
+    stack: list[PageElement | str] = list(reversed(root.contents))
+    while stack:
+        node = stack.pop()
+        if type(node) is str:  # an end tag pushed below the children of a kept element
+            out.append(node)
+        elif type(node) is NavigableString:
+            out.append(escape(node, quote=False))
+        elif isinstance(node, Tag) and node.name not in DROPPED:
+            if node.name in KEPT:
+                out.append(_start_tag(node, original_url))
+                if node.name in VOID:
+                    continue
+                stack.append(f"</{node.name}>")
+            stack.extend(reversed(node.contents))
+    return "".join(out)
+
+
+def _start_tag(tag: Tag, original_url: str | None) -> str:
+    """The element's start tag with its allowed attributes; an `<a name>` anchor keeps its place as an id."""
     allowed = ATTRIBUTES.get(tag.name, set()) | {"id"}
-    for name in list(tag.attrs):
-        if name not in allowed:
-            del tag.attrs[name]
-    if tag.name == "a" and "href" in tag.attrs:
-        target = link_target(str(tag["href"]), original_url)
+    attrs = {name: value for name, value in tag.attrs.items() if name in allowed and isinstance(value, str)}
+    if tag.name == "a" and "id" not in attrs and isinstance(tag.get("name"), str):
+        attrs["id"] = tag["name"]
+    if "href" in attrs:
+        target = link_target(attrs["href"], original_url)
         if target is None:
-            del tag.attrs["href"]
+            del attrs["href"]
         else:
-            tag["href"] = target
+            attrs["href"] = target
+    written = "".join(f' {name}="{escape(value)}"' for name, value in attrs.items())
+    return f"<{tag.name}{written}>"
 
 
 def link_target(href: str, original_url: str | None) -> str | None:

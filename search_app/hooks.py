@@ -27,6 +27,8 @@ def rate_limit():
         limiter = services().suggest_limiter
     elif request.path == "/api/click":
         limiter = services().click_limiter
+    elif request.path.startswith("/pages/"):
+        limiter = services().copy_limiter
     else:
         limiter = services().search_limiter if is_search(request) else None
     if limiter is None:
@@ -34,7 +36,7 @@ def rate_limit():
     wait = limiter.retry_after(request.remote_addr or "unknown")
     if not wait:
         return None
-    reason = f"Too many searches from your address: try again in {wait} seconds."
+    reason = f"Too many requests from your address: try again in {wait} seconds."
     if request.path.startswith("/api/"):
         response = jsonify(error="Too Many Requests", reason=reason)
     else:

@@ -220,9 +220,12 @@ class Retriever:
         """The helpline line of the sources file ("" when it names none)."""
         return self.state().helpline
 
-    def page_info(self, url: str) -> PageInfo | None:
-        """The served version's record of the page at this address."""
-        return self.state().reader.page_by_url(url)
+    def shown_page(self, url: str) -> PageInfo | None:
+        """The served version's record of the page at this address; None when it holds no such page
+        or the editors hide it."""
+        state = self.state()
+        info = state.reader.page_by_url(url)
+        return None if info is None or info.page_id in state.curator.hidden_pages else info
 
     def curation(self) -> Curation:
         """The best bets and hidden pages of the served version."""

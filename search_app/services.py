@@ -19,6 +19,7 @@ class Services:
     search_limiter: RateLimiter | None = None
     suggest_limiter: RateLimiter | None = None
     click_limiter: RateLimiter | None = None
+    copy_limiter: RateLimiter | None = None
     admin_failures: RateLimiter | None = None
 
 

@@ -3,19 +3,16 @@
 Stored, per day: the number of searches, of "no good match" answers, of weak matches, of corrected
 questions and of clicks on results (with the clicked rank: 0 for a recommended result), how often
 each best bet fired, and the text of questions that found no good answer or only a weak one
-(normalised, without e-mail and web addresses, dates, numbers of three digits or more and the words
-after "my name is"; deleted after QUERY_LOG_DAYS). Never an IP address, cookie, user agent or
-session, and no other question's text.
+(normalised, without what could identify a person: `search_app.privacy`; deleted after
+QUERY_LOG_DAYS). Never an IP address, cookie, user agent or session, and no other question's text.
 
 `python -m indexer usage --log FILE` prints a summary.
 """
 from __future__ import annotations
 
-import itertools
 import logging
 import os
 import queue
-import re
 import sqlite3
 import threading
 import time
@@ -26,7 +23,8 @@ from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-from search_index.text import STOP_WORDS, words
+from search_app.privacy import anonymise
+from search_index.text import words
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS gaps (query TEXT NOT NULL, day TEXT NOT NULL, count INTEGER NOT NULL,
@@ -48,32 +46,6 @@ MAX_RANK = 20
 MAX_PENDING = 10_000
 FLUSH_SECONDS = 1.0
 log = logging.getLogger(__name__)
-
-EMAIL = re.compile(r"[^\s@]+@[^\s@]+")
-WEB_ADDRESS = re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE)
-# Phone, record and identity numbers and dates: digits in groups joined by spaces, dots, dashes,
-# slashes or brackets, six characters or more ("07700 900123", "943 476 5919", "1971-03-04").
-NUMBER_RUN = re.compile(r"\+?\d[\d\s().\-/]{4,}\d")
-LONG_NUMBER = re.compile(r"\w*\d{3,}\w*")
-NAME_PHRASE = re.compile(r"\b(?:my name is|my name's|name is|i am called|i'm called|im called|call me|"
-                         r"this is (?=[A-Z]))\s*", re.IGNORECASE)
-NAME_WORDS = 3
-
-
-def anonymise(query: str) -> str:
-    """The question without what identifies a person: e-mail and web addresses, dates, phone, record and
-    other numbers of three digits or more, and the (up to three) words after "my name is" and the like.
-    Small numbers stay ("stage 4", "HER2")."""
-    text = WEB_ADDRESS.sub(" ", EMAIL.sub(" ", query))
-    text = LONG_NUMBER.sub(" ", NUMBER_RUN.sub(" ", text))
-    parts = NAME_PHRASE.split(text)
-    kept = [parts[0]]
-    for after in parts[1:]:
-        found = words(after)
-        name = list(itertools.takewhile(lambda w: w not in STOP_WORDS, found[:NAME_WORDS]))
-        kept.append(" ".join(found[len(name):]))
-    return " ".join(kept)
-
 
 def normalise(query: str) -> str:
     """Lower-case words only, so that the same question asked differently counts once."""

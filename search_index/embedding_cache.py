@@ -1,9 +1,11 @@
 """Vectors already computed on this machine, by (model weights, text): every build and every index
 directory shares one cache, so no text is embedded twice by the same model.
 
-One SQLite file in the model cache (`embeddings.sqlite`); vectors stored as float32 bytes. Vectors are
-written after each batch, so a build that stops keeps what it embedded. A damaged cache is reported
-and ignored: it can only cost time, never a build.
+One SQLite file in the model cache (`embeddings.sqlite`); vectors stored as float32 bytes, keyed by
+the sha256 of the files the model is loaded from. Vectors are written after each batch, so a build
+that stops keeps what it embedded. A damaged cache is reported and ignored, and so is any stored
+vector that is not a finite unit vector (it is embedded again): a damaged cache can only cost time,
+never a build.
 """
 from __future__ import annotations
 
@@ -15,13 +17,15 @@ from pathlib import Path
 
 import numpy as np
 
+from search_index.embedding import unit_rows
+
 log = logging.getLogger(__name__)
 
 FILE_NAME = "embeddings.sqlite"
 BATCH = 512
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS vectors (
-    model TEXT NOT NULL,   -- sha256 of the model's weights
+    model TEXT NOT NULL,   -- sha256 of the model's files (embedding.files_sha256)
     text BLOB NOT NULL,    -- sha256 of the embedded text (prefix included)
     vector BLOB NOT NULL,  -- float32, normalised
     PRIMARY KEY (model, text)
@@ -38,6 +42,7 @@ class EmbeddingCache:
 
     def __init__(self, path: Path | None) -> None:
         self.db: sqlite3.Connection | None = None
+        self.damaged = 0  # stored vectors read and ignored: not finite unit vectors of the right size
         if path is None:
             return
         try:
@@ -60,10 +65,11 @@ class EmbeddingCache:
                 part = wanted[start: start + BATCH]
                 rows = self.db.execute(f"SELECT text, vector FROM vectors WHERE model = ? AND text IN "
                                        f"({','.join('?' * len(part))})", [model, *part]).fetchall()
-                for key, blob in rows:
-                    vector = np.frombuffer(blob, dtype=np.float32)
-                    if len(vector) == dimensions:
-                        found[keys[key]] = vector
+                sized = [(key, blob) for key, blob in rows if len(blob) == 4 * dimensions]
+                vectors = np.frombuffer(b"".join(blob for _, blob in sized), dtype=np.float32).reshape(-1, dimensions)
+                good = unit_rows(vectors)
+                found.update((keys[key], vectors[i]) for i, (key, _) in enumerate(sized) if good[i])
+                self.damaged += len(rows) - int(good.sum())
         except sqlite3.Error as exc:
             log.warning("embedding cache not read: %s", exc)
         return found

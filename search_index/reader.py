@@ -35,12 +35,15 @@ from search_index.verifier import verify_version
 
 # Passages sampled per model to put its cosines on a common scale (IndexReader.spread).
 SAMPLE = 4096
+# Values bound in one SQL statement: far below SQLite's own limit (32,766), whatever a question expands to.
+SQL_VARIABLES = 500
 
 
 @dataclass(frozen=True)
 class PageInfo:
-    """A page's title, site, review date and public original, as indexed."""
+    """A page's id, title, site, review date and public original, as indexed."""
 
+    page_id: int
     title: str
     site: str
     updated: str | None
@@ -180,9 +183,11 @@ class IndexReader:
         wanted = list(dict.fromkeys(terms))
         if not wanted:
             return []
-        marks = ",".join("?" * len(wanted))
-        spans = {row["term"]: (row["start"], row["end"]) for row in self._rows(
-            f"SELECT term, start, end FROM keyword_terms WHERE term IN ({marks})", wanted)}
+        spans = {}
+        for start in range(0, len(wanted), SQL_VARIABLES):
+            part = wanted[start: start + SQL_VARIABLES]
+            spans.update((row["term"], (row["start"], row["end"])) for row in self._rows(
+                f"SELECT term, start, end FROM keyword_terms WHERE term IN ({','.join('?' * len(part))})", part))
         return keywords.search(spans, *self.postings, list(terms), k, every)
 
     def passages(self, ids: Sequence[int]) -> dict[int, PassageRecord]:
@@ -260,11 +265,12 @@ class IndexReader:
 
     def page_by_url(self, url: str) -> PageInfo | None:
         """What the index says of the page at this address, or None."""
-        rows = self._rows(f"SELECT title, {self._site_column} AS site, updated, original_url FROM pages "
+        rows = self._rows(f"SELECT id, title, {self._site_column} AS site, updated, original_url FROM pages "
                           "WHERE url = ?", (url,))
         if not rows:
             return None
-        return PageInfo(rows[0]["title"], rows[0]["site"], rows[0]["updated"], rows[0]["original_url"])
+        return PageInfo(rows[0]["id"], rows[0]["title"], rows[0]["site"], rows[0]["updated"],
+                        rows[0]["original_url"])
 
     def page_sections(self, page_id: int) -> list[int]:
         """The ids of a page's sections that hold passages, in page order."""

@@ -115,6 +115,19 @@ def test_best_bet_to_a_missing_page_fails_the_build_and_keeps_the_index(garden, 
     assert check.returncode == 1 and "/pages/gone.html: NOT FOUND" in check.stdout
 
 
+def test_check_best_bets_refuses_a_bet_on_a_target_its_own_file_hides(garden, tmp_path, capsys):
+    from indexer.__main__ import main
+
+    root, index_dir = garden
+    hiding = tmp_path / "best-bets.toml"
+    hiding.write_text('hide = ["/pages/garden.html"]\n\n[[bet]]\nphrasings = ["watering"]\n'
+                      'show = ["/pages/garden.html#watering"]\n', encoding="utf-8")
+    assert main(["check-best-bets", "--index-dir", str(index_dir), "--file", str(hiding)]) == 1
+    assert "/pages/garden.html#watering: HIDDEN by the hide list" in capsys.readouterr().out
+    with pytest.raises(StoreError, match="which the best bets file hides"):
+        build_folder(root / "pages", tmp_path / "index", best_bets=hiding)
+
+
 @pytest.mark.slow
 def test_rollback_rolls_the_best_bets_back(garden, tmp_path):
     root, _ = garden

@@ -125,7 +125,9 @@ def test_an_index_without_pages_is_not_ready(tmp_path):
 def pages_client(corpus_index, tmp_path):
     folder = tmp_path / "pages"
     folder.mkdir()
-    (folder / "real.html").write_text((CORPUS_PAGES / "metastatic-breast-cancer-introduction.html").read_text())
+    (folder / "metastatic-breast-cancer-introduction.html").write_text(
+        (CORPUS_PAGES / "metastatic-breast-cancer-introduction.html").read_text())
+    (folder / "not-indexed.html").write_text(page_html("Not indexed", [("Part", "Text the index never read.")]))
     (folder / "passwd.html").symlink_to("/etc/passwd")
     (folder / "script.py").write_text("print('no')")
     app = create_app({"INDEX_DIR": str(corpus_index), "PAGES_DIR": str(folder), "RATE_LIMIT_PER_MINUTE": 0,
@@ -135,8 +137,9 @@ def pages_client(corpus_index, tmp_path):
 
 def test_only_html_pages_inside_the_pages_folder_are_served(pages_client):
     host = {"base_url": "http://search.example"}
-    assert pages_client.get("/pages/real.html", **host).status_code == 200
-    for path in ("/pages/passwd.html", "/pages/script.py", "/pages/../../etc/passwd", "/pages//etc/passwd.html"):
+    assert pages_client.get("/pages/metastatic-breast-cancer-introduction.html", **host).status_code == 200
+    for path in ("/pages/passwd.html", "/pages/script.py", "/pages/../../etc/passwd", "/pages//etc/passwd.html",
+                 "/pages/not-indexed.html"):
         assert pages_client.get(path, **host).status_code == 404, path
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from indexer.build import build
 from indexer.crawling import CrawlError
-from indexer.sources import FolderSource, SourcesConfig
+from indexer.sources import FolderSource, SourcesConfig, load_sources_file
 from search_app import create_app
 from search_app.services import services
 from search_index import publishing
@@ -201,3 +201,86 @@ def test_a_worker_killed_by_a_truncated_version_comes_back_on_the_previous_one(t
         assert answered == 200
         with urllib.request.urlopen(server.base + "/readyz") as response:
             assert second in response.read().decode()
+
+
+def sources_file(tmp_path, *folders: str) -> str:
+    path = tmp_path / "sources.toml"
+    path.write_text("".join(f'[[folder]]\npath = "{folder}"\n\n' for folder in folders), encoding="utf-8")
+    return str(path)
+
+
+def indexer_main(*args: str) -> int:
+    from indexer.__main__ import main
+
+    return main([*args, "--no-embedding-cache"])
+
+
+def test_a_source_dropped_from_the_sources_file_keeps_its_pages_until_allowed(tmp_path, capsys):
+    write_topics(tmp_path / "nature")
+    write_page(tmp_path / "kitchen", "bread.html", page_html("Bread", [("Baking", "Knead the dough for ten minutes.")]))
+    index_dir = str(tmp_path / "index")
+    assert indexer_main("build", "--sources", sources_file(tmp_path, "nature", "kitchen"), "--index-dir", index_dir) == 0
+    only_kitchen = sources_file(tmp_path, "kitchen")
+    assert indexer_main("update", "--sources", only_kitchen, "--index-dir", index_dir) == 1
+    out, err = capsys.readouterr()
+    assert "no longer a source; kept its 3 indexed pages" in out and "pages removed: 0" in out
+    assert "1 sources failed" in err and "nature" in err
+    assert served(index_dir).get("/api/search?q=lava").get_json()["results"]
+    with pytest.raises(CrawlError, match="no longer a source; nothing was published"):
+        build(load_sources_file(tmp_path / "sources.toml"), tmp_path / "index", device="cpu", progress=False,
+              embedding_cache=None)
+    assert indexer_main("update", "--sources", only_kitchen, "--index-dir", index_dir, "--allow-shrink") == 0
+    assert "pages removed: 3" in capsys.readouterr().out
+    assert publishing.open_version(index_dir).manifest["counts"]["pages"] == 1
+
+
+def test_an_update_that_changes_nothing_publishes_nothing(tmp_path, capsys):
+    pages, index_dir = tmp_path / "pages", tmp_path / "index"
+    write_topics(pages)
+    first = build_folder(pages, index_dir)
+    for _ in range(3):
+        report = update(pages, index_dir)
+        assert not report.published and report.version == first.version and report.pages == 3
+    assert publishing.versions(index_dir) == [first.version]
+    assert indexer_main("update", "--source", str(pages), "--index-dir", str(index_dir)) == 0
+    assert f"nothing changed: version {first.version} stays published" in capsys.readouterr().out
+    bets = tmp_path / "best-bets.toml"
+    bets.write_text('hide = ["/pages/desert.html"]\n', encoding="utf-8")
+    hidden = build_folder(pages, index_dir, incremental=True, best_bets=bets)
+    assert hidden.published and hidden.version != first.version, "a change of the best bets is published"
+
+
+def test_a_faulty_source_fails_the_command_after_publishing_what_it_could(tmp_path, capsys):
+    write_topics(tmp_path / "nature")
+    write_page(tmp_path / "kitchen", "bread.html", page_html("Bread", [("Baking", "Knead the dough for ten minutes.")]))
+    both, index_dir = sources_file(tmp_path, "nature", "kitchen"), str(tmp_path / "index")
+    assert indexer_main("build", "--sources", both, "--index-dir", index_dir) == 0
+    for page in (tmp_path / "nature").glob("*.html"):
+        page.unlink()
+    write_page(tmp_path / "kitchen", "soup.html", page_html("Soup", [("Stock", "Simmer the bones for hours.")]))
+    assert indexer_main("update", "--sources", both, "--index-dir", index_dir) == 1
+    out, err = capsys.readouterr()
+    assert "published version" in out and "pages added: 1" in out and "1 sources failed" in err
+    assert publishing.open_version(index_dir).manifest["counts"]["pages"] == 5
+
+
+@pytest.mark.parametrize(("text", "problem"), [
+    ('[[folders]]\npath = "pages"\n', "unknown key 'folders' in the file"),
+    ('alow_hosts = ["www.cancer.gov"]\n', "unknown key 'alow_hosts'"),
+    ('allow_hosts = "www.cancer.gov"\n', "allow_hosts must be a list"),
+    ('path = 5\n', "unknown key 'path'"),
+    ('[folder]\npath = "pages"\n', r"folder must be a list \(\[\[folder\]\]\)"),
+    ('[[folder]]\npath = 5\n', "folder #1.path must be text, not int 5"),
+    ('[[folder]]\npath = "pages"\nname = 7\n', "folder #1.name must be text"),
+    ('[[folder]]\nname = "Site"\n', "folder #1 has no path"),
+    ('[[folder]]\npath = "pages"\nsites = { a = 1 }\n', "folder #1.sites.a must be text"),
+    ('[crawl]\ntimeout = "10"\n', "crawl.timeout must be a number"),
+    ('[crawl]\nretries = true\n', "crawl.retries must be a whole number"),
+])
+def test_a_sources_file_of_the_wrong_shape_is_refused_naming_the_key(tmp_path, text, problem):
+    from search_index.errors import InputError
+
+    path = tmp_path / "sources.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError, match=problem):
+        load_sources_file(path)

@@ -44,3 +44,29 @@ def test_lay_word_finds_the_pages_word(app):
     records = retriever.state().reader.passages([passage_id for passage_id, _ in hits])
     assert any("Chemotherapy" in r.text for r in records.values())
     assert retriever.state().speller.correct("chemo side effects") is None, "synonym words are never corrected"
+
+
+def test_a_synonym_list_past_its_limits_is_refused_with_one_line(tmp_path):
+    import pytest
+
+    from search_index import synonyms
+    from search_index.errors import InputError
+
+    huge = tmp_path / "synonyms.txt"
+    huge.write_text(", ".join(f"term{n}" for n in range(1_100_000)), encoding="utf-8")
+    with pytest.raises(InputError, match=r"has [0-9]+ bytes \(at most 262144\)"):
+        synonyms.load_synonyms(huge)
+    with pytest.raises(InputError, match="line 2: 21 terms in one group"):
+        parse_synonyms("chemo, chemotherapy\n" + ", ".join(f"word{n}" for n in range(21)))
+    with pytest.raises(InputError, match="line 1: the term 'a b c d e f g' has more than 6 words"):
+        parse_synonyms("a b c d e f g, other")
+    with pytest.raises(InputError, match="more than 2000 groups"):
+        parse_synonyms("\n".join(f"first{n}, second{n}" for n in range(2_001)))
+
+
+def test_a_keyword_search_of_more_terms_than_sqlite_binds_at_once_still_answers(corpus_index):
+    from search_index.keywords import tokens
+
+    reader = publishing.open_version(corpus_index)
+    terms = [f"filler{n}" for n in range(40_000)] + tokens("mastectomy")
+    assert reader.keyword(terms, 3) == reader.keyword(tokens("mastectomy"), 3) != []

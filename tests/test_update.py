@@ -46,10 +46,12 @@ def update(pages, index_dir):
     return build_folder(pages, index_dir, incremental=True)
 
 
-def test_update_with_nothing_changed_embeds_nothing(site):
+def test_update_with_only_the_curation_changed_embeds_nothing_and_reuses_the_files(site, tmp_path):
     pages, index_dir, first = site
-    report = update(pages, index_dir)
-    assert report.version != first.version
+    bets = tmp_path / "best-bets.toml"
+    bets.write_text('hide = ["/pages/bread.html"]\n', encoding="utf-8")
+    report = build_folder(pages, index_dir, incremental=True, best_bets=bets)
+    assert report.published and report.version != first.version
     assert (report.added, report.changed, report.removed) == ([], [], [])
     assert report.unchanged == 3 and report.embedded == 0 and report.reused == first.passages + first.pages
     old_folder, new_folder = (publishing.version_dir(index_dir, v) for v in (first.version, report.version))

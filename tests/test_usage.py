@@ -224,3 +224,31 @@ def test_searches_opened_from_the_dashboard_are_not_counted(corpus_index, tmp_pa
     client.get("/", query_string={"q": "recipe for banana bread"}, headers={"Referer": "http://elsewhere.example/admin/"})
     assert services(client.application).usage_log.flush()
     assert rows(log, "daily")[0][1] == 1
+
+
+@pytest.mark.parametrize(("question", "personal", "kept"), [
+    ("i am jane doe and i live at 12 baker street london nw1 6xe", "jane doe 12 baker nw1 6xe", ""),
+    ("me llamo maría garcía lópez y mi correo es maria.garcia@correo.es", "maría garcía lópez correo.es", "correo"),
+    ("mi nombre es juan pérez nací el 4 de marzo de 1971 vivo en calle mayor 5 madrid",
+     "juan pérez marzo 1971 calle mayor 5 madrid", ""),
+    ("soy ana fernández, ¿la quimio hace caer el pelo?", "ana fernández", "quimio pelo"),
+    ("jane dot doe at gmail dot com", "jane doe gmail", ""),
+    ("juan arroba gmail punto com", "juan gmail", ""),
+    ("patient jane doe dob 4 march 1971 mrn ab12345 what is her2", "jane doe march 1971 ab12345", "her2"),
+    ("my wife sarah connor was diagnosed on 3rd june", "sarah connor june 3rd", "diagnosed"),
+    ("i'm lucy and my mrn is 12ab34", "lucy 12ab34", ""),
+    ("postcode sw1a 1aa chemo side effects", "sw1a 1aa", "chemo side effects"),
+    ("mi marido pedro tiene cáncer de mama", "pedro", "cáncer mama"),
+    ("i am worried about my scan results", "", "worried scan results"),
+    ("im pregnant can i have chemo", "", "pregnant chemo"),
+    ("soy diabética y tengo cáncer", "", "diabética cáncer"),
+    ("can stage 3 may come back", "", "stage 3 may come back"),
+    ("look at this dot on my breast", "", "look this dot breast"),
+])
+def test_names_addresses_dates_and_spelled_addresses_are_removed_in_both_languages(question, personal, kept):
+    from search_app.privacy import anonymise
+    from search_app.usage import normalise
+
+    stored = normalise(anonymise(question)).split()
+    assert not set(personal.split()) & set(stored), stored
+    assert set(kept.split()) <= set(stored), stored

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import unquote
 
+import pytest
+
 from search_index.text import sentence_spans
 
 COMMON = ["can stage 4 breast cancer be cured", "side efects of chemo", "does it spread to the bones",
@@ -166,10 +168,74 @@ def test_answer_chunks_split_highlights_at_the_answer():
                       ([(" Three.", False)], False)]
 
 
-def test_a_deeply_nested_page_copy_still_renders(corpus_index, tmp_path):
-    from search_app import create_app
+def test_a_deeply_nested_copy_is_written_in_one_pass():
+    import time
 
-    (tmp_path / "deep.html").write_text("<html><body><main>" + "<div>" * 3000 + "deep" + "</div>" * 3000 + "</main>")
-    client = create_app({"INDEX_DIR": str(corpus_index), "PAGES_DIR": str(tmp_path)}).test_client()
-    response = client.get("/pages/deep.html")
-    assert response.status_code == 200 and "deep" in response.get_data(as_text=True)
+    from bs4 import BeautifulSoup
+
+    from search_app.copies import safe_html
+
+    depth = 50_000
+    root = BeautifulSoup("<main>" + "<div>" * depth + "<p>deep</p>" + "</div>" * depth + "</main>", "html.parser").main
+    started = time.perf_counter()
+    assert safe_html(root, None) == "<div>" * depth + "<p>deep</p>" + "</div>" * depth
+    assert time.perf_counter() - started < 10, "linear in depth (a quadratic walk takes minutes here)"
+
+
+def test_only_pages_the_served_version_holds_and_shows_have_copies(tmp_path):
+    from search_app import create_app
+    from tests.helpers import build_folder, page_html, write_page
+
+    pages = tmp_path / "pages"
+    write_page(pages, "shown.html", page_html("Shown", [("Part", "Advice about chemotherapy and its side effects.")]))
+    write_page(pages, "hidden.html", page_html("Hidden", [("Part", "Advice about radiotherapy under review.")]))
+    bets = tmp_path / "best-bets.toml"
+    bets.write_text('hide = ["/pages/hidden.html"]\n')
+    build_folder(pages, tmp_path / "index", best_bets=bets)
+    write_page(pages, "deep.html", "<html><body><main><h1>Deep</h1>" + "<div>" * 50_000 + "x" + "</div>" * 50_000)
+    write_page(pages, "later.html", page_html("Added after the build"))
+    client = create_app({"INDEX_DIR": str(tmp_path / "index"), "PAGES_DIR": str(pages),
+                         "RATE_LIMIT_PER_MINUTE": 0}).test_client()
+    assert client.get("/pages/shown.html").status_code == 200
+    for name in ("hidden.html", "deep.html", "later.html"):
+        assert client.get(f"/pages/{name}").status_code == 404, name
+
+
+def test_page_copies_are_rate_limited_like_searches(corpus_index):
+    from search_app import create_app
+    from tests.helpers import CORPUS_PAGES
+
+    client = create_app({"INDEX_DIR": str(corpus_index), "PAGES_DIR": str(CORPUS_PAGES), "RATE_LIMIT_PER_MINUTE": 1,
+                         "RATE_LIMIT_BURST": 1}).test_client()
+    codes = [client.get("/pages/metastatic-breast-cancer-introduction.html").status_code for _ in range(4)]
+    assert codes[0] == 200 and codes[-1] == 429
+
+
+@pytest.mark.parametrize("planted", [
+    '<![CDATA[><meta http-equiv="refresh" content="0;url=https://evil.example/">]]>',
+    '<![CDATA[><img src=x><form action="https://evil.example/"><input name=q></form>]]>',
+    '<!DOCTYPE x [<!ENTITY a "b">]><?xml-stylesheet href="https://evil.example/s.css"?>',
+    '<?php ><meta name="referrer" content="unsafe-url"> ?>',
+    '<!--><a class="section-link" data-public="https://evil.example/" href="#x">x</a>-->',
+])
+def test_cdata_declarations_and_processing_instructions_never_reach_a_copy(tmp_path, planted):
+    from search_app.copies import read_copy
+
+    page = tmp_path / "p.html"
+    page.write_text(f"<html><body><main><h1>T</h1><p>Before {planted} after.</p></main></body></html>")
+    body = read_copy(page, None).body
+    assert "evil.example" not in body and "<meta" not in body and "<img" not in body and "<!" not in body
+    assert "<?" not in body and "data-public" not in body
+    assert body.startswith("<h1>T</h1><p>Before ") and body.endswith(" after.</p>")
+
+
+def test_a_named_anchor_keeps_its_place_in_the_copy(tmp_path):
+    from search_app.copies import read_copy
+
+    page = tmp_path / "p.html"
+    page.write_text('<main><h1>T</h1><h2><a name="side-effects">Side effects</a></h2><p>Text.</p>'
+                    '<a name="x" id="y">both</a><a name="bad&quot;onclick=x">z</a></main>')
+    body = read_copy(page, None).body
+    assert '<h2><a id="side-effects">Side effects</a></h2>' in body and '<a id="y">both</a>' in body
+    assert '<a id="bad&quot;onclick=x">z</a>' in body
+

@@ -9,7 +9,10 @@
 // Links it shows are http(s) only.
 (() => {
   "use strict";
-  const script = document.currentScript;
+  // The script element, read once before anything else runs, from Document's own getter: markup on the
+  // host page (<img name="currentScript">) can shadow document.currentScript, never the getter.
+  const current = Object.getOwnPropertyDescriptor(Document.prototype, "currentScript").get.call(document);
+  const script = current instanceof HTMLScriptElement ? current : null;
   const BASE = new URL(".", script ? script.src : location.href).href.replace(/\/$/, "");
   const trimmed = (address) => {
     try {

@@ -6,6 +6,7 @@ import base64
 import csv
 import hmac
 import io
+import sqlite3
 from pathlib import Path
 
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
@@ -13,7 +14,7 @@ from flask import Blueprint, Response, abort, current_app, jsonify, render_templ
 from search_app import charts
 from search_app.params import BadRequest, integer
 from search_app.services import services
-from search_app.usage import MAX_RANK
+from search_app.usage import MAX_RANK, UsageLog
 
 bp = Blueprint("admin", __name__)
 
@@ -120,19 +121,26 @@ def dashboard():
     context = {"days": days, "usage": usage is not None, "versions": retriever.history(20),
                "bets": curation.bets, "hidden": curation.hide, "fired": {}, "percent": percent}
     if usage is not None:
-        daily = usage.days(days)
-        labels = [day.day for day in daily]
-        clicks = usage.clicks_by_rank(days)
-        rank_labels = [rank_label(r) for r in clicks]
-        context.update(
-            daily=daily, gaps=usage.top(days, 20), fired=usage.best_bets(days), clicks=clicks,
-            rank_labels=rank_labels,
-            searches_chart=charts.line_chart(labels, [d.searches for d in daily], "searches", "Searches per day"),
-            no_match_chart=charts.line_chart(labels, [d.no_match_rate for d in daily], "no-match",
-                                             "Share of searches with no good match, per day", percent),
-            clicks_chart=charts.bar_chart(rank_labels, list(clicks.values()), "clicks", "Clicks on results by rank"),
-        )
+        try:
+            context.update(usage_figures(usage, days))
+        except (sqlite3.Error, OSError) as exc:
+            context.update(usage=False, usage_error=f"{type(exc).__name__}: {exc}")
     return render_template("dashboard.html", **context)
+
+
+def usage_figures(usage: UsageLog, days: int) -> dict:
+    """The dashboard's figures from the usage log (sqlite3.Error or OSError when it cannot be read)."""
+    daily = usage.days(days)
+    labels = [day.day for day in daily]
+    clicks = usage.clicks_by_rank(days)
+    rank_labels = [rank_label(r) for r in clicks]
+    return dict(
+        daily=daily, gaps=usage.top(days, 20), fired=usage.best_bets(days), clicks=clicks, rank_labels=rank_labels,
+        searches_chart=charts.line_chart(labels, [d.searches for d in daily], "searches", "Searches per day"),
+        no_match_chart=charts.line_chart(labels, [d.no_match_rate for d in daily], "no-match",
+                                         "Share of searches with no good match, per day", percent),
+        clicks_chart=charts.bar_chart(rank_labels, list(clicks.values()), "clicks", "Clicks on results by rank"),
+    )
 
 
 @bp.get("/admin/daily.csv")
@@ -140,10 +148,14 @@ def daily_csv():
     usage = services().usage_log
     if usage is None:
         abort(404, "The usage log is off: set QUERY_LOG.")
+    try:
+        daily = usage.days(period())
+    except (sqlite3.Error, OSError) as exc:
+        abort(503, f"The usage log cannot be read: {type(exc).__name__}: {exc}")
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["day", "searches", "no_match", "weak", "corrected", "clicks"])
-    for day in usage.days(period()):
+    for day in daily:
         writer.writerow([day.day, day.searches, day.no_match, day.weak, day.corrected, day.clicks])
     return Response(out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=search-usage-daily.csv"})

@@ -37,7 +37,11 @@ CREATE TABLE IF NOT EXISTS clicks (day TEXT NOT NULL, rank INTEGER NOT NULL, cou
                                    PRIMARY KEY (day, rank)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS best_bets (day TEXT NOT NULL, bet TEXT NOT NULL, count INTEGER NOT NULL,
                                       PRIMARY KEY (day, bet)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS writers (pid INTEGER PRIMARY KEY, written INTEGER NOT NULL, failures INTEGER NOT NULL,
+                                    dropped INTEGER NOT NULL, last_error TEXT, seen REAL NOT NULL);
 """
+# A worker's writer figures count in /admin/status while it has written within this many seconds.
+WRITER_SEEN_SECONDS = 600
 MAX_LENGTH = 200
 # Ranks counted one by one; a click further down counts as this rank ("and below").
 MAX_RANK = 20
@@ -187,12 +191,21 @@ class UsageLog:
                     for event in events:
                         (self._write_search if event[0] == "search" else self._write_click)(db, *event[1:])
                     self._prune(db, max(date.fromisoformat(event[1]) for event in events))
+                    self._write_health(db, len(events))
             except (sqlite3.Error, OSError) as exc:
                 self.pending.extendleft(reversed(events))
                 self._failed(exc)
                 return False
             self.health.written += len(events)
             return True
+
+    def _write_health(self, db: sqlite3.Connection, written: int) -> None:
+        """This worker's writer figures, as they stand once these events are written, for every
+        worker's /admin/status."""
+        health = self.health
+        db.execute("INSERT OR REPLACE INTO writers VALUES (?, ?, ?, ?, ?, ?)",
+                   (os.getpid(), health.written + written, health.failures, health.dropped, health.last_error,
+                    time.time()))
 
     @staticmethod
     def _write_search(db: sqlite3.Connection, day: str, no_match: int, corrected: int, text: str,
@@ -216,8 +229,21 @@ class UsageLog:
                    (day, rank))
 
     def status(self) -> dict:
-        """The writer's health: events queued, written, failed writes, dropped events, the last error."""
-        return {"pending": len(self.pending), **asdict(self.health)}
+        """The writers' health, every worker's that wrote lately added to this one's: events queued
+        (this worker's), written, failed writes, dropped events, the last error, and how many workers."""
+        own = {"pending": len(self.pending), **asdict(self.health), "workers": 1}
+        try:
+            with self.connect() as db:
+                others = db.execute("SELECT written, failures, dropped, last_error FROM writers "
+                                    "WHERE pid != ? AND seen >= ? ORDER BY seen DESC",
+                                    (os.getpid(), time.time() - WRITER_SEEN_SECONDS)).fetchall()
+        except (sqlite3.Error, OSError):
+            return own
+        for written, failures, dropped, last_error in others:
+            own.update(written=own["written"] + written, failures=own["failures"] + failures,
+                       dropped=own["dropped"] + dropped, workers=own["workers"] + 1)
+            own["last_error"] = own["last_error"] or last_error
+        return own
 
     def _prune(self, db: sqlite3.Connection, today: date) -> None:
         """Once a day: question texts older than the retention period go."""

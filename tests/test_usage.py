@@ -43,7 +43,9 @@ def test_searches_and_clicks_are_counted_without_personal_data(corpus_index, tmp
     assert rows(log, "best_bets") == [(today, "can stage 4 be cured", 1)]
     with sqlite3.connect(log) as db:
         tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    assert tables == {"daily", "clicks", "gaps", "best_bets"}
+    assert tables == {"daily", "clicks", "gaps", "best_bets", "writers"}
+    [(pid, written, failures, dropped, last_error, _)] = rows(log, "writers")
+    assert (written, failures, dropped, last_error) == (10, 0, 0, None), "the writer's own figures, nothing else"
     raw = b"".join(path.read_bytes() for path in tmp_path.glob("usage.sqlite*"))
     for personal in (b"203.0.113.9", b"VisitorBrowser", b"abc123", b"mastectomy", b"stage iv"):
         assert personal not in raw
@@ -154,6 +156,35 @@ def test_a_log_that_cannot_be_written_never_stops_the_service(corpus_index, tmp_
     assert not usage.flush() and usage.status()["pending"] == 1
     status = client.get("/admin/status", headers={**TOKEN, "Accept": "application/json"}).get_json()
     assert status["usage_log"]["failures"] >= 2 and "FileExistsError" in status["usage_log"]["last_error"]
+    dashboard = client.get("/admin/", headers=TOKEN)
+    assert dashboard.status_code == 200 and "The usage log cannot be read just now" in dashboard.get_data(as_text=True)
+    csv = client.get("/admin/daily.csv", headers=TOKEN)
+    assert csv.status_code == 503 and "cannot be read" in csv.get_data(as_text=True)
+
+
+def _worker_searches(log: str, count: int) -> None:
+    from search_app.usage import UsageLog
+
+    usage = UsageLog(log)
+    for _ in range(count):
+        usage.record_search("recipe for banana bread", no_match=True, corrected=False)
+    assert usage.flush()
+
+
+def test_the_status_page_counts_every_workers_writes(corpus_index, tmp_path):
+    import multiprocessing
+
+    log = tmp_path / "usage.sqlite"
+    client = usage_app(corpus_index, log)
+    for question in ("what is a mastectomy", "can stage iv be cured"):
+        client.get("/api/search", query_string={"q": question})
+    assert services(client.application).usage_log.flush()
+    worker = multiprocessing.get_context("fork").Process(target=_worker_searches, args=(str(log), 3))
+    worker.start()
+    worker.join(60)
+    assert worker.exitcode == 0
+    status = client.get("/admin/status", headers={**TOKEN, "Accept": "application/json"}).get_json()["usage_log"]
+    assert (status["workers"], status["written"]) == (2, 5)
 
 
 def test_a_locked_log_is_never_waited_for_and_is_written_once_free(corpus_index, tmp_path):

@@ -152,7 +152,8 @@ def hostile_api() -> tuple:
     return evil, calls
 
 
-def host_with(search_url: str, script_api: str | None, widget_api: str):
+def host_with(search_url: str, script_api: str | None, widget_api: str, content: str = ""):
+    """A host page with the widget's tags and, in its own content, `content` (markup its users wrote)."""
     from flask import Flask
 
     host = Flask("host")
@@ -161,7 +162,7 @@ def host_with(search_url: str, script_api: str | None, widget_api: str):
     @host.get("/")
     def page():
         return (f'<!doctype html><html lang="en"><title>Host</title><script src="{search_url}/widget.js"{api} defer>'
-                f'</script><main><h1>Host</h1><div data-curated-search="{widget_api}">'
+                f'</script><main><h1>Host</h1>{content}<div data-curated-search="{widget_api}">'
                 f'<a href="{search_url}/">Search</a></div></main></html>')
 
     return host
@@ -198,6 +199,23 @@ def test_a_planted_api_address_is_ignored_and_only_http_links_are_shown(corpus_i
             hrefs = [a.get_attribute("href") or "" for a in root.find_elements(By.CSS_SELECTOR, "a")]
             assert not [h for h in hrefs if not h.startswith(("http://", "https://")) and h]
             assert not root.find_elements(By.CSS_SELECTOR, "a[href^='javascript']")
+
+
+def test_markup_named_like_the_script_element_does_not_move_the_widget_elsewhere(corpus_index, browser):
+    from selenium.webdriver.common.by import By
+
+    app = create_app({"TESTING": True, "INDEX_DIR": str(corpus_index), "RATE_LIMIT_PER_MINUTE": 0,
+                      "ALLOWED_ORIGINS": []})
+    evil, calls = hostile_api()
+    with live_server(app) as search_url, live_server(evil) as evil_url:
+        clobbering = f'<img name="currentScript" src="{evil_url}/x.js" alt="">'
+        with live_server(host_with(search_url, None, "", clobbering)) as host:
+            app.config["ALLOWED_ORIGINS"] = [host]
+            root = search_in_widget(browser, host + "/")
+            assert calls == [], "the widget asked no other origin"
+            assert "Planted page" not in root.find_element(By.CSS_SELECTOR, "li.cs-page").text
+            links = [a.get_attribute("href") for a in root.find_elements(By.CSS_SELECTOR, "a[href]")]
+            assert links and all(link.startswith(search_url) for link in links)
 
 
 def test_the_widget_at_phone_width_has_no_axe_violation_and_whole_sentence_excerpts(host_page, client):

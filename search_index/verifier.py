@@ -12,6 +12,7 @@ from search_index.format import (
     FORMAT_VERSION,
     POSTINGS,
     StoreError,
+    check_file_digests,
     check_file_sizes,
     connect_readonly,
     read_bet_vectors,
@@ -32,6 +33,7 @@ def verify_version(folder: Path, vectors: faiss.Index | None = None, titles: np.
     """
     manifest = read_manifest(folder)
     check_file_sizes(folder, manifest)
+    check_file_digests(folder, manifest)
     if manifest.get("format") not in formats:
         raise StoreError(f"{folder} has index format {manifest.get('format')}, expected {FORMAT_VERSION}: "
                          f"rebuild it with `python -m indexer update` (passage vectors are reused)")

@@ -18,6 +18,7 @@ from search_index.format import (
     POSTINGS,
     SCHEMA,
     StoreError,
+    file_sha256,
     titles_file,
     vector_index_for,
     vectors_file,
@@ -66,9 +67,10 @@ def write_version(
         dimensions = int(manifest["model"]["dimensions"])
         np.save(folder / "best_bets.npy", np.ascontiguousarray(bet_vectors, dtype=np.float32).reshape(-1, dimensions))
     counts = {"pages": len(pages), "sections": sum(len(p.sections) for p in pages), "passages": len(passages)}
-    sizes = {path.name: path.stat().st_size for path in sorted(folder.iterdir()) if path.is_file()}
+    files = [path for path in sorted(folder.iterdir()) if path.is_file()]
     full = {"format": FORMAT_VERSION, "version": version, **manifest, "counts": counts, "vector_index": spec,
-            "file_sizes": sizes}
+            "file_sizes": {path.name: path.stat().st_size for path in files},
+            "file_sha256": {path.name: file_sha256(path) for path in files}}
     (folder / "manifest.json").write_text(json.dumps(full, indent=2, ensure_ascii=False), encoding="utf-8")
 
 

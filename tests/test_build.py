@@ -13,7 +13,7 @@ from indexer import build as build_module
 from indexer.sources import FolderSource, SourcesConfig
 from search_index import embedding, publishing, writer
 from search_index import format as index_format
-from search_index.format import HNSW_EF_SEARCH, StoreError
+from search_index.format import HNSW_EF_SEARCH, StoreError, file_sha256
 from search_index.keywords import tokens
 from search_index.verifier import verify_version
 from tests.helpers import CORPUS_PAGES, ROOT, build_folder, page_html, write_page
@@ -85,6 +85,7 @@ def test_version_missing_vectors_fails_verification(tmp_path, emptied, message):
         verify_version(folder)
     manifest = json.loads((folder / "manifest.json").read_text())
     manifest["file_sizes"][emptied] = (folder / emptied).stat().st_size
+    manifest["file_sha256"][emptied] = file_sha256(folder / emptied)
     (folder / "manifest.json").chmod(0o644)
     (folder / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(StoreError, match=message):

@@ -100,6 +100,14 @@ def truncate_sqlite(folder):
     path.write_bytes(path.read_bytes()[:8192])
 
 
+def damage_vectors_in_place(folder):
+    path = folder / "vectors.faiss"
+    data = bytearray(path.read_bytes())
+    middle = len(data) // 2  # inside the vectors: the file still reads, with other numbers
+    data[middle: middle + 1024] = np.random.default_rng(7).integers(0, 256, 1024, dtype=np.uint8).tobytes()
+    path.write_bytes(bytes(data))
+
+
 def empty_weights(folder):
     (folder / "keyword_weights.npy").write_bytes(b"")
 
@@ -116,7 +124,8 @@ def following(index_dir, version):
     return app.test_client()
 
 
-@pytest.mark.parametrize("damage", [damage_sqlite, truncate_sqlite, empty_weights, remove_sqlite])
+@pytest.mark.parametrize("damage", [damage_sqlite, truncate_sqlite, empty_weights, remove_sqlite,
+                                    damage_vectors_in_place])
 def test_a_newer_version_that_cannot_be_read_keeps_the_served_one(two_versions, damage):
     index_dir, first, second = two_versions
     client = following(index_dir, first)

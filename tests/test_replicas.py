@@ -10,6 +10,7 @@ import signal
 import subprocess
 import threading
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -113,3 +114,62 @@ def test_publish_and_a_killed_replica_under_load_lose_no_request(tmp_path):
             proxy.send_signal(signal.SIGQUIT)
             proxy.wait(timeout=10)
     assert publishing.published_version(index_dir) == second
+
+
+def run_proxy(folder: Path, port: int, replicas: list[int]) -> subprocess.Popen:
+    config = proxy_config(folder, port, replicas)
+    return subprocess.Popen(["nginx", "-p", str(folder), "-c", str(config),
+                             "-g", f"daemon off; pid {folder / 'nginx.pid'}; error_log stderr;"],
+                            stderr=subprocess.DEVNULL)
+
+
+def answer(url: str, data: bytes | None = None, headers: dict | None = None):
+    """(status, headers, body) of a request, error statuses included."""
+    request = urllib.request.Request(url, data=data, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, error.read()
+
+
+def test_nginx_own_errors_carry_the_security_headers_and_no_version(tmp_path):
+    port, nobody = free_port(), free_port()
+    proxy = run_proxy(tmp_path, port, [nobody])
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                status, headers, body = answer(base + "/api/search?q=cure")
+                break
+            except OSError:
+                time.sleep(0.05)
+        assert status == 502 and json.loads(body)["reason"] == "The search is not available just now."
+        too_large = answer(base + "/api/click?rank=1", data=b"x" * 20_000)
+        assert too_large[0] == 413 and json.loads(too_large[2])["error"] == "Payload Too Large"
+        for headers in (headers, too_large[1]):
+            assert headers["Server"] == "nginx" and headers["X-Content-Type-Options"] == "nosniff"
+            assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+            assert headers["X-Frame-Options"] == "DENY" and headers["Content-Type"] == "application/json"
+    finally:
+        proxy.send_signal(signal.SIGQUIT)
+        proxy.wait(timeout=10)
+
+
+def test_behind_nginx_a_client_cannot_choose_its_address_for_the_rate_limit(tmp_path):
+    pages, index_dir = tmp_path / "pages", tmp_path / "index"
+    write_page(pages, "volcanoes.html", page_html(TOPICS[0][0], [("About", TOPICS[0][1])]))
+    build_folder(pages, index_dir)
+    env = {"WORKERS": "1", "RATE_LIMIT_PER_MINUTE": "1", "RATE_LIMIT_BURST": "2", "PROXY_HOPS": "1"}
+    with gunicorn(index_dir, env) as replica:
+        port = free_port()
+        proxy = run_proxy(tmp_path, port, [int(replica.base.rsplit(":", 1)[1])])
+        base = f"http://127.0.0.1:{port}"
+        try:
+            wait_ready(base)
+            codes = [answer(f"{base}/api/search?q=lava", headers={"X-Forwarded-For": f"198.51.100.{n}"})[0]
+                     for n in range(4)]
+        finally:
+            proxy.send_signal(signal.SIGQUIT)
+            proxy.wait(timeout=10)
+    assert codes[:2] == [200, 200] and codes[2:] == [429, 429], "one bucket: the address nginx saw"

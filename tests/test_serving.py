@@ -126,7 +126,7 @@ def test_query_log_prunes_old_days(tmp_path):
 @pytest.mark.slow
 def test_server_limits_cut_off_huge_requests(corpus_index):
     import http.client
-    from urllib.parse import urlsplit
+    from urllib.parse import quote, urlsplit
 
     with gunicorn(corpus_index, {"WORKERS": "1"}) as server:
         port = urlsplit(server.base).port
@@ -136,8 +136,13 @@ def test_server_limits_cut_off_huge_requests(corpus_index):
             connection.request("GET", path, headers=headers or {})
             return connection.getresponse().status
 
+        for question, code in (("乳" * 500, 200), ("\U0001F600" * 501, 400)):  # 9 and 12 bytes a character, encoded
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            connection.request("GET", "/api/search?q=" + quote(question))
+            answer = connection.getresponse()
+            assert answer.status == code and answer.getheader("Content-Type") == "application/json", question[:1]
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        connection.request("GET", "/api/search?q=" + "a" * 5000)
+        connection.request("GET", "/api/search?q=" + "a" * 9000)
         refused = connection.getresponse()
         assert refused.status == 414 and refused.getheader("Content-Type") == "text/plain; charset=utf-8"
         assert "frame-ancestors 'none'" in refused.getheader("Content-Security-Policy")

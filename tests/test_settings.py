@@ -33,3 +33,14 @@ def test_every_setting_is_in_the_readme_with_its_default_and_help():
     for setting in settings.SETTINGS:
         default = "unset" if setting.default is None else f"`{setting.default}`" if setting.default != "" else "empty"
         assert f"| `{setting.name}` | {default} | {setting.help} |" in readme, setting.name
+
+
+def test_only_a_deployment_with_a_proxy_in_front_trusts_forwarded_addresses(corpus_index):
+    image = (ROOT / "deploy" / "Dockerfile").read_text()
+    env_lines = [line for line in image.splitlines() if line.startswith("ENV ")]
+    assert env_lines and not any("PROXY_HOPS" in line for line in env_lines), "the image trusts no hop"
+    assert 'PROXY_HOPS: "1"' in (ROOT / "deploy" / "compose.yaml").read_text(), "behind nginx it trusts one"
+    client = create_app({"INDEX_DIR": str(corpus_index), "RATE_LIMIT_PER_MINUTE": 1, "RATE_LIMIT_BURST": 1}).test_client()
+    codes = [client.get("/api/search?q=cure", headers={"X-Forwarded-For": f"198.51.100.{n}"}).status_code
+             for n in range(3)]
+    assert codes == [200, 429, 429], "a chosen X-Forwarded-For passes no limit"

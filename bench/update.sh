@@ -9,8 +9,8 @@ cp -r "$pages" "$work/pages"
 cp -r "$index" "$work/index"
 py=.venv/bin/python
 summary() { $py -c 'import json,sys; r=json.load(sys.stdin); print("  " + ", ".join(f"{k} {len(v) if isinstance(v, list) else v}" for k, v in r.items() if k in ("pages","passages","added","changed","removed","unchanged","embedded","reused","seconds")))'; }
-echo "re-keying the copy (every page moves to the copy's folder; vectors are reused by text):"
-$py -m indexer update --source "$work/pages" --index-dir "$work/index" --json | summary
+echo "re-keying the copy (every page moves to the copy's folder, which replaces the original as the source; vectors are reused by text):"
+$py -m indexer update --source "$work/pages" --index-dir "$work/index" --allow-shrink --json | summary
 echo "update with nothing changed:"
 $py -m indexer update --source "$work/pages" --index-dir "$work/index" --json | summary
 shopt -s globstar

@@ -149,7 +149,11 @@ def check_file_digests(folder: Path, manifest: dict) -> None:
     place (same size, other bytes) is refused. Versions written before digests were recorded are not
     checked here."""
     for name, digest in manifest.get("file_sha256", {}).items():
-        if file_sha256(Path(folder) / name) != digest:
+        try:
+            found = file_sha256(Path(folder) / name)
+        except OSError as exc:
+            raise StoreError(f"{folder}: {name} cannot be read: {exc.strerror or exc}") from None
+        if found != digest:
             raise StoreError(f"{folder}: {name} is not the file the manifest recorded (sha256 differs): the "
                              "version was damaged after it was written")
 

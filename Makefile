@@ -37,7 +37,7 @@ run: index
 	INDEX_DIR=$(INDEX_DIR) PAGES_DIR=$(CORPUS) PORT=$(PORT) \
 		ALLOWED_ORIGINS=http://localhost:$(DEMO_PORT),http://127.0.0.1:$(DEMO_PORT) $(MAKE) --no-print-directory serve
 
-# Production server: INDEX_DIR, PORT, HOST, WORKERS, THREADS from the environment (search_app/gunicorn_conf.py).
+# Production server: the app's settings and HOST, PORT, WORKERS, ... from the environment (README, Configuration).
 serve: setup
 	$(VENV)/bin/gunicorn --config search_app/gunicorn_conf.py 'search_app:create_app()'
 

@@ -17,12 +17,13 @@ import math
 import statistics
 import sys
 import time
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 
-from search_app.excerpts import excerpt, highlights
-from search_app.ranking import MODES, PageHit, RankingConfig
-from search_app.retrieval import Retriever, SearchOptions, SearchResult
+from search_app.engine.ranking import PageHit, RankingConfig, levers, tuned
+from search_app.engine.results import SearchOptions, SearchResult
+from search_app.engine.retrieval import Retriever
+from search_app.engine.strategies import MODES
 from search_index import embedding
 from search_index.format import PassageRecord, set_search_threads
 
@@ -96,17 +97,17 @@ def reciprocal_rank(ranking: list[tuple[str, str]], grades: dict[tuple[str, str]
     return 0.0
 
 
-def marked_section(retriever: Retriever, result: SearchResult, query: str) -> tuple[str, str] | None:
+def marked_section(result: SearchResult) -> tuple[str, str] | None:
     """The (url, section) of the excerpt a reader sees first (the first recommended one, else the first
     result's first passage) when a sentence of it is marked as the answer, else None."""
-    first = [(record.original_url or record.url, record.section, record.text)
-             for record in (result.recommended.passages if result.recommended else [])]
-    first += [(public_url(page), page.sections[0].heading, page.sections[0].passage.text) for page in result.pages[:1]]
-    if not first or result.vector is None:
+    first = [(shown.record.original_url or shown.record.url, shown.section, shown.excerpt)
+             for shown in result.shown_recommended]
+    first += [(public_url(page.page), page.passages[0].section, page.passages[0].excerpt)
+              for page in result.shown_pages[:1]]
+    if not first:
         return None
-    url, section, text = first[0]
-    shown, _ = excerpt(text, highlights(text, query))
-    return (url, section) if retriever.mark_answer(result.vector, shown) else None
+    url, section, excerpt = first[0]
+    return (url, section) if excerpt.answer else None
 
 
 def score_one(result: SearchResult, judged: Judged, answer: tuple[str, str] | None = None) -> dict[str, float]:
@@ -146,7 +147,7 @@ def evaluate(retriever: Retriever, queries: list[Judged], mode: str = "default",
         started = time.perf_counter()
         result = retriever.search(judged.query, options)
         times.append((time.perf_counter() - started) * 1000)
-        answer = marked_section(retriever, result, result.corrected_query or judged.query)
+        answer = marked_section(result)
         rows.append(score_one(result, judged, answer))
         corrected += result.corrected_query is not None
         wrongly += result.corrected_query is not None and not judged.misspelled
@@ -193,6 +194,12 @@ def print_table(rows: list[tuple[str, str, dict]]) -> None:
         print("| " + " | ".join([name, mode] + [str(summary[c]) for c in COLUMNS]) + " |")
 
 
+def english_threshold(retriever: Retriever) -> float:
+    """The off-topic threshold of English questions on the served version."""
+    english = retriever.config.profile("en")
+    return retriever.snapshot().threshold(english.reader, english.off_topic_quantile)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.evaluate", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -207,13 +214,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--refusals", type=Path, nargs="+", default=[],
                         help="files of questions the corpus does not answer, one a line: the share refused")
     parser.add_argument("--threads", type=int, default=1, help="PyTorch threads")
-    levers = parser.add_argument_group("levers", "measure with other ranking settings than the app's")
-    for lever in fields(RankingConfig):
-        levers.add_argument("--" + lever.name.replace("_", "-"), type=type(lever.default), default=lever.default)
+    settings = parser.add_argument_group("levers", "measure with other ranking settings than the app's "
+                                                      "(a language's as --es.weak-below)")
+    for name, value in levers(RankingConfig()).items():
+        settings.add_argument("--" + name.replace("_", "-"), dest=name, type=type(value), default=value)
     args = parser.parse_args(argv)
     embedding.set_threads(args.threads)
     set_search_threads(args.threads)
-    config = RankingConfig(**{lever.name: getattr(args, lever.name) for lever in fields(RankingConfig)})
+    config = RankingConfig()
+    for name in levers(config):
+        config = tuned(config, name, getattr(args, name))
     retriever = Retriever(args.index_dir, config)
     if args.queries:
         summary = evaluate(retriever, load_queries(args.queries), args.mode, args.correct)
@@ -235,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
         questions = [q.strip() for q in path.read_text(encoding="utf-8").splitlines() if q.strip()]
         share, not_good, bets = refusals(retriever, questions)
         print(f"\nanswered 'no good match': {share} of {len(questions)} questions in {path} "
-              f"(threshold {retriever.state().min_score:.3f}); matched weak or none: {not_good}; "
+              f"(threshold {english_threshold(retriever):.3f}); matched weak or none: {not_good}; "
               f"a best bet fired for {bets}",
               file=sys.stderr if args.json else None)
     return 0

@@ -19,8 +19,9 @@ from pathlib import Path
 
 from bench.evaluate import load_queries
 from bench.servers import gunicorn
-from search_app.retrieval import Retriever, SearchOptions
-from search_app.usage import UsageLog
+from search_app.engine.results import SearchOptions
+from search_app.engine.retrieval import Retriever
+from search_app.web.usage import UsageLog
 from search_index import embedding
 from search_index.format import set_search_threads
 
@@ -59,8 +60,8 @@ STAGES = {
     "passage owners (arrays)": ("reader.py", "owners"),
     "records of shown passages (SQLite)": ("reader.py", "passages"),
     "spelling correction": ("spelling.py", "correct"),
-    "score fusion": ("ranking.py", "fuse"),
-    "page-title similarity": ("retrieval.py", "title_bonus"),
+    "score fusion": ("strategies.py", "scores"),
+    "page-title similarity": ("pipeline.py", "page_bonus"),
     "grouping into pages": ("ranking.py", "group"),
     "best bets (matching)": ("curation.py", "recommend"),
     "hidden pages (filter)": ("curation.py", "visible"),
@@ -92,7 +93,7 @@ def suggestions(index_dir: Path, queries: list[str]) -> dict:
     for query in queries:
         for length in (3, 6, 10):
             started = time.perf_counter()
-            retriever.suggest(query[:length])
+            retriever.snapshot().suggest(query[:length])
             times.append((time.perf_counter() - started) * 1000)
     return summary(times, 2)
 
@@ -111,7 +112,7 @@ def usage_log_write(count: int) -> dict:
 
 def over_http(index_dir: Path, queries: list[str], warm: list[str]) -> dict:
     """One gunicorn worker on 127.0.0.1, one request at a time, each question once."""
-    with gunicorn(index_dir, {"WORKERS": "1", "THREADS": "1", "RATE_LIMIT_PER_MINUTE": "0"}) as server:
+    with gunicorn(index_dir, {"WORKERS": "1", "RATE_LIMIT_PER_MINUTE": "0"}) as server:
         times = []
         for i, query in enumerate(warm + queries):
             url = server.base + "/api/search?" + urllib.parse.urlencode({"q": query})

@@ -2,22 +2,22 @@
 
     python -m bench.levers --index-dir DIR --queries FILE.jsonl [FILE.jsonl ...] --lever NAME VALUE [VALUE ...]
 
-For each value of the lever (a field of search_app.ranking.RankingConfig, every other field at the
-app's setting) it prints nDCG@10, MRR@10, Success@1 and the share matched `good` on the
-even-numbered questions (half A), the odd-numbered ones (half B) and all, for each file (a .txt
-file: questions the corpus does not answer, where only `good` means anything, and lower is better).
+For each value of the lever (a name of search_app.engine.ranking.levers: a field of RankingConfig, or a
+language's as "es.weak_below"; every other at the app's setting) it prints nDCG@10, MRR@10, Success@1
+and the share matched `good` on the even-numbered questions (half A), the odd-numbered ones (half B)
+and all, for each file (a .txt file: questions the corpus does not answer, where only `good` means
+anything, and lower is better).
 A value earns its place only if it wins on the half it was not picked on.
 """
 from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import fields, replace
 from pathlib import Path
 
 from bench.evaluate import evaluate, load_queries
-from search_app.ranking import RankingConfig
-from search_app.retrieval import Retriever
+from search_app.engine.ranking import RankingConfig, levers, tuned
+from search_app.engine.retrieval import Retriever
 from search_index import embedding
 from search_index.format import set_search_threads
 
@@ -36,16 +36,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lever", required=True, nargs="+", metavar=("NAME", "VALUE"))
     args = parser.parse_args(argv)
     name, values = args.lever[0], args.lever[1:]
-    kinds = {f.name: type(f.default) for f in fields(RankingConfig)}
-    if name not in kinds or not values:
-        parser.error(f"--lever takes one of {', '.join(kinds)} and at least one value")
+    known = levers(RankingConfig())
+    if name not in known or not values:
+        parser.error(f"--lever takes one of {', '.join(known)} and at least one value")
     embedding.set_threads(1)
     set_search_threads(1)
     sets = {path.stem: load_queries(path) for path in args.queries}
     print("| lever | set | " + " | ".join(f"{m} {h}" for m in METRICS for h in ("A", "B", "all")) + " |")
     print("|" + "---|" * (2 + 3 * len(METRICS)))
     for value in values:
-        retriever = Retriever(args.index_dir, replace(RankingConfig(), **{name: kinds[name](value)}))
+        retriever = Retriever(args.index_dir, tuned(RankingConfig(), name, float(value)))
         for set_name, queries in sets.items():
             scores = {h: evaluate(retriever, part) for h, part in halves(queries).items()}
             cells = [str(scores[h][m]) for m in METRICS for h in ("A", "B", "all")]

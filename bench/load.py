@@ -28,7 +28,7 @@ from pathlib import Path
 
 from bench.evaluate import load_queries
 from bench.servers import ROOT, gunicorn, totals
-from search_app.params import MAX_QUERY
+from search_app.web.params import MAX_QUERY
 from search_index import embedding
 
 LUA = Path(__file__).resolve().parent / "wrk-questions.lua"

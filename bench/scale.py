@@ -35,7 +35,8 @@ from bench.latency import percentile, profile
 from bench.load import questions_in
 from bench.servers import gunicorn, totals
 from indexer import calibration
-from search_app.retrieval import Retriever, SearchOptions
+from search_app.engine.results import SearchOptions
+from search_app.engine.retrieval import Retriever
 from search_index import embedding, keywords, publishing
 from search_index.documents import Page, Passage
 from search_index.embedding import MODEL_CACHE

@@ -68,7 +68,7 @@ def gunicorn(index_dir: Path, env: dict[str, str] | None = None, quiet: bool = T
              root: Path = ROOT) -> Iterator[Server]:
     """`make serve`'s server (search_app/gunicorn_conf.py of the checkout at `root`) on a free port.
 
-    `env` overrides the environment (WORKERS, THREADS, RATE_LIMIT_PER_MINUTE, ...)."""
+    `env` overrides the environment (WORKERS, RATE_LIMIT_PER_MINUTE, ...)."""
     port = free_port()
     full_env = {**os.environ, "INDEX_DIR": str(Path(index_dir).resolve()), "HOST": "127.0.0.1", "PORT": str(port),
                 **(env or {})}

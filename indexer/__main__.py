@@ -10,7 +10,6 @@ from pathlib import Path
 from indexer.build import DEFAULT_EMBEDDING_CACHE, build
 from indexer.chunking import ChunkConfig
 from indexer.sources import DEFAULT_BASE_URL, SOURCES_FILE, FolderSource, SourcesConfig, WebSource, load_sources_file
-from search_app.usage import UsageLog
 from search_index import embedding, publishing, query_encoder
 from search_index.best_bets import Curation, load_best_bets
 from search_index.errors import CuratedSearchError
@@ -54,10 +53,6 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     c.add_argument("--index-dir", type=Path, default=publishing.DEFAULT_INDEX_DIR)
     c.add_argument("--file", type=Path, help="check this best bets file against the published version "
                                              "(default: the best bets stored with it)")
-    u = commands.add_parser("usage", help="searches and the most frequent unanswered questions in the usage log")
-    u.add_argument("--log", required=True, type=Path, help="the QUERY_LOG file the app writes")
-    u.add_argument("--days", type=int, default=30)
-    u.add_argument("--top", type=int, default=20)
     s = commands.add_parser("stats", help="describe the published version")
     s.add_argument("--index-dir", type=Path, default=publishing.DEFAULT_INDEX_DIR)
     s.add_argument("--json", action="store_true")
@@ -150,18 +145,6 @@ def check_best_bets(reader: IndexReader, curation: Curation) -> bool:
 
 
 
-def print_usage(log: Path, days: int, top: int) -> int:
-    if not log.is_file():
-        print(f"error: no query log at {log}", file=sys.stderr)
-        return 1
-    usage = UsageLog(log)
-    print(f"Searches, last {days} days: {sum(day.searches for day in usage.days(days))}")
-    print(f"Most frequent unanswered questions, last {days} days:")
-    for query, count in usage.top(days, top):
-        print(f"{count:6}  {query}")
-    return 0
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     try:
@@ -184,8 +167,6 @@ def main(argv: list[str] | None = None) -> int:
             reader = publishing.open_version(args.index_dir)
             curation = load_best_bets(args.file) if args.file else reader.curation()
             return 0 if check_best_bets(reader, curation) else 1
-        elif args.command == "usage":
-            return print_usage(args.log, args.days, args.top)
         elif args.command == "rollback":
             print(f"published version {publishing.rollback(args.index_dir)}")
         else:

@@ -3,7 +3,7 @@
 A version's "no good match" threshold depends on its corpus: on a small site every question, on
 topic or not, finds less that is close to it than on a large one. So each build embeds a fixed set
 of everyday off-topic questions and stores the best cosine each reaches among the version's passages;
-the app derives its thresholds from them (search_app.ranking): English questions (data/off-topic-
+the app derives its thresholds from them (search_app.engine.ranking): English questions (data/off-topic-
 calibration.txt) by MiniLM, Spanish ones (data/off-topic-calibration-es.txt) by multilingual-e5.
 """
 from __future__ import annotations

@@ -7,11 +7,12 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from search_app import admin, api, hooks, i18n, settings, views, widget
-from search_app.ratelimit import RateLimiter
-from search_app.retrieval import Retriever
-from search_app.services import Services, install
-from search_app.usage import UsageLog
+from search_app import settings
+from search_app.engine.retrieval import Retriever
+from search_app.web import admin, api, hooks, i18n, views, widget
+from search_app.web.ratelimit import RateLimiter
+from search_app.web.services import Services, install
+from search_app.web.usage import UsageLog
 from search_index.query_encoder import encoders
 
 SUGGESTIONS_PER_SEARCH = 5

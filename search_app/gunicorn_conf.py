@@ -3,21 +3,21 @@ import os
 
 from gunicorn import util
 
+from search_app.settings import server_setting
+
 # Compute libraries read these when they load, in each worker: one thread each, so that workers
 # do not fight over the cores (measured: two threads per process ran slower under load on 2 cores).
 for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
     os.environ.setdefault(name, "1")
-os.environ.setdefault("COMPUTE_THREADS", "1")
 
-bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
-workers = int(os.environ.get("WORKERS", os.cpu_count() or 1))
+bind = f"{server_setting('HOST')}:{server_setting('PORT')}"
+workers = server_setting("WORKERS") or os.cpu_count() or 1
 # An event-loop worker: a connection that sends its request slowly waits in the loop and holds no
 # thread, so 50 such clients leave searches and /healthz answering in milliseconds (the threaded
 # worker stopped answering). A search computes on one core without yielding, so each worker still
 # runs one search at a time, which is what one compute thread per worker wants anyway.
-worker_class = os.environ.get("WORKER_CLASS", "gevent")
-worker_connections = int(os.environ.get("WORKER_CONNECTIONS", "1000"))
-threads = int(os.environ.get("THREADS", "2"))
+worker_class = server_setting("WORKER_CLASS")
+worker_connections = server_setting("WORKER_CONNECTIONS")
 timeout = 30
 graceful_timeout = 20
 # No keep-alive: every request is a new connection, which the kernel hands to whichever worker is
@@ -30,13 +30,13 @@ limit_request_line = 8190
 limit_request_fields = 50
 limit_request_field_size = 8190
 max_requests = 0
-accesslog = os.environ.get("ACCESS_LOG") or None
+accesslog = server_setting("ACCESS_LOG")
 
 
 def write_error(sock, status_int: int, reason: str, mesg: str) -> None:
     """gunicorn's own answers to requests it refuses before the app runs (400, 414, 431): plain text with
     the app's security headers, instead of gunicorn's small HTML page without them."""
-    from search_app.hooks import SECURITY_HEADERS
+    from search_app.web.hooks import SECURITY_HEADERS
 
     body = f"{status_int} {reason}\n".encode("latin1")
     headers = {"Connection": "close", "Content-Type": "text/plain; charset=utf-8", "Content-Length": len(body),
@@ -53,7 +53,7 @@ def post_fork(server, worker) -> None:
     from search_index import embedding
     from search_index.format import set_search_threads
 
-    threads = int(os.environ["COMPUTE_THREADS"])
+    threads = server_setting("COMPUTE_THREADS")
     embedding.set_threads(threads)
     set_search_threads(threads)
 

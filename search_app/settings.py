@@ -38,6 +38,19 @@ SETTINGS = (
     Setting("QUERY_LOG_DAYS", 90, "days the usage log keeps the text of an unanswered question", int),
 )
 
+# What `make serve` (gunicorn, search_app/gunicorn_conf.py) reads from the environment.
+SERVER_SETTINGS = (
+    Setting("HOST", "127.0.0.1", "the address it listens on"),
+    Setting("PORT", 8000, "the port it listens on", int),
+    Setting("WORKERS", None, "worker processes (unset: one per core)", int),
+    Setting("WORKER_CLASS", "gevent", "gunicorn's worker class: `gevent`, an event loop per worker, so a slow "
+            "client holds no thread (`sync` for one request at a time, without the event loop)"),
+    Setting("WORKER_CONNECTIONS", 1000, "connections one gevent worker holds at once", int),
+    Setting("COMPUTE_THREADS", 1, "compute threads (ONNX Runtime, FAISS, PyTorch) per worker, set when the worker "
+            "starts", int),
+    Setting("ACCESS_LOG", None, "file (or `-`) for gunicorn's access log"),
+)
+
 # Flask settings that are not for operators to change.
 FIXED = {"MAX_CONTENT_LENGTH": 16 * 1024}
 
@@ -58,3 +71,15 @@ def from_env(environ: Mapping[str, str] = os.environ) -> dict:
         except ValueError:
             raise ValueError(f"{setting.name}={raw!r} is not a valid value: {setting.help}") from None
     return found
+
+
+def server_setting(name: str, environ: Mapping[str, str] = os.environ) -> object:
+    """One of SERVER_SETTINGS from the environment, else its default; a bad value names the variable."""
+    setting = next(s for s in SERVER_SETTINGS if s.name == name)
+    raw = environ.get(name)
+    if not raw:
+        return setting.default
+    try:
+        return setting.parse(raw)
+    except ValueError:
+        raise ValueError(f"{name}={raw!r} is not a valid value: {setting.help}") from None

@@ -9,7 +9,7 @@ e5's `tokenizer.model`, below) and
 `settings.json` (longest input, padding id, the model's question prefix), and `model-int8.onnx`, the
 same graph with its weights in 8 bits (per output channel): 2.2 times faster on one core, cosine 0.97
 to 0.999 with the full graph. It reads the sentences of an excerpt to mark the one that answers
-(search_app.answers; it picks the full graph's sentence but for near ties), and MiniLM's questions,
+(search_app.engine.answers; it picks the full graph's sentence but for near ties), and MiniLM's questions,
 whose figures it keeps (README, "Load"); e5's questions keep the full graph, where 8 bits cost the
 Spanish questions. multilingual-e5-small's
 250,002-row word-embedding table stays out of its graph, in `words.npy`, memory-mapped: workers share

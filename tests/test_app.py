@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 from bs4 import BeautifulSoup
 
-from search_app.ranking import RankingConfig
-from search_app.services import services
+from search_app.engine.ranking import RankingConfig
+from search_app.web.services import services
 from tests.helpers import ROOT
 
 SECTIONS_PER_PAGE = RankingConfig.sections_per_page
@@ -249,7 +249,7 @@ def test_site_filter_keeps_to_one_site(client):
 
 def test_no_question_of_the_plain_language_set_is_refused_or_wrongly_rewritten(app):
     from bench.evaluate import load_queries
-    from search_app.retrieval import SearchOptions
+    from search_app.engine.results import SearchOptions
 
     retriever = services(app).retriever
     for judged in load_queries(ROOT / "corpus" / "eval" / "patients.jsonl"):
@@ -259,12 +259,12 @@ def test_no_question_of_the_plain_language_set_is_refused_or_wrongly_rewritten(a
 
 
 def test_the_off_topic_threshold_follows_the_corpus(app, corpus_index):
-    from search_app.ranking import RankingConfig, off_topic_threshold
+    from search_app.engine.ranking import RankingConfig, off_topic_threshold
     from search_index import publishing
 
     scores = publishing.open_version(corpus_index).manifest["off_topic_scores"]
     assert len(scores) == 60 and scores == sorted(scores)
-    threshold = off_topic_threshold(scores, RankingConfig().off_topic_quantile)
+    threshold = off_topic_threshold(scores, RankingConfig().profile("en").off_topic_quantile)
     assert scores[0] < threshold < scores[-1]
-    assert services(app).retriever.state().min_score == threshold
+    assert services(app).retriever.snapshot().threshold("minilm", 0.9) == threshold
     assert off_topic_threshold([0.1, 0.2, 0.3, 0.4, 0.5], 0.5) == 0.3

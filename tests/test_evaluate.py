@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from bench.evaluate import Judged, evaluate, load_queries, ndcg, recall, reciprocal_rank
-from search_app.retrieval import Retriever
+from search_app.engine.retrieval import Retriever
 from tests.helpers import ROOT, build_folder, page_html, write_page
 
 A, B, C, D = ("u1", "s1"), ("u1", "s2"), ("u2", "s1"), ("u3", "s1")

@@ -8,7 +8,7 @@ import pytest
 from indexer.build import build
 from indexer.sources import FolderSource, SourcesConfig
 from search_app import create_app
-from search_app.services import services
+from search_app.web.services import services
 from search_index import publishing
 from search_index.format import StoreError
 from tests.helpers import CORPUS_PAGES, build_folder, page_html, write_page

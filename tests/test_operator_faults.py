@@ -11,7 +11,7 @@ from indexer.build import build
 from indexer.crawling import CrawlError
 from indexer.sources import FolderSource, SourcesConfig, load_sources_file
 from search_app import create_app
-from search_app.services import services
+from search_app.web.services import services
 from search_index import publishing
 from tests.helpers import build_folder, page_html, write_page
 

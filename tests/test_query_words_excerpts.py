@@ -1,9 +1,9 @@
 """Query words, highlights, excerpts and the question's focus."""
 from __future__ import annotations
 
-from search_app.excerpts import excerpt, highlights, segments
-from search_app.query_words import content_words, question_focus
-from search_app.ranking import best_of
+from search_app.engine.excerpts import excerpt, highlights, segments
+from search_app.engine.query_words import content_words, question_focus
+from search_app.engine.ranking import best_of
 from search_index.text import sentence_spans
 
 

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from search_app.ranking import RankingConfig, group, page_hits
-from search_app.retrieval import Retriever, SearchOptions
+from search_app.engine.ranking import RankingConfig, group, page_hits, tuned
+from search_app.engine.results import SearchOptions
+from search_app.engine.retrieval import Retriever
 from search_index.format import Owner, PassageRecord
 from tests.helpers import build_folder, page_html, write_page
 
@@ -87,7 +88,8 @@ def test_a_title_the_question_does_not_name_lifts_nothing(two_pages):
 @pytest.mark.parametrize("e5_weight, baseline", [(0.0, "dense"), (0.5, "fused")])
 def test_with_its_levers_at_zero_the_default_mode_is_dense_search(two_pages, e5_weight, baseline):
     question = "is sourdough bread healthy"
-    config = RankingConfig(keyword_weight=0.0, title_weight=0.0, sections_per_page=1, e5_weight=e5_weight)
+    config = tuned(tuned(RankingConfig(title_weight=0.0, sections_per_page=1), "en.keyword_weight", 0.0),
+                   "en.second_reader_weight", e5_weight)
     retriever = Retriever(two_pages, config)
     default = retriever.search(question)
     dense = retriever.search(question, SearchOptions(mode=baseline))
@@ -121,8 +123,8 @@ def test_a_spanish_question_has_a_keyword_side_only_when_weighted(kitchen):
         assert found.language == "es"
         return {hit.passage.text: hit.score for page in found.pages for hit in page.sections}
 
-    assert RankingConfig().keyword_weight_es == 0
-    e5_alone, weighted = section_scores(RankingConfig()), section_scores(RankingConfig(keyword_weight_es=0.05))
+    assert RankingConfig().profile("es").keyword_weight == 0
+    e5_alone, weighted = section_scores(RankingConfig()), section_scores(tuned(RankingConfig(), "es.keyword_weight", 0.05))
     lifts = {text: weighted[text] - e5_alone[text] for text in e5_alone}
     assert [text for text, lift in lifts.items() if lift == pytest.approx(0.05)] == [
         "Feed the starter with flour and water every day until it bubbles."], "the keyword hit gains the weight"

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from bench.servers import gunicorn
 from search_app import create_app
-from search_app.ratelimit import RateLimiter
-from search_app.services import services
+from search_app.web.ratelimit import RateLimiter
+from search_app.web.services import services
 from tests.helpers import ROOT
 
 
@@ -103,7 +103,7 @@ def test_unanswered_questions_are_counted_without_personal_data(corpus_index, tm
         client.get("/api/search", query_string={"q": q}, environ_base={"REMOTE_ADDR": "198.51.100.7"})
     client.get("/", query_string={"q": "pizza recipe"})
     assert services(app).usage_log.flush()
-    listing = subprocess.run([sys.executable, "-m", "indexer", "usage", "--log", str(log)], capture_output=True,
+    listing = subprocess.run([sys.executable, "-m", "search_app", "usage", "--log", str(log)], capture_output=True,
                              text=True, cwd=ROOT, check=True).stdout
     assert listing.splitlines()[0].endswith(": 5"), "the page search counts too"
     lines = listing.splitlines()[2:]
@@ -115,7 +115,7 @@ def test_unanswered_questions_are_counted_without_personal_data(corpus_index, tm
 def test_query_log_prunes_old_days(tmp_path):
     from datetime import date
 
-    from search_app.usage import UsageLog
+    from search_app.web.usage import UsageLog
 
     log = UsageLog(tmp_path / "usage.sqlite", retention_days=30)
     log.record_search("old question", no_match=True, corrected=False, today=date(2026, 1, 1))

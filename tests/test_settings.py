@@ -30,7 +30,7 @@ def test_a_bad_value_names_the_variable():
 
 def test_every_setting_is_in_the_readme_with_its_default_and_help():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    for setting in settings.SETTINGS:
+    for setting in settings.SETTINGS + settings.SERVER_SETTINGS:
         default = "unset" if setting.default is None else f"`{setting.default}`" if setting.default != "" else "empty"
         assert f"| `{setting.name}` | {default} | {setting.help} |" in readme, setting.name
 

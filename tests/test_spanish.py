@@ -10,12 +10,20 @@ from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
 from search_app import create_app
-from search_app.i18n import TRANSLATIONS
-from search_app.retrieval import Retriever, SearchOptions
-from search_index.language import detect, page_language
+from search_app.engine.profiles import spoken
+from search_app.engine.ranking import RankingConfig
+from search_app.engine.results import SearchOptions
+from search_app.engine.retrieval import Retriever
+from search_app.web.i18n import TRANSLATIONS
+from search_index.language import page_language
 from tests.helpers import build_folder, page_html, write_page
 
 SEED = "/pages/metastatic-breast-cancer-introduction.html"
+
+
+def detect(question: str, interface: str = "en") -> str:
+    """The language the app reads a question in."""
+    return spoken(question, interface, RankingConfig().profiles).code
 
 
 @pytest.mark.parametrize("question", [
@@ -100,7 +108,7 @@ def test_the_catalog_is_compiled_from_its_source():
         with open(po, "rb") as source, open(po.with_suffix(".mo"), "rb") as compiled:
             written, built = read_po(source), read_mo(compiled)
         assert messages(written) == messages(built), \
-            f"{po} changed: run `python -m search_app.i18n`"
+            f"{po} changed: run `python -m search_app.web.i18n`"
         assert all(m.string for m in written if m.id), f"{po} has untranslated messages"
 
 

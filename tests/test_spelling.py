@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from bs4 import BeautifulSoup
 
-from search_app.spelling import Speller, english_words
+from search_app.engine.spelling import Speller, english_words
 
 VOCABULARY = [("metastatic", 40), ("breast", 120), ("cancer", 300), ("tamoxifen", 12), ("chemotherapy", 30),
               ("her2", 9), ("bones", 15), ("lymphedema", 4), ("rarely", 1), ("treatment", 80), ("treated", 25),

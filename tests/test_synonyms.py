@@ -1,8 +1,8 @@
 """The maintainers' synonym list: parsing, expansion, and its use in keyword search."""
 from __future__ import annotations
 
-from search_app.retrieval import keyword_terms
-from search_app.services import services
+from search_app.engine.snapshot import keyword_terms
+from search_app.web.services import services
 from search_index import publishing
 from search_index.synonyms import expansions, parse_synonyms
 
@@ -39,11 +39,11 @@ def test_index_stores_the_list_and_its_words(corpus_index):
 
 
 def test_lay_word_finds_the_pages_word(app):
-    retriever = services(app).retriever
-    hits = retriever.keyword("chemo", 5, retriever.state())
-    records = retriever.state().reader.passages([passage_id for passage_id, _ in hits])
+    snapshot = services(app).retriever.snapshot()
+    terms = keyword_terms("chemo", expansions("chemo", snapshot.synonyms), snapshot.common)
+    records = snapshot.reader.passages([passage_id for passage_id, _ in snapshot.reader.keyword(terms, 5)])
     assert any("Chemotherapy" in r.text for r in records.values())
-    assert retriever.state().speller.correct("chemo side effects") is None, "synonym words are never corrected"
+    assert snapshot.speller.correct("chemo side effects") is None, "synonym words are never corrected"
 
 
 def test_a_synonym_list_past_its_limits_is_refused_with_one_line(tmp_path):

@@ -14,7 +14,7 @@ import urllib.request
 import pytest
 
 from search_app import create_app
-from search_app.services import services
+from search_app.web.services import services
 from search_index import publishing
 from search_index.format import FORMAT_VERSION, StoreError
 from search_index.keywords import tokens

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from search_app import create_app
-from search_app.services import services
+from search_app.web.services import services
 
 TOKEN = {"Authorization": "Bearer dashboard-token-0123456789abcdefghijklmn"}
 VISITOR = {"REMOTE_ADDR": "203.0.113.9", "HTTP_USER_AGENT": "VisitorBrowser/1.0", "HTTP_COOKIE": "session=abc123"}
@@ -163,7 +163,7 @@ def test_a_log_that_cannot_be_written_never_stops_the_service(corpus_index, tmp_
 
 
 def _worker_searches(log: str, count: int) -> None:
-    from search_app.usage import UsageLog
+    from search_app.web.usage import UsageLog
 
     usage = UsageLog(log)
     for _ in range(count):
@@ -219,7 +219,7 @@ def test_weak_matches_are_counted_and_listed_like_unanswered_questions(corpus_in
 
 
 def test_an_older_log_gains_the_weak_column(tmp_path):
-    from search_app.usage import UsageLog
+    from search_app.web.usage import UsageLog
 
     path = tmp_path / "usage.sqlite"
     with sqlite3.connect(path) as db:
@@ -277,8 +277,8 @@ def test_searches_opened_from_the_dashboard_are_not_counted(corpus_index, tmp_pa
     ("look at this dot on my breast", "", "look this dot breast"),
 ])
 def test_names_addresses_dates_and_spelled_addresses_are_removed_in_both_languages(question, personal, kept):
-    from search_app.privacy import anonymise
-    from search_app.usage import normalise
+    from search_app.web.privacy import anonymise
+    from search_app.web.usage import normalise
 
     stored = normalise(anonymise(question)).split()
     assert not set(personal.split()) & set(stored), stored

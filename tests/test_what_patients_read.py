@@ -88,7 +88,7 @@ def test_every_page_copy_has_a_viewport_and_no_page_script(client):
 
 
 def test_a_copy_keeps_only_safe_markup(tmp_path):
-    from search_app.copies import read_copy
+    from search_app.web.copies import read_copy
 
     page = tmp_path / "p.html"
     page.write_text('<html><body><nav><a href="/x">Menu</a></nav><main><h1 onclick="x()">T</h1>'
@@ -159,7 +159,7 @@ def test_the_sentence_that_answers_is_marked_in_the_first_excerpts(client):
 
 
 def test_answer_chunks_split_highlights_at_the_answer():
-    from search_app.excerpts import answer_chunks
+    from search_app.engine.excerpts import answer_chunks
 
     text = "One cure. Two cures here. Three."
     chunks = answer_chunks(text, [(4, 8), (14, 19)], (10, 25))
@@ -173,7 +173,7 @@ def test_a_deeply_nested_copy_is_written_in_one_pass():
 
     from bs4 import BeautifulSoup
 
-    from search_app.copies import safe_html
+    from search_app.web.copies import safe_html
 
     depth = 50_000
     root = BeautifulSoup("<main>" + "<div>" * depth + "<p>deep</p>" + "</div>" * depth + "</main>", "html.parser").main
@@ -219,7 +219,7 @@ def test_page_copies_are_rate_limited_like_searches(corpus_index):
     '<!--><a class="section-link" data-public="https://evil.example/" href="#x">x</a>-->',
 ])
 def test_cdata_declarations_and_processing_instructions_never_reach_a_copy(tmp_path, planted):
-    from search_app.copies import read_copy
+    from search_app.web.copies import read_copy
 
     page = tmp_path / "p.html"
     page.write_text(f"<html><body><main><h1>T</h1><p>Before {planted} after.</p></main></body></html>")
@@ -230,7 +230,7 @@ def test_cdata_declarations_and_processing_instructions_never_reach_a_copy(tmp_p
 
 
 def test_a_named_anchor_keeps_its_place_in_the_copy(tmp_path):
-    from search_app.copies import read_copy
+    from search_app.web.copies import read_copy
 
     page = tmp_path / "p.html"
     page.write_text('<main><h1>T</h1><h2><a name="side-effects">Side effects</a></h2><p>Text.</p>'

@@ -8,8 +8,8 @@ from collections import Counter
 import pytest
 
 from search_app import create_app
-from search_app.suggest import Suggester, topics
-from search_app.widget import STATIC
+from search_app.engine.suggest import Suggester, topics
+from search_app.web.widget import STATIC
 
 SITE = "https://www.example-charity.org"
 

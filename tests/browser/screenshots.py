@@ -16,7 +16,7 @@ from pathlib import Path
 
 from examples.host_page import create_demo
 from search_app import create_app
-from search_app.usage import UsageLog
+from search_app.web.usage import UsageLog
 from tests.browser.chrome import chrome, live_server
 from tests.helpers import CORPUS_PAGES, ROOT
 

@@ -5,18 +5,8 @@ from urllib.parse import urlsplit
 
 from flask import g, request
 
-from search_app.excerpts import excerpt
-from search_app.retrieval import QuestionVector, SearchOptions, SearchResult
-from search_app.services import services
-
-
-def shown_excerpt(text: str, spans: list[tuple[int, int]], vector: QuestionVector | None = None,
-                  ) -> tuple[str, list[tuple[int, int]], tuple[int, int] | None]:
-    """What a result shows of a passage whose question words are at `spans`: the whole-sentence excerpt,
-    its highlights, and, given the question's vector, the sentence that best answers it."""
-    shown, inside = excerpt(text, spans)
-    answer = services().retriever.mark_answer(vector, shown) if vector is not None else None
-    return shown, inside, answer
+from search_app.engine.results import SearchOptions, SearchResult
+from search_app.web.services import services, snapshot
 
 
 def from_dashboard() -> bool:
@@ -26,10 +16,10 @@ def from_dashboard() -> bool:
 
 
 def run_search(query: str, options: SearchOptions) -> SearchResult:
-    """Search for a web request: remember the answering version; count it in the usage log (a question's
-    first page of results, not "more results")."""
+    """Search for a web request, on its snapshot: remember the answering version; count it in the usage
+    log (a question's first page of results, not "more results")."""
     found = services()
-    result = found.retriever.search(query, options)
+    result = found.retriever.search(query, options, snapshot())
     g.index_version = result.version
     g.query_cache = "hit" if result.cached else "miss"
     if found.usage_log is not None and not options.offset and not from_dashboard():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 
-from search_app.query_words import content_words
+from search_app.engine.query_words import content_words
 from search_index import keywords
 
 # Who is asking or for whom: a question's context, not what it is about ("my mum has stage 4 ...").

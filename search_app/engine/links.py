@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Sequence
 from urllib.parse import quote, urlsplit
 
-from search_app.ranking import PageHit
+from search_app.engine.ranking import PageHit
 from search_index.format import PassageRecord
 from search_index.text import words
 

@@ -3,10 +3,10 @@
 Stored, per day: the number of searches, of "no good match" answers, of weak matches, of corrected
 questions and of clicks on results (with the clicked rank: 0 for a recommended result), how often
 each best bet fired, and the text of questions that found no good answer or only a weak one
-(normalised, without what could identify a person: `search_app.privacy`; deleted after
+(normalised, without what could identify a person: `search_app.web.privacy`; deleted after
 QUERY_LOG_DAYS). Never an IP address, cookie, user agent or session, and no other question's text.
 
-`python -m indexer usage --log FILE` prints a summary.
+`python -m search_app usage --log FILE` prints a summary.
 """
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-from search_app.privacy import anonymise
+from search_app.web.privacy import anonymise
 from search_index.text import words
 
 SCHEMA = """

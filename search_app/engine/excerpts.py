@@ -1,7 +1,7 @@
 """What a result shows of a passage: the question's words marked, and an excerpt around them."""
 from __future__ import annotations
 
-from search_app.query_words import content_words
+from search_app.engine.query_words import content_words
 from search_index.text import WORD, sentence_spans
 
 # About three lines of a phone screen: enough to show that a passage answers, short enough to scan.

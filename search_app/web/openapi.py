@@ -1,9 +1,10 @@
 """The OpenAPI 3.1 description of the JSON API."""
 from __future__ import annotations
 
-from search_app.params import FALSE, MAX_LIMIT, MAX_OFFSET, MAX_QUERY, TRUE
-from search_app.ranking import MODES, RankingConfig
-from search_app.suggest import MAX_SUGGESTIONS
+from search_app.engine.ranking import RankingConfig
+from search_app.engine.strategies import MODES
+from search_app.engine.suggest import MAX_SUGGESTIONS
+from search_app.web.params import FALSE, MAX_LIMIT, MAX_OFFSET, MAX_QUERY, TRUE
 from search_index.best_bets import MAX_SHOWN
 from search_index.language import LANGUAGES
 

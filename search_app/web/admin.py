@@ -11,10 +11,10 @@ from pathlib import Path
 
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
 
-from search_app import charts
-from search_app.params import BadRequest, integer
-from search_app.services import services
-from search_app.usage import MAX_RANK, UsageLog
+from search_app.web import charts
+from search_app.web.params import BadRequest, integer
+from search_app.web.services import services, snapshot
+from search_app.web.usage import MAX_RANK, UsageLog
 
 bp = Blueprint("admin", __name__)
 
@@ -83,7 +83,7 @@ def path_in_source(path: str, origins: list[str]) -> str:
 
 @bp.get("/admin/status")
 def status():
-    info = services().retriever.status()
+    info = snapshot().status()
     usage = services().usage_log
     info["usage_log"] = usage.status() if usage is not None else None
     info["skipped"] = [{**item, "path": path_in_source(item["path"], info["sources"])} for item in info["skipped"]]
@@ -116,7 +116,7 @@ def dashboard():
     """Searches and no-match rate per day, clicks by rank, unanswered questions, versions, best bets."""
     days = period()
     retriever = services().retriever
-    curation = retriever.curation()
+    curation = snapshot().curation()
     usage = services().usage_log
     context = {"days": days, "usage": usage is not None, "versions": retriever.history(20),
                "bets": curation.bets, "hidden": curation.hide, "fired": {}, "percent": percent}

@@ -4,8 +4,8 @@ from __future__ import annotations
 from flask import Flask, Request, current_app, g, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, SecurityError
 
-from search_app.retrieval import NotReady
-from search_app.services import services
+from search_app.engine.retrieval import NotReady
+from search_app.web.services import services
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -62,7 +62,7 @@ def cross_origin(response):
 def security_headers(response):
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
-    version = g.get("index_version") or services().retriever.serving
+    version = g.get("index_version") or (g.snapshot.version if "snapshot" in g else services().retriever.serving)
     if version:
         response.headers["X-Index-Version"] = version
     if "query_cache" in g:

@@ -2,20 +2,13 @@
 functions that turn passage scores into ranked pages with their best sections."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 
+from search_app.engine.profiles import ENGLISH, SPANISH, LanguageProfile
 from search_index.format import Owner, PassageRecord
-
-# "default" is what the app does; the others are for comparison: "dense" MiniLM alone, "e5"
-# multilingual-e5 alone, "fused" both models without the keyword and title signals, "rrf" both
-# models by reciprocal rank fusion instead, "keyword" BM25 alone, "hybrid" reciprocal rank fusion of
-# MiniLM and BM25.
-MODES = ("default", "dense", "e5", "fused", "rrf", "keyword", "hybrid")
-DENSE = ("dense", "e5", "fused", "rrf")
-# e5's share in mode "fused": both models in equal parts (what the default mode does at e5_weight 0.5).
-FUSED_MODE_WEIGHT = 0.5
 
 
 @dataclass(frozen=True)
@@ -33,31 +26,6 @@ class RankingConfig:
     # nothing to BM25 and cost the most to score (keyword search 13 -> 7 ms; liveqa-dev nDCG@10
     # 0.429 -> 0.427, MedQuAD MRR@10 0.753 -> 0.751).
     common_share: float = 0.2
-    # "No good match" when the best passage cosine is below this quantile of the version's off-topic
-    # calibration scores (indexer.calibration), unless a passage holds every content word of the
-    # question. The threshold follows the corpus: 0.41 on the 6,146-page benchmark (where a fixed 0.42
-    # had been chosen), 0.20 on the 18-page default corpus.
-    off_topic_quantile: float = 0.9
-    # The same for Spanish questions, on multilingual-e5's best cosine and the version's Spanish
-    # calibration questions (indexer/data/off-topic-calibration-es.txt).
-    off_topic_quantile_es: float = 0.9
-    # English questions: a passage's dense score is (1 - w) x its MiniLM cosine + w x its
-    # multilingual-e5 cosine put on MiniLM's scale (both standardised over the passages for the
-    # question: search_app.ranking.fuse_models); at 0, e5 is not asked. Halves A/B, nDCG@10 of the
-    # default mode at w = 0 / 0.2 / 0.5: the default corpus's patients 0.771/0.764, 0.772/0.773,
-    # 0.765/0.762; the benchmark's liveqa-dev 0.519/0.524, 0.501/0.509, 0.472/0.507 and plain-language
-    # breast questions 0.702/0.643, 0.689/0.642, 0.694/0.631. e5 helps the small corpus a little and
-    # costs the real consumer questions: not a gain. It reads the Spanish questions.
-    e5_weight: float = 0.0
-    # Default mode: cosine + w x BM25 scaled to the best keyword hit; of 0.05 / 0.1 / 0.2 / 0.3,
-    # 0.2 was best on liveqa-dev (0.420 / 0.416 / 0.427 / 0.415 nDCG@10, 256-token passages).
-    keyword_weight: float = 0.2
-    # The same for Spanish questions, on e5's scale, from the question's words in the (English) keyword
-    # index: names such as "brca" or "herceptin" are the same in both languages, most other words are
-    # not. Halves A/B of the default corpus's `pacientes-es`, Success@1 at 0 / 0.01 / 0.02 / 0.04:
-    # 0.625/0.625, 0.625/0.542, 0.583/0.500, 0.583/0.458; nDCG@10 0.565/0.594, 0.565/0.578,
-    # 0.552/0.538, 0.512/0.491: no keyword side for Spanish questions.
-    keyword_weight_es: float = 0.0
     # Default mode: a page scores its best section + w x the cosine of the question and its title;
     # 0.2 / 0.4 / 0.6 gave liveqa-dev nDCG@10 0.489 / 0.513 / 0.516, MedQuAD MRR@10 0.760 / 0.765 / 0.767.
     title_weight: float = 0.4
@@ -79,23 +47,15 @@ class RankingConfig:
     # at 0.845 and "what is stage 4 breast cancer" at 0.795 from phrasings they should not fire, and
     # "is there a cure for stage four" at 0.902 from "can stage 4 be cured": close paraphrases only.
     best_bet_min_cosine: float = 0.85
-    # How well the pages match (search_app.matching): "weak" when the best passage's cosine is under
-    # weak_below, or under weak_missing_below while a focus word of the question is nowhere in the
-    # corpus; chosen on half of the default corpus's answerable and unanswered questions, confirmed on
-    # the other half (README, "How well it matched").
-    weak_below: float = 0.55
-    weak_missing_below: float = 0.6
-    # The same for Spanish questions, on e5's best cosine alone (the corpus's words are English, so a
-    # Spanish word missing from them says nothing): chosen on halves of the default corpus's
-    # `pacientes-es` and `pacientes-sin-respuesta-es.txt` (README, "How well it matched").
-    weak_below_es: float = 0.83
-    # A page in another language than the question's drops by this much (English questions, on
-    # MiniLM's scale; Spanish ones, on e5's, whose cosines spread about a fifth as much): a page in
-    # the reader's language comes first unless the other is clearly closer.
-    other_language_penalty: float = 0.1
-    other_language_penalty_es: float = 0.02
-    # Reciprocal rank fusion's constant (the `hybrid` comparison mode), as Cormack et al. (2009) set it.
+    # Reciprocal rank fusion's constant (the `rrf` and `hybrid` comparison strategies), as Cormack et al.
+    # (2009) set it.
     rrf_k: int = 60
+    # How each language's questions are read (search_app.engine.profiles): reader, keyword weight,
+    # thresholds, and the words of the corpus's language.
+    profiles: tuple[LanguageProfile, ...] = (ENGLISH, SPANISH)
+
+    def profile(self, code: str) -> LanguageProfile:
+        return next(profile for profile in self.profiles if profile.code == code)
 
 
 @dataclass
@@ -175,18 +135,6 @@ def fuse_models(minilm: np.ndarray, minilm_spread: tuple[float, float], e5: np.n
     return minilm_mean + minilm_std * z
 
 
-def fuse(mode: str, dense: list[tuple[int, float]], keyword: list[tuple[int, float]],
-         config: RankingConfig) -> dict[int, float]:
-    """Each candidate passage's score in the given mode."""
-    if mode in DENSE:
-        return dict(dense)
-    if mode == "keyword":
-        return dict(keyword)
-    if mode == "hybrid":
-        return rrf([dense, keyword], config.rrf_k)
-    return weighted(dense, keyword, config.keyword_weight)
-
-
 def group(owners: dict[int, Owner], scores: dict[int, float], page_bonus: dict[int, float] | None = None,
           sections_per_page: int = RankingConfig.sections_per_page) -> list[RankedPage]:
     """Best passage per section, best sections per page; pages ordered by their best section plus their bonus."""
@@ -220,3 +168,30 @@ def page_hits(ranked: list[RankedPage], records: dict[int, PassageRecord]) -> li
         hits.append(PageHit(page.page_id, first.url, first.title, first.updated, first.site, page.score, sections,
                             first.original_url, first.language))
     return hits
+
+
+def levers(config: RankingConfig) -> dict[str, float]:
+    """Every number of the tuning by name, for measuring it (bench.levers, bench.evaluate): the fields of
+    RankingConfig ("title_weight"), and each language's as "code.field" ("es.weak_below": of a weak
+    threshold, the language's own reader's)."""
+    found = {f.name: getattr(config, f.name) for f in fields(config)
+             if isinstance(getattr(config, f.name), int | float)}
+    for profile in config.profiles:
+        for f in fields(profile):
+            value = getattr(profile, f.name)
+            value = value.get(profile.reader) if isinstance(value, Mapping) else value
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                found[f"{profile.code}.{f.name}"] = value
+    return found
+
+
+def tuned(config: RankingConfig, lever: str, value: float) -> RankingConfig:
+    """`config` with one lever (a name of `levers`) set to `value`."""
+    code, _, name = lever.rpartition(".")
+    kind = type(levers(config)[lever])
+    if not code:
+        return replace(config, **{name: kind(value)})
+    profile = config.profile(code)
+    held = getattr(profile, name)
+    new = {**held, profile.reader: kind(value)} if isinstance(held, Mapping) else kind(value)
+    return replace(config, profiles=tuple(replace(p, **{name: new}) if p is profile else p for p in config.profiles))

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from search_app.spelling import Speller
+from search_app.engine.spelling import Speller
 from search_index.text import words
 
 MAX_SUGGESTIONS = 8

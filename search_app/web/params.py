@@ -4,8 +4,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from search_app.ranking import MODES
-from search_app.retrieval import SearchOptions
+from search_app.engine.results import SearchOptions
+from search_app.engine.strategies import MODES
 
 MAX_QUERY = 500
 MAX_LIMIT = 50

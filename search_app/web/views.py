@@ -9,13 +9,13 @@ from flask import Blueprint, abort, current_app, g, render_template, request
 from flask_babel import refresh
 from werkzeug.security import safe_join
 
-from search_app.copies import read_copy
-from search_app.excerpts import answer_chunks, highlights
-from search_app.i18n import BadLanguage, interface_language
-from search_app.links import distinct_labels, passage_link, public_link
-from search_app.params import BadRequest, search_params
-from search_app.searching import run_search, shown_excerpt
-from search_app.services import services
+from search_app.engine.excerpts import answer_chunks
+from search_app.engine.results import Excerpt
+from search_app.web.copies import read_copy
+from search_app.web.i18n import BadLanguage, interface_language
+from search_app.web.params import BadRequest, search_params
+from search_app.web.searching import run_search
+from search_app.web.services import services, snapshot
 
 bp = Blueprint("views", __name__)
 
@@ -26,18 +26,16 @@ def host(url: str) -> str:
     return urlsplit(url).hostname or url
 
 
-def excerpt_parts(text: str, query: str, vector=None) -> list[tuple[list[tuple[str, bool]], bool]]:
-    """The excerpt in chunks of highlighted segments; given the question's vector, the answer sentence
-    is a chunk of its own."""
-    return answer_chunks(*shown_excerpt(text, highlights(text, query), vector))
+def excerpt_chunks(shown: Excerpt) -> list[tuple[list[tuple[str, bool]], bool]]:
+    """An excerpt in chunks of highlighted segments; its answer sentence, if marked, a chunk of its own."""
+    return answer_chunks(shown.text, shown.highlights, shown.answer)
 
 
 @bp.get("/")
 def index():
-    retriever = services().retriever
-    sites = retriever.sites()
+    sites = snapshot().sites
     context = {"sites": sites if len(sites) > 1 else {}, "query": "", "site": "",
-               "helpline": services().retriever.helpline(), "count_clicks": services().usage_log is not None}
+               "helpline": snapshot().helpline, "count_clicks": services().usage_log is not None}
     if "q" not in request.args:
         try:
             interface_language()
@@ -55,9 +53,8 @@ def index():
     refresh()  # the page speaks the question's language
     more = options.offset + options.limit < result.total
     return render_template(
-        "index.html", result=result, options=options, more=more, excerpt_parts=excerpt_parts,
-        excerpts_per_page=retriever.config.excerpts_per_page, details=distinct_labels(result.pages),
-        passage_link=passage_link, public_link=public_link, **context
+        "index.html", result=result, options=options, more=more, excerpt_chunks=excerpt_chunks,
+        excerpts_per_page=services().retriever.config.excerpts_per_page, **context
     )
 
 
@@ -78,7 +75,7 @@ def page(name: str):
     resolved = Path(target).resolve()
     if not resolved.is_relative_to(root) or not resolved.is_file():
         abort(404)
-    info = services().retriever.shown_page(f"/pages/{quote(resolved.relative_to(root).as_posix())}")
+    info = snapshot().shown_page(f"/pages/{quote(resolved.relative_to(root).as_posix())}")
     if info is None:
         abort(404)
     copy = read_copy(resolved, info.original_url)

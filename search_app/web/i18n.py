@@ -1,7 +1,7 @@
 """The interface in the reader's language (Flask-Babel): Spanish for a Spanish question, else the
 language the request asks for (`lang=es`, else the browser's Accept-Language), else English.
 Catalogs: search_app/translations/<language>/LC_MESSAGES/messages.po and the .mo compiled from it
-(`python -m search_app.i18n`; a test checks they agree). After changing the interface's text:
+(`python -m search_app.web.i18n`; a test checks they agree). After changing the interface's text:
     pybabel extract -F search_app/translations/babel.cfg -k _ -k ngettext:1,2 -o /tmp/messages.pot .
     pybabel update -i /tmp/messages.pot -d search_app/translations --ignore-obsolete
 then translate and compile."""
@@ -17,7 +17,7 @@ from flask_babel import Babel, gettext
 
 from search_index.language import DEFAULT, LANGUAGES
 
-TRANSLATIONS = Path(__file__).parent / "translations"
+TRANSLATIONS = Path(__file__).parent.parent / "translations"
 
 
 class BadLanguage(ValueError):

@@ -6,15 +6,13 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, jsonify, request
 
-from search_app import openapi
-from search_app.excerpts import highlights
-from search_app.i18n import BadLanguage, interface_language
-from search_app.links import distinct_labels, passage_link, public_link
-from search_app.params import MAX_LIMIT, MAX_OFFSET, BadRequest, clean_query, integer, search_params
-from search_app.ranking import PageHit, SectionHit
-from search_app.retrieval import QuestionVector, SearchResult
-from search_app.searching import run_search, shown_excerpt
-from search_app.services import services
+from search_app.engine.ranking import PageHit
+from search_app.engine.results import Excerpt, SearchResult, ShownPassage
+from search_app.web import openapi
+from search_app.web.i18n import BadLanguage, interface_language
+from search_app.web.params import MAX_LIMIT, MAX_OFFSET, BadRequest, clean_query, integer, search_params
+from search_app.web.searching import run_search
+from search_app.web.services import services, snapshot
 from search_index.format import PassageRecord
 
 bp = Blueprint("api", __name__)
@@ -28,32 +26,26 @@ def page_json(page: PageHit | PassageRecord, detail: str = "") -> dict:
             "original_url": page.original_url, "language": page.language}
 
 
-
-def excerpt_json(text: str, spans: list[tuple[int, int]], vector: QuestionVector | None = None) -> dict:
-    """The excerpt a result shows (the search page's too); given the question's vector, with the
-    sentence that best answers it marked."""
-    shown, inside, answer = shown_excerpt(text, spans, vector)
-    return {"text": shown, "highlights": [list(span) for span in inside], "answer": list(answer) if answer else None}
+def excerpt_json(excerpt: Excerpt) -> dict:
+    return {"text": excerpt.text, "highlights": [list(span) for span in excerpt.highlights],
+            "answer": list(excerpt.answer) if excerpt.answer else None}
 
 
-def passage_json(hit: SectionHit, page: PageHit, searched: str, vector: QuestionVector | None) -> dict:
-    """A result's passage: its section, links, text with the question's words, excerpt and score."""
-    link = passage_link(hit.passage)
-    spans = highlights(hit.passage.text, searched)
-    return {"section": hit.heading, "link": link, "public_link": public_link(link, page.url, page.original_url),
-            "text": hit.passage.text, "highlights": [list(span) for span in spans],
-            "excerpt": excerpt_json(hit.passage.text, spans, vector), "score": round(hit.score, 4)}
+def passage_json(passage: ShownPassage) -> dict:
+    """A result's passage: its section, links, text with the question's words, excerpt (with its answer
+    sentence, if marked) and score."""
+    return {"section": passage.section, "link": passage.link, "public_link": passage.public_link,
+            "text": passage.record.text, "highlights": [list(span) for span in passage.highlights],
+            "excerpt": excerpt_json(passage.excerpt), "score": round(passage.score or 0.0, 4)}
 
 
-def marked(result: SearchResult, page: int, hit: int) -> QuestionVector | None:
-    """The question's vector for the excerpt read first (its answer sentence is marked: the first
-    recommended passage, else the first result's first passage), else None."""
-    return result.vector if not result.recommended and page == 0 and hit == 0 else None
+def recommended_json(passage: ShownPassage) -> dict:
+    """A recommended passage: its page, section, links, text and excerpt."""
+    return {"page": page_json(passage.record), "section": passage.section, "link": passage.link,
+            "public_link": passage.public_link, "text": passage.record.text, "excerpt": excerpt_json(passage.excerpt)}
 
 
 def result_json(result: SearchResult) -> dict:
-    searched = result.corrected_query or result.query
-    recommended = result.recommended.passages if result.recommended else []
     return {
         "query": result.query,
         "language": result.language,
@@ -62,34 +54,23 @@ def result_json(result: SearchResult) -> dict:
         "no_match": result.no_match,
         "match": result.match,
         "missing": result.missing,
-        "recommended": [{"page": page_json(record), "section": record.section, "link": record.link,
-                         "public_link": public_link(record.link, record.url, record.original_url),
-                         "text": record.text,
-                         "excerpt": excerpt_json(record.text, highlights(record.text, searched),
-                                                 result.vector if not index else None)}
-                        for index, record in enumerate(recommended)],
-        "results": [
-            {
-                "page": page_json(page, detail),
-                "passages": [passage_json(hit, page, searched, marked(result, number, index))
-                             for index, hit in enumerate(page.sections)],
-            }
-            for number, (page, detail) in enumerate(zip(result.pages, distinct_labels(result.pages), strict=True))
-        ],
+        "recommended": [recommended_json(passage) for passage in result.shown_recommended],
+        "results": [{"page": page_json(shown.page, shown.detail), "passages": [passage_json(p) for p in shown.passages]}
+                    for shown in result.shown_pages],
     }
 
 
 @bp.get("/api/search")
 def search():
     try:
-        query, options = search_params(request.args, services().retriever.sites())
+        query, options = search_params(request.args, snapshot().sites)
         options = replace(options, interface=interface_language())
     except (BadRequest, BadLanguage) as exc:
         return jsonify(error="Bad Request", reason=str(exc)), 400
     result = run_search(query, options)
     body = result_json(result)
     body.update(limit=options.limit, offset=options.offset, version=result.version,
-                helpline=services().retriever.helpline() or None)
+                helpline=snapshot().helpline or None)
     return jsonify(body)
 
 
@@ -100,7 +81,7 @@ def suggest():
         typed = clean_query(request.args.get("q"))
     except BadRequest as exc:
         return jsonify(error="Bad Request", reason=str(exc)), 400
-    response = jsonify(query=typed, suggestions=services().retriever.suggest(typed))
+    response = jsonify(query=typed, suggestions=snapshot().suggest(typed))
     response.headers["Cache-Control"] = "public, max-age=300"
     return response
 
@@ -134,7 +115,7 @@ def click():
 
 @bp.get("/api/openapi.json")
 def openapi_document():
-    return jsonify(openapi.document(sorted(services().retriever.sites())))
+    return jsonify(openapi.document(sorted(snapshot().sites)))
 
 
 @bp.get("/healthz")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from flask import Blueprint, Response, abort
 
-STATIC = Path(__file__).resolve().parent / "static"
+STATIC = Path(__file__).resolve().parent.parent / "static"
 KINDS = {"js": "text/javascript", "css": "text/css"}
 bp = Blueprint("widget", __name__)
 

@@ -1,0 +1,109 @@
+"""How the questions of one language are read: everything the search does differently by language, as
+data. A language the pipeline should answer is a profile here (and a language search_index.language
+detects); no stage of the pipeline asks which language it is."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from search_index import language
+
+
+@dataclass(frozen=True)
+class LanguageProfile:
+    """One language's reading of a question. Figures are `make eval` unless said otherwise."""
+
+    code: str
+    # The model that reads the question, judges how well the pages match it (its best cosine) and, in
+    # the default strategy, finds the candidates ("minilm": English; "e5": multilingual).
+    reader: str
+    # The other model's share of the candidates' scores in the default strategy (0: not asked).
+    second_reader_weight: float
+    # Default strategy: cosine + w x BM25 scaled to the best keyword hit.
+    keyword_weight: float
+    # "No good match" when the best passage cosine is under this quantile of the version's off-topic
+    # calibration scores for the reader's model (indexer.calibration).
+    off_topic_quantile: float
+    # ... unless a passage holds every content word of the question.
+    rescued_by_words: bool
+    # "weak" when the judging model's best cosine is under weak_below[model] (each model has its own
+    # scale), or under weak_missing_below while a focus word of the question is nowhere in the corpus
+    # (None: that rule is off).
+    weak_below: Mapping[str, float]
+    weak_missing_below: float | None
+    # A page in another language drops by this much (on the reader's scale).
+    other_language_penalty: float
+    # Words and phrasings the corpus's own language gives: spelling correction into the corpus's words,
+    # the synonym list, the question's focus sentence, the page title bonus, the editors' best bets.
+    corrected: bool
+    synonyms: bool
+    focus: bool
+    titles: bool
+    best_bets: bool
+    # The comparison strategies this language has (search_app.engine.strategies); any other reads as
+    # "default".
+    strategies: tuple[str, ...]
+    # A question is read in this language (rather than the corpus's) when the detector is at least
+    # `sure` of it, or leans to it (`leaning`) while it holds one of `letters` or the reader's interface
+    # is in this language. Short English questions are often near the line ("metastasis", "tamoxifen").
+    sure: float = 0.9
+    leaning: float = 0.5
+    letters: str = ""
+
+
+ENGLISH = LanguageProfile(
+    code="en", reader="minilm",
+    # multilingual-e5's share. Halves A/B, nDCG@10 of the default mode at w = 0 / 0.2 / 0.5: the
+    # default corpus's patients 0.771/0.764, 0.772/0.773, 0.765/0.762; the benchmark's liveqa-dev
+    # 0.519/0.524, 0.501/0.509, 0.472/0.507 and plain-language breast questions 0.702/0.643,
+    # 0.689/0.642, 0.694/0.631. e5 helps the small corpus a little and costs the real consumer
+    # questions: not a gain.
+    second_reader_weight=0.0,
+    # Of 0.05 / 0.1 / 0.2 / 0.3, 0.2 was best on liveqa-dev (0.420 / 0.416 / 0.427 / 0.415 nDCG@10,
+    # 256-token passages).
+    keyword_weight=0.2,
+    # 0.41 on the 6,146-page benchmark (where a fixed 0.42 had been chosen), 0.20 on the 18-page
+    # default corpus.
+    off_topic_quantile=0.9, rescued_by_words=True,
+    # Chosen on half of the default corpus's answerable and unanswered questions, confirmed on the
+    # other half (README, "How well it matched").
+    weak_below={"minilm": 0.55}, weak_missing_below=0.6,
+    other_language_penalty=0.1,
+    corrected=True, synonyms=True, focus=True, titles=True, best_bets=True,
+    strategies=("default", "dense", "e5", "fused", "rrf", "keyword", "hybrid"),
+)
+
+SPANISH = LanguageProfile(
+    code="es", reader="e5", second_reader_weight=0.0,
+    # The question's words in the (English) keyword index: names such as "brca" or "herceptin" are the
+    # same in both languages, most other words are not. Halves A/B of the default corpus's
+    # `pacientes-es`, Success@1 at 0 / 0.01 / 0.02 / 0.04: 0.625/0.625, 0.625/0.542, 0.583/0.500,
+    # 0.583/0.458; nDCG@10 0.565/0.594, 0.565/0.578, 0.552/0.538, 0.512/0.491: no keyword side.
+    keyword_weight=0.0,
+    # On e5's best cosine and the version's Spanish calibration questions
+    # (indexer/data/off-topic-calibration-es.txt).
+    off_topic_quantile=0.9, rescued_by_words=False,
+    # On e5's best cosine alone (the corpus's words are English, so a Spanish word missing from them
+    # says nothing): chosen on halves of the default corpus's `pacientes-es` and
+    # `pacientes-sin-respuesta-es.txt` (README, "How well it matched"). MiniLM's, for the comparison
+    # strategy "dense", is English's.
+    weak_below={"e5": 0.83, "minilm": 0.55}, weak_missing_below=None,
+    # On e5's scale, whose cosines spread about a fifth as much as MiniLM's.
+    other_language_penalty=0.02,
+    # The corpus, its synonyms and the best bets' phrasings are English: a Spanish question is never
+    # corrected into English nor matched to them.
+    corrected=False, synonyms=False, focus=False, titles=False, best_bets=False,
+    strategies=("default", "dense"),
+    letters="¿¡ñáéíóúü",
+)
+
+
+
+def spoken(question: str, interface: str, profiles: tuple[LanguageProfile, ...]) -> LanguageProfile:
+    """The profile a question is read with: the first profile's (the corpus's language) unless the
+    detector, among the profiles' languages, is sure enough of another."""
+    corpus = profiles[0]
+    code, probability = language.classify(question, tuple(p.code for p in profiles))
+    found = next((p for p in profiles[1:] if p.code == code), corpus)
+    marked = interface == found.code or any(letter in question.lower() for letter in found.letters)
+    return found if probability >= found.sure or (probability >= found.leaning and marked) else corpus

@@ -1,0 +1,117 @@
+"""A search's result, and what it shows, finished once: every passage's links, the question's words in
+it, its whole-sentence excerpt and, for the excerpt read first, the sentence that best answers. The
+search page, the API (and so the widget) and bench.evaluate all show this; none computes its own."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from search_app.engine import ranking
+from search_app.engine.answers import AnswerMarker
+from search_app.engine.curation import Recommendation
+from search_app.engine.excerpts import excerpt, highlights
+from search_app.engine.links import distinct_labels, passage_link, public_link
+from search_index import language
+from search_index.format import PassageRecord
+
+
+@dataclass(frozen=True)
+class SearchOptions:
+    limit: int = 10
+    offset: int = 0
+    site: str | None = None
+    mode: str = "default"
+    correct: bool = True
+    interface: str = language.DEFAULT  # the reader's interface language (search_app.engine.profiles.spoken)
+
+
+@dataclass(frozen=True)
+class QuestionVector:
+    """A question's vector and the model (by key) that made it, which also finds its answer sentence."""
+
+    model: str
+    vector: np.ndarray
+
+
+@dataclass(frozen=True)
+class Excerpt:
+    """What a result shows of a passage: whole sentences around the question's words (`highlights`,
+    offsets in `text`), and the sentence that best answers the question, if marked."""
+
+    text: str
+    highlights: list[tuple[int, int]]
+    answer: tuple[int, int] | None = None
+
+
+@dataclass(frozen=True)
+class ShownPassage:
+    """A passage as shown: its section, the link that opens the page at it, the address to share, the
+    question's words in its text, its excerpt, and its score (None for a recommended one)."""
+
+    record: PassageRecord
+    section: str
+    link: str
+    public_link: str
+    highlights: list[tuple[int, int]]
+    excerpt: Excerpt
+    score: float | None = None
+
+
+@dataclass(frozen=True)
+class ShownPage:
+    """A ranked page as shown: what tells it apart from pages of the same title and site, and its passages."""
+
+    page: ranking.PageHit
+    detail: str
+    passages: list[ShownPassage]
+
+
+@dataclass
+class SearchResult:
+    query: str
+    total: int
+    pages: list[ranking.PageHit] = field(default_factory=list)
+    no_match: bool = False
+    corrected_query: str | None = None
+    version: str = ""
+    cached: bool = False
+    recommended: Recommendation | None = None
+    match: str = "none"
+    missing: list[str] = field(default_factory=list)
+    vector: QuestionVector | None = None
+    language: str = language.DEFAULT
+    shown_recommended: list[ShownPassage] = field(default_factory=list)
+    shown_pages: list[ShownPage] = field(default_factory=list)
+
+    @property
+    def searched(self) -> str:
+        """The question the passages were searched with (corrected, if it was)."""
+        return self.corrected_query or self.query
+
+
+def finish(result: SearchResult, marker: AnswerMarker | None) -> SearchResult:
+    """`result` with what it shows: the first recommended passage's excerpt, else the first result's
+    first one, has its answer sentence marked (by `marker`, with the question's vector)."""
+    records = result.recommended.passages if result.recommended else []
+    marked = bool(records) or not result.recommended
+    marks = iter([marked] + [False] * (len(records) + sum(len(page.sections) for page in result.pages)))
+    result.shown_recommended = [shown(record, record.section, record.link, result.searched, None,
+                                      marker if next(marks) else None, result.vector) for record in records]
+    result.shown_pages = [
+        ShownPage(page, detail, [shown(hit.passage, hit.heading, passage_link(hit.passage), result.searched, hit.score,
+                                       marker if next(marks) else None, result.vector, page)
+                                 for hit in page.sections])
+        for page, detail in zip(result.pages, distinct_labels(result.pages), strict=True)]
+    return result
+
+
+def shown(record: PassageRecord, section: str, link: str, searched: str, score: float | None,
+          marker: AnswerMarker | None, vector: QuestionVector | None,
+          page: ranking.PageHit | None = None) -> ShownPassage:
+    spans = highlights(record.text, searched)
+    text, inside = excerpt(record.text, spans)
+    answer = marker.mark(vector.vector, text) if marker is not None and vector is not None else None
+    url, original = (page.url, page.original_url) if page else (record.url, record.original_url)
+    return ShownPassage(record, section, link, public_link(link, url, original), spans,
+                        Excerpt(text, inside, answer), score)

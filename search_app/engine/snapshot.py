@@ -1,0 +1,88 @@
+"""One published version and what is derived from it: its reader, speller, thresholds, curation and
+suggestions. A request takes one snapshot and everything it shows comes from it."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from search_app.engine import ranking
+from search_app.engine.curation import Curator
+from search_app.engine.query_words import content_words
+from search_app.engine.ranking import RankingConfig
+from search_app.engine.spelling import Speller
+from search_app.engine.suggest import Suggester, topics
+from search_index import embedding, keywords
+from search_index.best_bets import Curation
+from search_index.format import StoreError
+from search_index.publishing import open_version
+from search_index.reader import PageInfo, stats
+
+# The manifest's off-topic calibration scores of each model (indexer.calibration).
+CALIBRATION = {"minilm": "off_topic_scores", "e5": "e5_off_topic_scores"}
+
+
+def keyword_terms(query: str, also: Sequence[str] = (), common: frozenset[str] = frozenset()) -> list[str]:
+    """The keyword terms of a question: its content words (those in `common` left out unless nothing
+    else is left) and any synonym phrases in `also`, as search_index.keywords indexes them."""
+    words = content_words(query)
+    words = [w for w in words if w not in common] or words
+    return [term for w in words for term in word_terms(w)] + [keywords.phrase_term(p) for p in also]
+
+
+def word_terms(word: str) -> list[str]:
+    """A word's keyword terms; of a word that splits ("30's", "non-smoker"), the pieces of two or more
+    characters (a lone "s" of a possessive would match almost every passage)."""
+    pieces = keywords.tokens(word)
+    return [p for p in pieces if len(p) > 1] or pieces if len(pieces) > 1 else pieces
+
+
+class Snapshot:
+    """One published version and what is derived from it."""
+
+    def __init__(self, index_dir: Path, config: RankingConfig, version: str | None = None) -> None:
+        self.reader = open_version(index_dir, version)
+        self.version = self.reader.version
+        info = embedding.model_info()
+        expected = self.reader.manifest["model"]
+        if not info.built(expected):
+            raise StoreError(f"index built with {expected['name']} ({expected['sha256'][:12]}), "
+                             f"but the installed model is {info.name} ({info.sha256[:12]}): rebuild the index")
+        vocabulary = self.reader.vocabulary()
+        self.speller = Speller(vocabulary)
+        self.calibration = {model: self.reader.manifest[key] for model, key in CALIBRATION.items()}
+        limit = config.common_share * self.reader.manifest["counts"]["passages"]
+        self.common = frozenset(word for word, count in vocabulary if count > limit)
+        self.corpus_words = frozenset(word for word, _ in vocabulary)
+        self.sites = self.reader.sites()
+        self.helpline: str = self.reader.manifest.get("helpline", "")
+        self.reader.owners([])  # reads the passages' owners now rather than in the first search
+        self.synonyms = [tuple(group) for group in self.reader.manifest.get("synonyms", [])]
+        self.curator = Curator(self.reader.resolved_curation(), self.synonyms, config.best_bet_min_cosine)
+        phrasings = [p for bet in self.curator.bets for p in bet.phrasings]
+        suggested = topics(self.reader.headings(), self.synonyms, self.reader.manifest.get("phrases", []), phrasings)
+        self.suggester = Suggester(suggested, self.speller)
+
+    def threshold(self, model: str, quantile: float) -> float:
+        """The best-passage cosine, by `model`, under which a question counts as off-topic here."""
+        return ranking.off_topic_threshold(self.calibration[model], quantile)
+
+    def holds_every_word(self, query: str) -> bool:
+        """Whether a passage holds every content word of the question."""
+        return bool(self.reader.keyword(keyword_terms(query), 1, every=True))
+
+    def shown_page(self, url: str) -> PageInfo | None:
+        """The record of the page at this address; None when it holds no such page or the editors hide it."""
+        info = self.reader.page_by_url(url)
+        return None if info is None or info.page_id in self.curator.hidden_pages else info
+
+    def curation(self) -> Curation:
+        """The best bets and hidden pages of this version."""
+        return self.reader.curation()
+
+    def status(self) -> dict:
+        """What a maintainer wants to know about this version (`search_index.reader.stats`)."""
+        return stats(self.reader)
+
+    def suggest(self, typed: str) -> list[str]:
+        """Topics completing what has been typed."""
+        return self.suggester.suggest(typed)

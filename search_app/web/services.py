@@ -1,0 +1,42 @@
+"""The app's long-lived services, made once by `create_app` and reached by the views with `services()`,
+and the index snapshot a request answers from (`snapshot()`)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Flask, current_app, g
+
+from search_app.engine.retrieval import Retriever
+from search_app.engine.snapshot import Snapshot
+from search_app.web.ratelimit import RateLimiter
+from search_app.web.usage import UsageLog
+
+EXTENSION = "curated_search"
+
+
+@dataclass
+class Services:
+    retriever: Retriever
+    usage_log: UsageLog | None = None
+    search_limiter: RateLimiter | None = None
+    suggest_limiter: RateLimiter | None = None
+    click_limiter: RateLimiter | None = None
+    copy_limiter: RateLimiter | None = None
+    admin_failures: RateLimiter | None = None
+
+
+def install(app: Flask, found: Services) -> None:
+    app.extensions[EXTENSION] = found
+
+
+def services(app: Flask | None = None) -> Services:
+    """The services of this app (of the current request's app unless one is given)."""
+    return (app or current_app).extensions[EXTENSION]
+
+
+def snapshot() -> Snapshot:
+    """The index version this request answers from: taken once, at its first use, so that everything
+    the request shows (sites, results, helpline, curation, suggestions) comes from one version."""
+    if "snapshot" not in g:
+        g.snapshot = services().retriever.snapshot()
+    return g.snapshot

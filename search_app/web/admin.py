@@ -12,7 +12,8 @@ from pathlib import Path
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
 
 from search_app.web import charts
-from search_app.web.params import BadRequest, integer
+from search_app.web.errors import ApiError
+from search_app.web.params import InvalidParameter, integer
 from search_app.web.services import services, snapshot
 from search_app.web.usage import MAX_RANK, UsageLog
 
@@ -38,6 +39,7 @@ def presented_token() -> str:
 FAILURES_PER_MINUTE = 60
 FAILURE_BURST = 5
 MIN_TOKEN_LENGTH = 32
+ASK_FOR_TOKEN = {"WWW-Authenticate": 'Basic realm="curated-search admin"'}
 
 
 def check_token(token: str | None) -> None:
@@ -57,14 +59,8 @@ def require_token():
         return None
     wait = services().admin_failures.retry_after(request.remote_addr or "unknown")
     if not wait:
-        response = jsonify(error="Unauthorized", reason="This page needs the admin token.")
-        response.status_code = 401
-        response.headers["WWW-Authenticate"] = 'Basic realm="curated-search admin"'
-        return response
-    response = jsonify(error="Too Many Requests", reason=f"Too many wrong tokens: try again in {wait} seconds.")
-    response.status_code = 429
-    response.headers["Retry-After"] = str(wait)
-    return response
+        raise ApiError(401, "This page needs the admin token.", ASK_FOR_TOKEN)
+    raise ApiError(429, f"Too many wrong tokens: try again in {wait} seconds.", {"Retry-After": str(wait)})
 
 
 @bp.after_request
@@ -99,7 +95,7 @@ def period() -> int:
     """Days the dashboard covers (`days`, 30 unless given)."""
     try:
         return integer(request.args, "days", 30, 1, MAX_DAYS)
-    except BadRequest as exc:
+    except InvalidParameter as exc:
         abort(400, str(exc))
 
 

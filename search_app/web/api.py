@@ -9,8 +9,9 @@ from flask import Blueprint, current_app, jsonify, request
 from search_app.engine.ranking import PageHit
 from search_app.engine.results import Excerpt, SearchResult, ShownPassage
 from search_app.web import openapi
+from search_app.web.errors import ApiError
 from search_app.web.i18n import BadLanguage, interface_language
-from search_app.web.params import MAX_LIMIT, MAX_OFFSET, BadRequest, clean_query, integer, search_params
+from search_app.web.params import MAX_LIMIT, MAX_OFFSET, InvalidParameter, clean_query, integer, search_params
 from search_app.web.searching import run_search
 from search_app.web.services import services, snapshot
 from search_index.format import PassageRecord
@@ -65,8 +66,8 @@ def search():
     try:
         query, options = search_params(request.args, snapshot().sites)
         options = replace(options, interface=interface_language())
-    except (BadRequest, BadLanguage) as exc:
-        return jsonify(error="Bad Request", reason=str(exc)), 400
+    except (InvalidParameter, BadLanguage) as exc:
+        raise ApiError(400, str(exc)) from None
     result = run_search(query, options)
     body = result_json(result)
     body.update(limit=options.limit, offset=options.offset, version=result.version,
@@ -79,8 +80,8 @@ def suggest():
     """Up to 8 topics of the corpus completing what has been typed (nothing before 2 letters)."""
     try:
         typed = clean_query(request.args.get("q"))
-    except BadRequest as exc:
-        return jsonify(error="Bad Request", reason=str(exc)), 400
+    except InvalidParameter as exc:
+        raise ApiError(400, str(exc)) from None
     response = jsonify(query=typed, suggestions=snapshot().suggest(typed))
     response.headers["Cache-Control"] = "public, max-age=300"
     return response
@@ -97,16 +98,15 @@ def counted_origin(origin: str | None) -> bool:
 def click():
     """A click on a result at `rank` (0: a recommended one), sent by a beacon; counted when QUERY_LOG is on."""
     if (request.content_length or 0) > MAX_CLICK_BODY or "chunked" in request.headers.get("Transfer-Encoding", ""):
-        return jsonify(error="Payload Too Large", reason="A click carries no body."), 413
+        raise ApiError(413, "A click carries no body.")
     if "rank" not in request.args:
-        return jsonify(error="Bad Request", reason="Missing parameter rank."), 400
+        raise ApiError(400, "Missing parameter rank.")
     try:
         rank = integer(request.args, "rank", 0, 0, MAX_OFFSET + MAX_LIMIT)
-    except BadRequest as exc:
-        return jsonify(error="Bad Request", reason=str(exc)), 400
+    except InvalidParameter as exc:
+        raise ApiError(400, str(exc)) from None
     if not counted_origin(request.headers.get("Origin")):
-        return jsonify(error="Forbidden", reason="Clicks are counted only from this site and the sites that "
-                                                 "embed the search."), 403
+        raise ApiError(403, "Clicks are counted only from this site and the sites that embed the search.")
     usage = services().usage_log
     if usage is not None:
         usage.record_click(rank)

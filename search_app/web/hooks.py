@@ -1,10 +1,11 @@
 """What every request goes through: rate limits, security headers, CORS, error pages."""
 from __future__ import annotations
 
-from flask import Flask, Request, current_app, g, jsonify, render_template, request
+from flask import Flask, Request, Response, current_app, g, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, SecurityError
 
 from search_app.engine.retrieval import NotReady
+from search_app.web.errors import ApiError
 from search_app.web.services import services
 
 SECURITY_HEADERS = {
@@ -22,6 +23,18 @@ def is_search(req: Request) -> bool:
     return req.path == "/api/search" or (req.path == "/" and "q" in req.args)
 
 
+def is_api(req: Request) -> bool:
+    """Whether a request is the API's, whose every answer, errors included, is JSON."""
+    return req.path.startswith("/api/")
+
+
+def error_json(code: int, name: str, reason: str) -> Response:
+    """The API's one error body."""
+    response = jsonify(error=name, reason=reason)
+    response.status_code = code
+    return response
+
+
 def rate_limit():
     if request.path == "/api/suggest":
         limiter = services().suggest_limiter
@@ -37,10 +50,9 @@ def rate_limit():
     if not wait:
         return None
     reason = f"Too many requests from your address: try again in {wait} seconds."
-    if request.path.startswith("/api/"):
-        response = jsonify(error="Too Many Requests", reason=reason)
-    else:
-        response = current_app.make_response(render_template("index.html", error=reason, query="", sites={}))
+    if is_api(request):
+        raise ApiError(429, reason, {"Retry-After": str(wait)})
+    response = current_app.make_response(render_template("index.html", error=reason, query="", sites={}))
     response.status_code = 429
     response.headers["Retry-After"] = str(wait)
     return response
@@ -49,7 +61,7 @@ def rate_limit():
 def cross_origin(response):
     """CORS for the JSON API, only for the origins in ALLOWED_ORIGINS (the sites that embed the
     widget): no credentials, simple requests only."""
-    if not request.path.startswith("/api/"):
+    if not is_api(request):
         return response
     response.vary.add("Origin")
     origin = request.headers.get("Origin")
@@ -71,8 +83,10 @@ def security_headers(response):
 
 
 def http_error(error: HTTPException):
-    if request.path.startswith("/api/") or isinstance(error, SecurityError):
-        response = jsonify(error=error.name, reason=error.description)
+    """Every HTTP error: JSON where raised as an ApiError or on the API (and for a refused Host), else
+    the error page; with the headers the error carries."""
+    if isinstance(error, ApiError | SecurityError) or is_api(request):
+        response = error_json(error.code or 500, error.name, error.description or "")
     else:
         response = current_app.make_response(render_template("error.html", error=error))
     response.status_code = error.code
@@ -84,8 +98,8 @@ def http_error(error: HTTPException):
 
 def not_ready(error: NotReady):
     """503 while no index can be served: the reason in the API; a plain message on pages."""
-    if request.path.startswith("/api/") or request.path == "/readyz":
-        response = jsonify(error="Service Unavailable", reason=str(error))
+    if is_api(request) or request.path == "/readyz":
+        response = error_json(503, "Service Unavailable", str(error))
     else:
         response = current_app.make_response(render_template("error.html", error=None, unavailable=True))
     response.status_code = 503
@@ -95,8 +109,8 @@ def not_ready(error: NotReady):
 
 def unexpected_error(error: Exception):
     current_app.logger.exception("unhandled error")
-    if request.path.startswith("/api/"):
-        return jsonify(error="Internal Server Error", reason="Something went wrong on our side."), 500
+    if is_api(request):
+        return error_json(500, "Internal Server Error", "Something went wrong on our side.")
     return render_template("error.html", error=None), 500
 
 

@@ -15,18 +15,18 @@ FALSE = ("0", "false", "no", "off")
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
-class BadRequest(ValueError):
+class InvalidParameter(ValueError):
     """A parameter that cannot be used; the message is shown to the user."""
 
 
 def clean_query(raw: str | None) -> str:
     if raw is None:
-        raise BadRequest("Missing parameter q: type a question or a few words.")
+        raise InvalidParameter("Missing parameter q: type a question or a few words.")
     query = " ".join(CONTROL.sub(" ", raw).split())
     if not query:
-        raise BadRequest("The question is empty: type a question or a few words.")
+        raise InvalidParameter("The question is empty: type a question or a few words.")
     if len(raw) > MAX_QUERY:
-        raise BadRequest(f"The question is too long: at most {MAX_QUERY} characters.")
+        raise InvalidParameter(f"The question is too long: at most {MAX_QUERY} characters.")
     return query
 
 
@@ -35,15 +35,15 @@ def integer(args: Mapping[str, str], name: str, default: int, low: int, high: in
     if raw is None:
         return default
     if not re.fullmatch(r"[0-9]{1,6}", raw.strip()):
-        raise BadRequest(f"{name} must be a whole number from {low} to {high}.")
+        raise InvalidParameter(f"{name} must be a whole number from {low} to {high}.")
     value = int(raw)
     if not low <= value <= high:
-        raise BadRequest(f"{name} must be a whole number from {low} to {high}.")
+        raise InvalidParameter(f"{name} must be a whole number from {low} to {high}.")
     return value
 
 
 def search_params(args: Mapping[str, str], sites: Mapping[str, int]) -> tuple[str, SearchOptions]:
-    """The query and options from request arguments; BadRequest names the first bad one.
+    """The query and options from request arguments; InvalidParameter names the first bad one.
 
     The `source` parameter names a site (the API's name for it since its first version)."""
     query = clean_query(args.get("q"))
@@ -51,10 +51,10 @@ def search_params(args: Mapping[str, str], sites: Mapping[str, int]) -> tuple[st
     offset = integer(args, "offset", 0, 0, MAX_OFFSET)
     site = args.get("source") or None
     if site is not None and site not in sites:
-        raise BadRequest("Unknown source: choose one of " + ", ".join(sorted(sites)) + ".")
+        raise InvalidParameter("Unknown source: choose one of " + ", ".join(sorted(sites)) + ".")
     mode = args.get("mode", "default")
     if mode not in MODES:
-        raise BadRequest("mode must be one of " + ", ".join(MODES) + ".")
+        raise InvalidParameter("mode must be one of " + ", ".join(MODES) + ".")
     return query, SearchOptions(limit=limit, offset=offset, site=site, mode=mode, correct=flag(args, "correct"))
 
 
@@ -65,4 +65,4 @@ def flag(args: Mapping[str, str], name: str, default: bool = True) -> bool:
         return default
     if raw in TRUE or raw in FALSE:
         return raw in TRUE
-    raise BadRequest(f"{name} must be true or false.")
+    raise InvalidParameter(f"{name} must be true or false.")

@@ -13,7 +13,7 @@ from search_app.engine.excerpts import answer_chunks
 from search_app.engine.results import Excerpt
 from search_app.web.copies import read_copy
 from search_app.web.i18n import BadLanguage, interface_language
-from search_app.web.params import BadRequest, search_params
+from search_app.web.params import InvalidParameter, search_params
 from search_app.web.searching import run_search
 from search_app.web.services import services, snapshot
 
@@ -46,7 +46,7 @@ def index():
     try:
         query, options = search_params(request.args, sites)
         options = replace(options, interface=interface_language())
-    except (BadRequest, BadLanguage) as exc:
+    except (InvalidParameter, BadLanguage) as exc:
         return render_template("index.html", error=str(exc), **context), 400
     result = run_search(query, options)
     g.language = result.language

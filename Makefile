@@ -69,6 +69,7 @@ $(SHARED_INDEX)/current: search_index/format.py bench/best-bets.toml | $(VENV)/.
 	$(PY) -m indexer build --source $(SHARED)/corpus/medquad/pages --synonyms corpus/synonyms.txt \
 		--best-bets bench/best-bets.toml \
 		$(addprefix --allow-host ,$(SHARED_HOSTS)) --index-dir $(SHARED_INDEX)
+	$(PY) -m indexer export-onnx --cache var/models
 
 # Quality on the default corpus (its own plain-language questions, English and Spanish) and on the
 # benchmark corpus; each reader alone and the shipped ranking side by side.

@@ -24,7 +24,6 @@ from search_app.engine.ranking import PageHit, RankingConfig, levers, tuned
 from search_app.engine.results import SearchOptions, SearchResult
 from search_app.engine.retrieval import Retriever
 from search_app.engine.strategies import MODES
-from search_index import embedding
 from search_index.format import PassageRecord, set_search_threads
 
 K = 10
@@ -213,13 +212,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="one JSON object (with --queries)")
     parser.add_argument("--refusals", type=Path, nargs="+", default=[],
                         help="files of questions the corpus does not answer, one a line: the share refused")
-    parser.add_argument("--threads", type=int, default=1, help="PyTorch threads")
+    parser.add_argument("--threads", type=int, default=1, help="FAISS threads")
     settings = parser.add_argument_group("levers", "measure with other ranking settings than the app's "
                                                       "(a language's as --es.weak-below)")
     for name, value in levers(RankingConfig()).items():
         settings.add_argument("--" + name.replace("_", "-"), dest=name, type=type(value), default=value)
     args = parser.parse_args(argv)
-    embedding.set_threads(args.threads)
     set_search_threads(args.threads)
     config = RankingConfig()
     for name in levers(config):

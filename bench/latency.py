@@ -22,7 +22,6 @@ from bench.servers import gunicorn
 from search_app.engine.results import SearchOptions
 from search_app.engine.retrieval import Retriever
 from search_app.web.usage import UsageLog
-from search_index import embedding
 from search_index.format import set_search_threads
 
 WARM_UP = 20
@@ -134,7 +133,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--queries", required=True, type=Path)
     parser.add_argument("--count", type=int, default=500)
     args = parser.parse_args(argv)
-    embedding.set_threads(1)
     set_search_threads(1)
     loaded = list(dict.fromkeys(judged.query for judged in load_queries(args.queries, args.count + WARM_UP)))
     warm, queries = loaded[:WARM_UP], loaded[WARM_UP:]

@@ -18,7 +18,6 @@ from pathlib import Path
 from bench.evaluate import evaluate, load_queries
 from search_app.engine.ranking import RankingConfig, levers, tuned
 from search_app.engine.retrieval import Retriever
-from search_index import embedding
 from search_index.format import set_search_threads
 
 METRICS = ("ndcg10", "mrr10", "success1", "good")
@@ -39,7 +38,6 @@ def main(argv: list[str] | None = None) -> int:
     known = levers(RankingConfig())
     if name not in known or not values:
         parser.error(f"--lever takes one of {', '.join(known)} and at least one value")
-    embedding.set_threads(1)
     set_search_threads(1)
     sets = {path.stem: load_queries(path) for path in args.queries}
     print("| lever | set | " + " | ".join(f"{m} {h}" for m in METRICS for h in ("A", "B", "all")) + " |")

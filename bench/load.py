@@ -28,8 +28,9 @@ from pathlib import Path
 
 from bench.evaluate import load_queries
 from bench.servers import ROOT, gunicorn, totals
+from indexer import embedding
 from search_app.web.params import MAX_QUERY
-from search_index import embedding
+from search_index import models
 
 LUA = Path(__file__).resolve().parent / "wrk-questions.lua"
 WARM_UP = 20
@@ -72,7 +73,7 @@ def reference_encode_ms(questions: list[str]) -> float:
     """Median milliseconds of a bare PyTorch MiniLM encode of one question on one thread: the machine's
     speed, by which answers a second are compared across machines (answers/s x this in seconds)."""
     embedding.set_threads(1)
-    model = embedding.load_model(embedding.MINILM)
+    model = embedding.load_model(models.MINILM)
     times = []
     for question in questions:
         started = time.perf_counter()

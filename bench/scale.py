@@ -35,15 +35,15 @@ from bench.latency import percentile, profile
 from bench.load import questions_in
 from bench.servers import gunicorn, totals
 from indexer import calibration
+from indexer.rebuild import RebuildReader
+from indexer.writer import write_version
 from search_app.engine.results import SearchOptions
 from search_app.engine.retrieval import Retriever
-from search_index import embedding, keywords, publishing
+from search_index import keywords, models, publishing
 from search_index.documents import Page, Passage
-from search_index.embedding import MODEL_CACHE
 from search_index.format import disk_size, set_search_threads
+from search_index.models import MODEL_CACHE
 from search_index.query_encoder import QueryEncoder
-from search_index.rebuild import RebuildReader
-from search_index.writer import write_version
 
 NOISE = 0.02
 SEED = 7
@@ -99,7 +99,7 @@ def build(reader: RebuildReader, n: int, index_dir: Path) -> dict:
         manifest = {key: reader.manifest[key] for key in ("model", "models", "chunking", "synonyms")} | {
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%S"), "sources": ["scale benchmark"], "skipped": [],
             "off_topic_scores": calibration.off_topic_scores(vectors["minilm"], "cpu"),
-            "e5_off_topic_scores": calibration.off_topic_scores(vectors["e5"], "cpu", embedding.E5)}
+            "e5_off_topic_scores": calibration.off_topic_scores(vectors["e5"], "cpu", models.E5)}
         stages["off-topic calibration"] = time.perf_counter() - mark
         with publishing.build_folder(index_dir) as (version, folder):
             mark = time.perf_counter()
@@ -130,7 +130,7 @@ def search_figures(index_dir: Path, questions: list[str]) -> dict:
             "search_stages_ms": profile(index_dir, questions)}
 
 
-def recall(index_dir: Path, questions: list[str], model: embedding.Model) -> dict:
+def recall(index_dir: Path, questions: list[str], model: models.Model) -> dict:
     """Recall@10 and @50 of the version's vector index for `model` against exact search, over the questions."""
     reader = publishing.open_version(index_dir)
     vectors, _ = QueryEncoder(MODEL_CACHE, model=model).encode(questions)
@@ -170,15 +170,14 @@ def main(argv: list[str] | None = None) -> int:
                         help="Spanish questions (the second reader's side)")
     parser.add_argument("--count", type=int, default=300, help="questions searched")
     args = parser.parse_args(argv)
-    embedding.set_threads(1)
     english, spanish = questions_in(args.queries)[: args.count], questions_in(args.spanish_queries)[: args.count]
     result = {"n": args.n}
     result |= build(publishing.open_version(args.source_index, reader=RebuildReader), args.n, args.index_dir)
     print("build", result, file=sys.stderr, flush=True)
     set_search_threads(1)
-    result |= search_figures(args.index_dir, english) | recall(args.index_dir, english, embedding.MINILM)
+    result |= search_figures(args.index_dir, english) | recall(args.index_dir, english, models.MINILM)
     if spanish:
-        result["spanish"] = search_figures(args.index_dir, spanish) | recall(args.index_dir, spanish, embedding.E5)
+        result["spanish"] = search_figures(args.index_dir, spanish) | recall(args.index_dir, spanish, models.E5)
     result |= serve_memory(args.index_dir, english[:40] + spanish[:10])
     print(json.dumps(result))
     return 0

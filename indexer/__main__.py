@@ -7,13 +7,15 @@ import os
 import sys
 from pathlib import Path
 
+from indexer import embedding, onnx_export
 from indexer.build import DEFAULT_EMBEDDING_CACHE, build
 from indexer.chunking import ChunkConfig
 from indexer.sources import DEFAULT_BASE_URL, SOURCES_FILE, FolderSource, SourcesConfig, WebSource, load_sources_file
-from search_index import embedding, publishing, query_encoder
+from search_index import models, publishing
 from search_index.best_bets import Curation, load_best_bets
 from search_index.errors import CuratedSearchError
 from search_index.reader import IndexReader, stats
+from search_index.targets import target_passage
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -48,7 +50,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     r = commands.add_parser("rollback", help="republish the version built before the published one")
     r.add_argument("--index-dir", type=Path, default=publishing.DEFAULT_INDEX_DIR)
     e = commands.add_parser("export-onnx", help="export the model for the app's query encoder (checked against it)")
-    e.add_argument("--cache", type=Path, default=embedding.MODEL_CACHE, help="the app's MODEL_CACHE")
+    e.add_argument("--cache", type=Path, default=models.MODEL_CACHE, help="the app's MODEL_CACHE")
     c = commands.add_parser("check-best-bets", help="list each best bet and hidden page and what it resolves to")
     c.add_argument("--index-dir", type=Path, default=publishing.DEFAULT_INDEX_DIR)
     c.add_argument("--file", type=Path, help="check this best bets file against the published version "
@@ -114,7 +116,7 @@ def describe_target(reader: IndexReader, target: str) -> tuple[str, bool]:
     """What a best bet or hide target resolves to in a version, and whether it resolves."""
     if reader.resolve(target) is None:
         return f"{target}: NOT FOUND in version {reader.version}", False
-    found = reader.target_passage(target)
+    found = target_passage(reader, target)
     if found is None:
         return f"{target}: a page with no text", True
     record, whole_page = found
@@ -161,8 +163,8 @@ def main(argv: list[str] | None = None) -> int:
                       f"(see pages skipped): {', '.join(report['failed_sources'])}", file=sys.stderr)
                 return 1
         elif args.command == "export-onnx":
-            for model in embedding.MODELS:
-                print(f"ONNX export checked against the model: {query_encoder.export(args.cache, model)}")
+            for model in models.MODELS:
+                print(f"ONNX export checked against the model: {onnx_export.export(args.cache, model)}")
         elif args.command == "check-best-bets":
             reader = publishing.open_version(args.index_dir)
             curation = load_best_bets(args.file) if args.file else reader.curation()

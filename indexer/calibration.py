@@ -12,19 +12,20 @@ from pathlib import Path
 
 import numpy as np
 
-from search_index import embedding
+from indexer import embedding
+from search_index import models
 
 DATA = Path(__file__).parent / "data"
 CALIBRATION_FILES = {"minilm": DATA / "off-topic-calibration.txt", "e5": DATA / "off-topic-calibration-es.txt"}
 
 
-def calibration_questions(model: embedding.Model = embedding.MINILM) -> list[str]:
+def calibration_questions(model: models.Model = models.MINILM) -> list[str]:
     lines = CALIBRATION_FILES[model.key].read_text(encoding="utf-8").splitlines()
     return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
 
 
 def off_topic_scores(passage_vectors: np.ndarray, device: str,
-                     model: embedding.Model = embedding.MINILM) -> list[float]:
+                     model: models.Model = models.MINILM) -> list[float]:
     """The best passage cosine of each calibration question, in ascending order (none without passages)."""
     if not len(passage_vectors):
         return []

@@ -2,22 +2,16 @@
 conditional requests."""
 from __future__ import annotations
 
-import socket
-import threading
 import time
 import urllib.robotparser
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 import requests
-from requests.adapters import HTTPAdapter
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.util.retry import Retry
 
+from indexer.deadlines import Adapter, time_limit
 from indexer.urls import is_allowed
 from search_index.errors import CuratedSearchError
 
@@ -86,74 +80,6 @@ def _shown_origin(url: str) -> str:
     return f"{parts.scheme}://{parts.hostname or ''}{port}"
 
 
-_watched = threading.local()
-
-
-class _Watched:
-    """A connection that puts its socket on the current fetch's list, so a time limit can cut it."""
-
-    def request(self, *args, **kwargs):
-        sockets = getattr(_watched, "sockets", None)
-        if sockets is not None and self.sock is not None:
-            sockets.append(self.sock)
-        return super().request(*args, **kwargs)
-
-    def connect(self):
-        super().connect()
-        sockets = getattr(_watched, "sockets", None)
-        if sockets is not None:
-            sockets.append(self.sock)
-
-
-class _WatchedHTTPConnection(_Watched, HTTPConnection):
-    pass
-
-
-class _WatchedHTTPSConnection(_Watched, HTTPSConnection):
-    pass
-
-
-class _WatchedHTTPPool(HTTPConnectionPool):
-    ConnectionCls = _WatchedHTTPConnection
-
-
-class _WatchedHTTPSPool(HTTPSConnectionPool):
-    ConnectionCls = _WatchedHTTPSConnection
-
-
-class _Adapter(HTTPAdapter):
-    def init_poolmanager(self, *args, **kwargs):
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
-
-
-@contextmanager
-def time_limit(seconds: float) -> Iterator[threading.Event]:
-    """Shut down every socket the enclosed requests use once `seconds` have passed: a server that
-    sends a byte now and then can hold a read for ever, never tripping the per-read timeout."""
-    sockets: list[socket.socket] = []
-    expired = threading.Event()
-
-    def expire() -> None:
-        expired.set()
-        for sock in sockets:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-    outer = getattr(_watched, "sockets", None)
-    _watched.sockets = sockets
-    timer = threading.Timer(seconds, expire)
-    timer.daemon = True
-    timer.start()
-    try:
-        yield expired
-    finally:
-        timer.cancel()
-        _watched.sockets = outer
-
-
 class Crawler:
     def __init__(self, config: CrawlConfig) -> None:
         self.config = config
@@ -162,7 +88,7 @@ class Crawler:
         retry = Retry(total=config.retries, connect=config.retries, read=config.retries, status=config.retries,
                       backoff_factor=config.backoff, status_forcelist=(500, 502, 503, 504),
                       allowed_methods=("GET", "HEAD"), raise_on_status=False, respect_retry_after_header=True)
-        adapter = _Adapter(max_retries=retry)
+        adapter = Adapter(max_retries=retry)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
         self.robots: dict[str, urllib.robotparser.RobotFileParser] = {}

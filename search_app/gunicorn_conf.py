@@ -49,11 +49,8 @@ util.write_error = write_error
 
 
 def post_fork(server, worker) -> None:
-    """Each worker computes on COMPUTE_THREADS threads (PyTorch, ONNX Runtime, FAISS), set before the app loads."""
-    from search_index import embedding
+    """Each worker computes on COMPUTE_THREADS threads (ONNX Runtime, FAISS), set before the app loads."""
     from search_index.format import set_search_threads
 
-    threads = server_setting("COMPUTE_THREADS")
-    embedding.set_threads(threads)
-    set_search_threads(threads)
+    set_search_threads(server_setting("COMPUTE_THREADS"))
 

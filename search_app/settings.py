@@ -6,7 +6,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from search_index.embedding import MODEL_CACHE
+from search_index.models import MODEL_CACHE
 from search_index.publishing import DEFAULT_INDEX_DIR
 
 
@@ -21,7 +21,8 @@ class Setting:
 SETTINGS = (
     Setting("INDEX_DIR", str(DEFAULT_INDEX_DIR), "the index directory the app serves (its published version)"),
     Setting("MODEL_CACHE", str(MODEL_CACHE),
-            "folder of the query encoder's ONNX export of the model (made on first use)"),
+            "folder of the models' ONNX exports the app's workers load (`python -m indexer export-onnx` "
+            "makes them; `make index` runs it)"),
     Setting("PAGES_DIR", None, "serve these pages under `/pages/` (`make run` sets `corpus/pages`)"),
     Setting("ADMIN_TOKEN", None, "turns on the maintainers' pages: `/admin/` (dashboard) and `/admin/status`; "
             "at least 32 characters"),
@@ -46,8 +47,8 @@ SERVER_SETTINGS = (
     Setting("WORKER_CLASS", "gevent", "gunicorn's worker class: `gevent`, an event loop per worker, so a slow "
             "client holds no thread (`sync` for one request at a time, without the event loop)"),
     Setting("WORKER_CONNECTIONS", 1000, "connections one gevent worker holds at once", int),
-    Setting("COMPUTE_THREADS", 1, "compute threads (ONNX Runtime, FAISS, PyTorch) per worker, set when the worker "
-            "starts", int),
+    Setting("COMPUTE_THREADS", 1, "threads one search uses in FAISS, per worker, set when the worker starts (ONNX "
+            "Runtime reads questions on one)", int),
     Setting("ACCESS_LOG", None, "file (or `-`) for gunicorn's access log"),
 )
 

@@ -198,7 +198,7 @@ def read_bet_vectors(folder: Path, dimensions: int) -> np.ndarray:
 
 
 def vectors_file(model_key: str) -> str:
-    """The passage vectors' file of a model (by its key in search_index.embedding)."""
+    """The passage vectors' file of a model (by its key in search_index.models)."""
     return "vectors.faiss" if model_key == "minilm" else f"{model_key}_vectors.faiss"
 
 

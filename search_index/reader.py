@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import queue
 import sqlite3
-from collections.abc import Collection, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
@@ -48,17 +48,6 @@ class PageInfo:
     site: str
     updated: str | None
     original_url: str | None
-
-
-@dataclass(frozen=True)
-class ResolvedCuration:
-    """A version's best bets and hidden pages, resolved to its ids and passages."""
-
-    curation: Curation
-    bet_vectors: np.ndarray
-    hidden_pages: frozenset[int]
-    hidden_sections: frozenset[int]
-    shown: list[list[PassageRecord]]
 
 
 class IndexReader:
@@ -214,25 +203,6 @@ class IndexReader:
         """The editors' best bets and hidden pages stored with this version."""
         return Curation.from_json(self.manifest.get("best_bets"))
 
-    def resolved_curation(self) -> ResolvedCuration:
-        """The stored curation with every address resolved: hidden pages and sections by id, and the
-        passages each best bet shows (a section by its first passage; a whole page by the first passage
-        of its first section that is not hidden, linked to the page)."""
-        curation = self.curation()
-        hidden = [found for found in (self.resolve(t) for t in curation.hide) if found]
-        hidden_sections = frozenset(section for _, section in hidden if section is not None)
-        shown = []
-        for bet in curation.bets:
-            records = []
-            for target in bet.show:
-                found = self.target_passage(target, hidden_sections)
-                if found is not None:
-                    record, whole_page = found
-                    records.append(replace(record, link=record.url, section="") if whole_page else record)
-            shown.append(records)
-        return ResolvedCuration(curation, self.bet_vectors(), frozenset(p for p, s in hidden if s is None),
-                                hidden_sections, shown)
-
     def bet_vectors(self) -> np.ndarray:
         """One row per best bet phrasing, in `curation().phrasings` order."""
         return read_bet_vectors(self.folder, self.vectors.d)
@@ -250,18 +220,6 @@ class IndexReader:
                           "GROUP BY section_id", list(section_ids))
         records = self.passages([row["id"] for row in rows])
         return {row["section_id"]: records[row["id"]] for row in rows}
-
-    def target_passage(self, target: str, skip_sections: Collection[int] = ()) -> tuple[PassageRecord, bool] | None:
-        """The passage that shows a page or section address, and whether the address names a whole page:
-        a section's first passage, or the first passage of a page's first section not in
-        `skip_sections`. None when the address is unknown or shows no text."""
-        found = self.resolve(target)
-        if found is None:
-            return None
-        page_id, section_id = found
-        first = section_id or next((s for s in self.page_sections(page_id) if s not in skip_sections), None)
-        record = self.section_passages([first]).get(first) if first else None
-        return (record, section_id is None) if record else None
 
     def page_by_url(self, url: str) -> PageInfo | None:
         """What the index says of the page at this address, or None."""

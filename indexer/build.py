@@ -22,7 +22,7 @@ from indexer.writer import write_version
 from search_index import keywords, models, publishing
 from search_index.best_bets import Curation, load_best_bets
 from search_index.documents import Page, PageNote, Passage
-from search_index.format import FORMAT_VERSION, REUSABLE_FORMATS, StoreError, disk_size, vector_index_for
+from search_index.format import FORMAT_VERSION, REUSABLE_FORMATS, Manifest, StoreError, disk_size, vector_index_for
 from search_index.synonyms import load_synonyms
 
 DEFAULT_EMBEDDING_CACHE = models.MODEL_CACHE / embedding_cache.FILE_NAME
@@ -73,10 +73,10 @@ def previous_version(index_dir: Path, config: ChunkConfig, info: models.ModelInf
         reader = publishing.open_version(index_dir, formats=REUSABLE_FORMATS, reader=RebuildReader)
     except StoreError:
         return None
-    if not info.built(reader.manifest["model"]):
+    if not info.built(reader.manifest.model):
         return None
     pages = {}
-    if incremental and reader.manifest.get("chunking") == asdict(config):
+    if incremental and reader.manifest.chunking == asdict(config):
         pages = {(held.page.origin, held.page.path): held for held in reader.stored_pages()}
     return Previous(pages, reader, reader.pages_per_origin())
 
@@ -85,7 +85,7 @@ def known_vectors(previous: Previous | None, texts: set[str], model: models.Mode
     """The vectors the previous version holds for these texts by this model (none if it used other weights)."""
     if previous is None:
         return {}
-    held = previous.reader.manifest.get("models", {}).get(model.key, previous.reader.manifest["model"])
+    held = previous.reader.manifest.models.get(model.key, previous.reader.manifest.model)
     if not models.model_info(model).built(held):
         return {}
     found = previous.reader.embedded_vectors(texts, embed_text, model.key)
@@ -103,8 +103,8 @@ def bet_vectors(curation: Curation, device: str) -> np.ndarray | None:
 def holds_same_passages(reader: RebuildReader, passage_texts: list[str], synonyms: list) -> bool:
     """Whether a version holds exactly these passages, in this order, with these synonyms: then its
     vector index and keyword postings serve the new version as they are."""
-    return (reader.manifest["format"] == FORMAT_VERSION and reader.manifest.get("synonyms") == synonyms
-            and reader.manifest["counts"]["passages"] == len(passage_texts)
+    return (reader.manifest.format == FORMAT_VERSION and reader.manifest.synonyms == synonyms
+            and reader.manifest.counts["passages"] == len(passage_texts)
             and reader.embedded_texts(embed_text) == passage_texts)
 
 
@@ -157,26 +157,20 @@ def build(
         report.embedded = max(m.embedded for m in report.models.values())
         report.reused = min(m.reused for m in report.models.values())
         passage_vectors = {key: rows[: len(passages)] for key, rows in vectors.items()}
-        manifest = {
-            "model": info.to_json(),
-            "models": {model.key: models.model_info(model).to_json() for model in models.MODELS},
-            "chunking": asdict(config),
-            "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "sources": [s.origin for s in config_sources.sources],
-            "skipped": [asdict(s) for s in report.skipped],
-            "off_topic_scores": calibration.off_topic_scores(passage_vectors["minilm"], device),
-            "e5_off_topic_scores": calibration.off_topic_scores(passage_vectors["e5"], device, models.E5),
-        }
-        manifest["synonyms"] = [list(group) for group in synonyms]
-        manifest["best_bets"] = curation.to_json()
-        manifest["helpline"] = config_sources.helpline
-        manifest["phrases"] = common_phrases(p.text for p in passages)
-        manifest["changes"] = {"added": len(report.added), "changed": len(report.changed),
-                               "removed": len(report.removed)}
+        manifest = Manifest(
+            format=FORMAT_VERSION, version="", model=info.to_json(), counts={},
+            models={model.key: models.model_info(model).to_json() for model in models.MODELS},
+            chunking=asdict(config), built_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            sources=[s.origin for s in config_sources.sources], skipped=[asdict(s) for s in report.skipped],
+            off_topic_scores=calibration.off_topic_scores(passage_vectors["minilm"], device),
+            e5_off_topic_scores=calibration.off_topic_scores(passage_vectors["e5"], device, models.E5),
+            synonyms=[list(group) for group in synonyms], best_bets=curation.to_json(),
+            helpline=config_sources.helpline, phrases=common_phrases(p.text for p in passages),
+            changes={"added": len(report.added), "changed": len(report.changed), "removed": len(report.removed)})
         vocabulary = page_vocabulary(pages)
         vocabulary.update({word: 2 for term in keywords.phrases(synonyms) for word in term.split()})
         same = previous.reader if previous and holds_same_passages(previous.reader, texts[: len(passages)],
-                                                                   manifest["synonyms"]) else None
+                                                                   manifest.synonyms) else None
         if same:
             postings = same.postings_copy()
         else:
@@ -189,13 +183,13 @@ def build(
     return finished(report, pages, passages, started, index_dir)
 
 
-def nothing_changed(manifest: Mapping, report: BuildReport, pages: int, inputs: Mapping) -> bool:
+def nothing_changed(manifest: Manifest, report: BuildReport, pages: int, inputs: Mapping) -> bool:
     """Whether an update would publish what the published version already holds: the same pages, all
     unchanged, the same failures, and the same sources, synonyms, best bets and helpline."""
-    return (manifest["format"] == FORMAT_VERSION and not (report.added or report.changed or report.removed)
-            and report.unchanged == pages == manifest["counts"]["pages"]
-            and manifest.get("skipped") == [asdict(s) for s in report.skipped]
-            and all(manifest.get(key) == value for key, value in inputs.items()))
+    return (manifest.format == FORMAT_VERSION and not (report.added or report.changed or report.removed)
+            and report.unchanged == pages == manifest.counts["pages"]
+            and manifest.skipped == [asdict(s) for s in report.skipped]
+            and all(getattr(manifest, key) == value for key, value in inputs.items()))
 
 
 def finished(report: BuildReport, pages: list[Page], passages: list[Passage], started: float,

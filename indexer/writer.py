@@ -6,6 +6,7 @@ import os
 import shutil
 import sqlite3
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import faiss
@@ -17,6 +18,7 @@ from search_index.format import (
     FORMAT_VERSION,
     POSTINGS,
     SCHEMA,
+    Manifest,
     StoreError,
     file_sha256,
     titles_file,
@@ -34,14 +36,15 @@ def write_version(
     title_vectors: Mapping[str, np.ndarray],
     vocabulary: Mapping[str, int],
     postings: keywords.Postings,
-    manifest: dict,
+    manifest: Manifest,
     same_passages_as: Path | None = None,
     bet_vectors: np.ndarray | None = None,
 ) -> None:
     """Write a complete version into an empty folder (publishing verifies it before use).
 
-    `vectors`, `title_vectors`: each model's passage and title vectors, by model key (manifest "models").
-    `bet_vectors`: MiniLM's vectors of the best bets' phrasings (manifest "best_bets").
+    `manifest`: what the build records (the writer adds the version, counts, vector index and files).
+    `vectors`, `title_vectors`: each model's passage and title vectors, by model key (manifest.models).
+    `bet_vectors`: MiniLM's vectors of the best bets' phrasings (manifest.best_bets).
     `same_passages_as`: a version with exactly these passages (and synonyms), whose vector indexes and
     keyword postings are linked instead of built again."""
     for key, rows in vectors.items():
@@ -58,20 +61,20 @@ def write_version(
         np.save(folder / "keyword_passages.npy", postings.passage_ids)
         np.save(folder / "keyword_weights.npy", postings.weights)
     for key, rows in vectors.items():
-        dimensions = int(manifest["models"][key]["dimensions"])
+        dimensions = int(manifest.models[key]["dimensions"])
         if same_passages_as is None:
             _write_vectors(folder / vectors_file(key), rows, dimensions, spec)
         np.save(folder / titles_file(key),
                 np.ascontiguousarray(title_vectors[key], dtype=np.float32).reshape(-1, dimensions))
     if bet_vectors is not None and len(bet_vectors):
-        dimensions = int(manifest["model"]["dimensions"])
+        dimensions = int(manifest.model["dimensions"])
         np.save(folder / "best_bets.npy", np.ascontiguousarray(bet_vectors, dtype=np.float32).reshape(-1, dimensions))
     counts = {"pages": len(pages), "sections": sum(len(p.sections) for p in pages), "passages": len(passages)}
     files = [path for path in sorted(folder.iterdir()) if path.is_file()]
-    full = {"format": FORMAT_VERSION, "version": version, **manifest, "counts": counts, "vector_index": spec,
-            "file_sizes": {path.name: path.stat().st_size for path in files},
-            "file_sha256": {path.name: file_sha256(path) for path in files}}
-    (folder / "manifest.json").write_text(json.dumps(full, indent=2, ensure_ascii=False), encoding="utf-8")
+    full = replace(manifest, format=FORMAT_VERSION, version=version, counts=counts, vector_index=spec,
+                   file_sizes={path.name: path.stat().st_size for path in files},
+                   file_sha256={path.name: file_sha256(path) for path in files})
+    (folder / "manifest.json").write_text(json.dumps(full.to_json(), indent=2, ensure_ascii=False), encoding="utf-8")
 
 
 def _link(source: Path, target: Path) -> None:

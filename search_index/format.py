@@ -27,7 +27,7 @@ import json
 import os
 import sqlite3
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
 
 import faiss
@@ -114,22 +114,71 @@ def set_search_threads(threads: int) -> None:
 
 
 
-def read_manifest(folder: Path) -> dict:
+# The manifest's off-topic calibration scores of each model (indexer.calibration), by model key.
+CALIBRATION_KEYS = {"minilm": "off_topic_scores", "e5": "e5_off_topic_scores"}
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What a version's manifest.json records, as the indexer writes it and everything else reads it.
+    Keys an older format did not write take these defaults; keys this one does not know are ignored."""
+
+    format: int
+    version: str
+    model: dict  # MiniLM's name, sha256, dimensions: what the version's questions are encoded with
+    counts: dict[str, int]  # pages, sections, passages
+    models: dict[str, dict] = field(default_factory=dict)  # each model's, by key (format 6)
+    chunking: dict | None = None
+    built_at: str = ""
+    sources: list[str] = field(default_factory=list)
+    skipped: list[dict] = field(default_factory=list)  # pages the build skipped: path, reason
+    off_topic_scores: list[float] = field(default_factory=list)
+    e5_off_topic_scores: list[float] = field(default_factory=list)
+    synonyms: list[list[str]] = field(default_factory=list)
+    best_bets: dict | None = None
+    helpline: str = ""
+    phrases: list = field(default_factory=list)  # the corpus's most used phrases, for suggestions
+    changes: dict[str, int] = field(default_factory=dict)  # pages added, changed, removed
+    vector_index: dict = field(default_factory=dict)
+    file_sizes: dict[str, int] = field(default_factory=dict)
+    file_sha256: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_json(cls, data: dict) -> Manifest:
+        known = {f.name for f in fields(cls)}
+        missing = [f.name for f in fields(cls) if f.default is MISSING and f.default_factory is MISSING
+                   and f.name not in data]
+        if missing:
+            raise StoreError(f"the manifest has no {', '.join(missing)}")
+        return cls(**{key: value for key, value in data.items() if key in known})
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    def calibration(self, model: str) -> list[float]:
+        """How close everyday off-topic questions come to this version's passages, by `model`."""
+        return getattr(self, CALIBRATION_KEYS[model])
+
+
+def read_manifest(folder: Path) -> Manifest:
     """A version's manifest.json."""
     try:
-        manifest = json.loads((Path(folder) / "manifest.json").read_text(encoding="utf-8"))
+        data = json.loads((Path(folder) / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise StoreError(f"unreadable manifest in {folder}: {exc}") from None
-    if not isinstance(manifest, dict):
+    if not isinstance(data, dict):
         raise StoreError(f"unreadable manifest in {folder}: not a JSON object")
-    return manifest
+    try:
+        return Manifest.from_json(data)
+    except (StoreError, TypeError) as exc:
+        raise StoreError(f"unreadable manifest in {folder}: {exc}") from None
 
 
-def check_file_sizes(folder: Path, manifest: dict) -> None:
+def check_file_sizes(folder: Path, manifest: Manifest) -> None:
     """Every file has the size the manifest recorded when the version was written: a truncated or
     grown file is refused before anything maps it (a truncated vector file crashes the reader that maps
     it). Versions written before sizes were recorded are not checked here."""
-    for name, size in manifest.get("file_sizes", {}).items():
+    for name, size in manifest.file_sizes.items():
         try:
             found = (Path(folder) / name).stat().st_size
         except OSError as exc:
@@ -144,11 +193,11 @@ def file_sha256(path: Path) -> str:
         return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
-def check_file_digests(folder: Path, manifest: dict) -> None:
+def check_file_digests(folder: Path, manifest: Manifest) -> None:
     """Every file has the sha256 the manifest recorded when the version was written: a file damaged in
     place (same size, other bytes) is refused. Versions written before digests were recorded are not
     checked here."""
-    for name, digest in manifest.get("file_sha256", {}).items():
+    for name, digest in manifest.file_sha256.items():
         try:
             found = file_sha256(Path(folder) / name)
         except OSError as exc:

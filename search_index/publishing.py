@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
-from search_index.format import FORMAT_VERSION, StoreError, read_manifest
+from search_index.format import FORMAT_VERSION, Manifest, StoreError, read_manifest
 from search_index.reader import IndexReader
 from search_index.verifier import verify_version
 
@@ -88,7 +88,7 @@ def publish(index_dir: Path, built: Path, keep: int = KEEP_VERSIONS) -> str:
     """Move a verified build into versions/, switch `current` to it atomically, prune beyond `keep`."""
     index_dir = Path(index_dir)
     manifest = verify_version(built)
-    version = manifest["version"]
+    version = manifest.version
     target = version_dir(index_dir, version)
     target.parent.mkdir(parents=True, exist_ok=True)
     seal(built)
@@ -108,10 +108,10 @@ def seal(folder: Path) -> None:
             path.chmod(0o444)
 
 
-def _record(index_dir: Path, event: str, manifest: dict) -> None:
+def _record(index_dir: Path, event: str, manifest: Manifest) -> None:
     """Add a line to the history: when, what, which version with how many pages, and what changed."""
-    entry = {"at": datetime.now(UTC).isoformat(timespec="seconds"), "event": event, "version": manifest["version"],
-             "pages": manifest["counts"]["pages"], "changes": manifest.get("changes", {})}
+    entry = {"at": datetime.now(UTC).isoformat(timespec="seconds"), "event": event, "version": manifest.version,
+             "pages": manifest.counts["pages"], "changes": manifest.changes}
     with open(Path(index_dir) / HISTORY_FILE, "a", encoding="utf-8") as handle:
         handle.write(json.dumps(entry) + "\n")
 
@@ -168,9 +168,9 @@ def newest_with_pages(index_dir: Path, on_disk: list[str]) -> str | None:
     """The newest version whose manifest counts at least one page."""
     for name in reversed(on_disk):
         try:
-            if read_manifest(version_dir(index_dir, name))["counts"]["pages"] > 0:
+            if read_manifest(version_dir(index_dir, name)).counts.get("pages", 0) > 0:
                 return name
-        except (StoreError, KeyError, TypeError):
+        except (StoreError, AttributeError):
             continue
     return None
 

@@ -60,14 +60,14 @@ class IndexReader:
         self.vectors = read_vectors(self.folder / "vectors.faiss")
         self.titles = read_titles(self.folder, self.vectors.d)
         self.manifest = verify_version(self.folder, self.vectors, self.titles, formats)
-        self.version: str = self.manifest["version"]
-        spec = self.manifest.get("vector_index", {})
-        if self.manifest["format"] >= 5:
+        self.version: str = self.manifest.version
+        spec = self.manifest.vector_index
+        if self.manifest.format >= 5:
             self.postings = tuple(np.load(self.folder / name, mmap_mode="r") for name in POSTINGS)
         # Each model's passage vectors and title vectors, by model key (MiniLM's only before format 6).
         self.model_vectors = {"minilm": self.vectors}
         self.model_titles = {"minilm": self.titles}
-        for key in self.manifest.get("models", {}):
+        for key in self.manifest.models:
             if key != "minilm":
                 self.model_vectors[key] = read_vectors(self.folder / vectors_file(key))
                 self.model_titles[key] = read_titles(self.folder, self.vectors.d, key)
@@ -201,7 +201,7 @@ class IndexReader:
 
     def curation(self) -> Curation:
         """The editors' best bets and hidden pages stored with this version."""
-        return Curation.from_json(self.manifest.get("best_bets"))
+        return Curation.from_json(self.manifest.best_bets)
 
     def bet_vectors(self) -> np.ndarray:
         """One row per best bet phrasing, in `curation().phrasings` order."""
@@ -268,13 +268,13 @@ def stats(reader: IndexReader) -> dict:
     passages = reader.passages_per_site()
     return {
         "version": reader.version,
-        "built_at": manifest["built_at"],
-        "model": manifest["model"]["name"],
-        "models": [model["name"] for model in manifest.get("models", {}).values()],
-        "counts": manifest["counts"],
+        "built_at": manifest.built_at,
+        "model": manifest.model["name"],
+        "models": [model["name"] for model in manifest.models.values()],
+        "counts": manifest.counts,
         "sites": {name: {"pages": n, "passages": passages.get(name, 0)} for name, n in reader.sites().items()},
-        "sources": manifest.get("sources", []),
-        "skipped": manifest.get("skipped", []),
+        "sources": manifest.sources,
+        "skipped": manifest.skipped,
         "size_bytes": disk_size(reader.folder),
     }
 

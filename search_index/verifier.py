@@ -11,6 +11,7 @@ from search_index.best_bets import Curation
 from search_index.format import (
     FORMAT_VERSION,
     POSTINGS,
+    Manifest,
     StoreError,
     check_file_digests,
     check_file_sizes,
@@ -25,7 +26,7 @@ from search_index.format import (
 
 
 def verify_version(folder: Path, vectors: faiss.Index | None = None, titles: np.ndarray | None = None,
-                   formats: tuple[int, ...] = (FORMAT_VERSION,)) -> dict:
+                   formats: tuple[int, ...] = (FORMAT_VERSION,)) -> Manifest:
     """Check that a version folder is complete and self-consistent; return its manifest.
 
     `vectors`, `titles`: the folder's vectors when the caller has already loaded them. `formats`: the
@@ -34,8 +35,8 @@ def verify_version(folder: Path, vectors: faiss.Index | None = None, titles: np.
     manifest = read_manifest(folder)
     check_file_sizes(folder, manifest)
     check_file_digests(folder, manifest)
-    if manifest.get("format") not in formats:
-        raise StoreError(f"{folder} has index format {manifest.get('format')}, expected {FORMAT_VERSION}: "
+    if manifest.format not in formats:
+        raise StoreError(f"{folder} has index format {manifest.format}, expected {FORMAT_VERSION}: "
                          f"rebuild it with `python -m indexer update` (passage vectors are reused)")
     db = connect_readonly(folder)
     try:
@@ -43,28 +44,28 @@ def verify_version(folder: Path, vectors: faiss.Index | None = None, titles: np.
         max_id = db.execute("SELECT coalesce(max(id), 0) FROM passages").fetchone()[0]
     finally:
         db.close()
-    if found != manifest["counts"]:
-        raise StoreError(f"{folder}: database holds {found}, manifest says {manifest['counts']}")
+    if found != manifest.counts:
+        raise StoreError(f"{folder}: database holds {found}, manifest says {manifest.counts}")
     index = vectors if vectors is not None else read_vectors(folder / "vectors.faiss")
     if index.ntotal != found["passages"] or max_id != found["passages"]:
         raise StoreError(f"{folder}: {index.ntotal} vectors for {found['passages']} passages")
-    if index.d != manifest["model"]["dimensions"]:
-        raise StoreError(f"{folder}: vectors of dimension {index.d}, model has {manifest['model']['dimensions']}")
-    if manifest["format"] >= 3:
+    if index.d != manifest.model["dimensions"]:
+        raise StoreError(f"{folder}: vectors of dimension {index.d}, model has {manifest.model['dimensions']}")
+    if manifest.format >= 3:
         titles = titles if titles is not None else read_titles(folder, index.d)
         if titles.shape != (found["pages"], index.d):
             raise StoreError(f"{folder}: {len(titles)} title vectors for {found['pages']} pages")
-    if manifest["format"] >= 5:
+    if manifest.format >= 5:
         _verify_postings(folder, found["passages"])
-    if manifest["format"] >= 6:
+    if manifest.format >= 6:
         _verify_second_models(folder, manifest, found)
-    _verify_best_bets(folder, Curation.from_json(manifest.get("best_bets")), index.d)
+    _verify_best_bets(folder, Curation.from_json(manifest.best_bets), index.d)
     return manifest
 
 
-def _verify_second_models(folder: Path, manifest: dict, counts: dict) -> None:
+def _verify_second_models(folder: Path, manifest: Manifest, counts: dict) -> None:
     """Every model other than MiniLM has a vector for every passage and every page title."""
-    for key, model in manifest["models"].items():
+    for key, model in manifest.models.items():
         if key == "minilm":
             continue
         index = read_vectors(folder / vectors_file(key))

@@ -262,7 +262,7 @@ def test_the_off_topic_threshold_follows_the_corpus(app, corpus_index):
     from search_app.engine.ranking import RankingConfig, off_topic_threshold
     from search_index import publishing
 
-    scores = publishing.open_version(corpus_index).manifest["off_topic_scores"]
+    scores = publishing.open_version(corpus_index).manifest.off_topic_scores
     assert len(scores) == 60 and scores == sorted(scores)
     threshold = off_topic_threshold(scores, RankingConfig().profile("en").off_topic_quantile)
     assert scores[0] < threshold < scores[-1]

@@ -26,11 +26,11 @@ def test_default_corpus_build(corpus_index):
     reader = publishing.open_version(corpus_index)
     manifest = reader.manifest
     pages = sorted(CORPUS_PAGES.rglob("*.html"))
-    assert manifest["counts"]["pages"] == len(pages) and manifest["skipped"] == []
-    assert manifest["model"]["name"] == "sentence-transformers/all-MiniLM-L6-v2"
-    assert len(manifest["model"]["sha256"]) == 64
-    assert reader.vectors.ntotal == manifest["counts"]["passages"]
-    records = reader.passages(list(range(1, manifest["counts"]["passages"] + 1))).values()
+    assert manifest.counts["pages"] == len(pages) and manifest.skipped == []
+    assert manifest.model["name"] == "sentence-transformers/all-MiniLM-L6-v2"
+    assert len(manifest.model["sha256"]) == 64
+    assert reader.vectors.ntotal == manifest.counts["passages"]
+    records = reader.passages(list(range(1, manifest.counts["passages"] + 1))).values()
     seed = [r for r in records if r.url == SEED]
     assert {r.section for r in seed} == {"", "Treatment for metastatic breast cancer",
                                          "Prognosis for metastatic breast cancer",
@@ -107,7 +107,7 @@ def test_bad_pages_are_reported_and_skipped(tmp_path):
     assert "no title" in reasons["no-title.html"]
     assert "no text" in reasons["empty.html"]
     assert "UTF-8" in reasons["latin1.html"]
-    assert publishing.open_version(tmp_path / "index").manifest["skipped"] == [
+    assert publishing.open_version(tmp_path / "index").manifest.skipped == [
         {"path": s.path, "reason": s.reason} for s in report.skipped]
 
 
@@ -126,10 +126,10 @@ def test_failed_build_leaves_published_index_untouched(tmp_path, monkeypatch):
         build_folder(pages, index_dir)
     monkeypatch.undo()
     assert publishing.published_version(index_dir) == first.version
-    assert publishing.open_version(index_dir).manifest["counts"]["pages"] == 1
+    assert publishing.open_version(index_dir).manifest.counts["pages"] == 1
     assert not list(index_dir.glob(".building-*"))
     second = build_folder(pages, index_dir)
-    assert publishing.open_version(index_dir).manifest["counts"]["pages"] == 2
+    assert publishing.open_version(index_dir).manifest.counts["pages"] == 2
     assert second.version != first.version
 
 
@@ -201,12 +201,12 @@ def test_the_vector_index_is_exact_when_small_and_a_graph_when_large(tmp_path, m
     for i in range(6):
         write_page(pages, f"p{i}.html", page_html(f"Topic {i}", [("Part", f"Text about subject number {i}.")]))
     small = build_folder(pages, tmp_path / "small")
-    assert publishing.open_version(tmp_path / "small").manifest["vector_index"]["type"] == "flat"
+    assert publishing.open_version(tmp_path / "small").manifest.vector_index["type"] == "flat"
     assert small.vector_index.startswith("flat")
     monkeypatch.setattr(index_format, "HNSW_MIN_PASSAGES", 3)
     large = build_folder(pages, tmp_path / "large")
     reader = publishing.open_version(tmp_path / "large")
-    assert reader.manifest["vector_index"]["type"] == "hnsw" and large.vector_index.startswith("hnsw")
+    assert reader.manifest.vector_index["type"] == "hnsw" and large.vector_index.startswith("hnsw")
     assert faiss.downcast_index(reader.vectors.index).hnsw.efSearch == HNSW_EF_SEARCH
     exact = publishing.open_version(tmp_path / "small")
     question = embedding.embed(["subject number 4"])
@@ -238,3 +238,16 @@ def test_the_package_ships_only_what_serves(tmp_path):
     assert {p for p in packages if not p.endswith(".dist-info")} == {"search_app", "search_index"}
     names = zipfile.ZipFile(wheel).namelist()
     assert "search_app/templates/index.html" in names and "search_app/static/widget.js" in names
+
+
+def test_the_manifest_is_read_as_one_type_and_a_broken_one_is_refused(tmp_path):
+    from search_index.format import Manifest, read_manifest
+
+    (tmp_path / "manifest.json").write_text(json.dumps({"format": 6, "version": "v", "future_key": 1}))
+    with pytest.raises(StoreError, match="the manifest has no model, counts"):
+        read_manifest(tmp_path)
+    written = {"format": 6, "version": "v", "model": {"name": "m"}, "counts": {"pages": 1}, "future_key": 1}
+    (tmp_path / "manifest.json").write_text(json.dumps(written))
+    manifest = read_manifest(tmp_path)
+    assert isinstance(manifest, Manifest) and manifest.counts == {"pages": 1} and manifest.synonyms == []
+    assert "future_key" not in manifest.to_json()

@@ -101,7 +101,7 @@ def test_a_sitemap_that_breaks_or_shrinks_keeps_the_sources_pages(site, tmp_path
     report = crawl(site, tmp_path / "index")
     assert reason in reasons(report)["sitemap.xml"] and "kept its indexed pages" in reasons(report)["sitemap.xml"]
     assert report.pages == 4 and report.removed == []
-    assert publishing.open_version(tmp_path / "index").manifest["counts"]["pages"] == 4
+    assert publishing.open_version(tmp_path / "index").manifest.counts["pages"] == 4
 
 
 def test_removing_most_of_a_source_takes_an_explicit_flag(site, tmp_path):

@@ -56,7 +56,7 @@ def test_a_folder_that_loses_more_than_half_keeps_them_and_a_full_build_refuses(
     assert update(pages, index_dir).pages == 3
     with pytest.raises(CrawlError, match="lists 1 pages where the index has 3"):
         build_folder(pages, index_dir)
-    assert publishing.open_version(index_dir).manifest["counts"]["pages"] == 3
+    assert publishing.open_version(index_dir).manifest.counts["pages"] == 3
     assert first.version in publishing.versions(index_dir)
 
 
@@ -73,7 +73,7 @@ def test_allowed_shrinking_to_nothing_is_not_ready_and_can_always_be_rolled_back
     for path in ("/api/search?q=lava", "/readyz"):
         response = client.get(path)
         assert response.status_code == 503 and "holds no pages" in response.get_json()["reason"]
-    while publishing.open_version(index_dir).manifest["counts"]["pages"] == 0:
+    while publishing.open_version(index_dir).manifest.counts["pages"] == 0:
         publishing.rollback(index_dir)
     assert publishing.published_version(index_dir) == full.version
 
@@ -240,7 +240,7 @@ def test_a_source_dropped_from_the_sources_file_keeps_its_pages_until_allowed(tm
               embedding_cache=None)
     assert indexer_main("update", "--sources", only_kitchen, "--index-dir", index_dir, "--allow-shrink") == 0
     assert "pages removed: 3" in capsys.readouterr().out
-    assert publishing.open_version(index_dir).manifest["counts"]["pages"] == 1
+    assert publishing.open_version(index_dir).manifest.counts["pages"] == 1
 
 
 def test_an_update_that_changes_nothing_publishes_nothing(tmp_path, capsys):
@@ -270,7 +270,7 @@ def test_a_faulty_source_fails_the_command_after_publishing_what_it_could(tmp_pa
     assert indexer_main("update", "--sources", both, "--index-dir", index_dir) == 1
     out, err = capsys.readouterr()
     assert "published version" in out and "pages added: 1" in out and "1 sources failed" in err
-    assert publishing.open_version(index_dir).manifest["counts"]["pages"] == 5
+    assert publishing.open_version(index_dir).manifest.counts["pages"] == 5
 
 
 @pytest.mark.parametrize(("text", "problem"), [

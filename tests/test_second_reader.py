@@ -106,10 +106,10 @@ def test_every_version_holds_both_models_and_builds_share_the_cache(tmp_path):
 
     first = build(SourcesConfig([FolderSource(pages)]), tmp_path / "one", "cpu", progress=False, embedding_cache=cache)
     reader = publishing.open_version(tmp_path / "one")
-    assert set(reader.manifest["models"]) == {"minilm", "e5"}
-    assert reader.manifest["models"]["e5"]["sha256"] == models.E5_WEIGHTS_SHA256
+    assert set(reader.manifest.models) == {"minilm", "e5"}
+    assert reader.manifest.models["e5"]["sha256"] == models.E5_WEIGHTS_SHA256
     e5 = read_vectors(reader.folder / vectors_file("e5"))
-    assert e5.ntotal == first.passages and reader.manifest["e5_off_topic_scores"]
+    assert e5.ntotal == first.passages and reader.manifest.e5_off_topic_scores
     assert first.models["e5"].embedded == first.models["minilm"].embedded == first.passages + first.pages
     second = build(SourcesConfig([FolderSource(pages)]), tmp_path / "two", "cpu", progress=False, embedding_cache=cache)
     assert second.models["e5"].embedded == 0 and second.models["e5"].cached == first.passages + first.pages

@@ -33,7 +33,7 @@ def test_keyword_terms_are_stemmed_words_and_phrases():
 
 def test_index_stores_the_list_and_its_words(corpus_index):
     reader = publishing.open_version(corpus_index)
-    groups = reader.manifest["synonyms"]
+    groups = reader.manifest.synonyms
     assert ["chemo", "chemotherapy"] in groups
     assert ("chemo", 2) in reader.vocabulary() or dict(reader.vocabulary())["chemo"] >= 2
 

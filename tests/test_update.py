@@ -83,7 +83,7 @@ def test_update_adds_and_removes_pages(site):
     assert report.added == [str(pages / "moon.html")]
     assert report.removed == [f"{pages}/bread.html"]
     reader = publishing.open_version(index_dir)
-    assert reader.manifest["counts"]["pages"] == 3
+    assert reader.manifest.counts["pages"] == 3
     assert not reader.keyword(tokens("dough"), 1) and reader.keyword(tokens("orbits"), 1)
 
 
@@ -100,7 +100,7 @@ def test_update_from_a_version_without_title_vectors_embeds_only_the_titles(site
     report = update(pages, index_dir)
     assert report.embedded == first.pages and report.reused == first.passages
     reader = publishing.open_version(index_dir)
-    assert reader.manifest["format"] == FORMAT_VERSION and len(reader.titles) == first.pages
+    assert reader.manifest.format == FORMAT_VERSION and len(reader.titles) == first.pages
 
 
 def test_page_that_breaks_keeps_its_indexed_copy(site):
@@ -121,7 +121,7 @@ def test_rollback_republishes_the_previous_version(site):
                             capture_output=True, text=True, cwd=ROOT, check=True)
     assert first.version in result.stdout
     assert publishing.published_version(index_dir) == first.version
-    assert publishing.open_version(index_dir).manifest["counts"]["pages"] == 3
+    assert publishing.open_version(index_dir).manifest.counts["pages"] == 3
     assert publishing.version_dir(index_dir, second.version).is_dir()
     with pytest.raises(StoreError, match="no earlier version"):
         publishing.rollback(index_dir)
@@ -140,9 +140,9 @@ def test_update_killed_part_way_leaves_index_intact(site):
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
     assert publishing.published_version(index_dir) == first.version
-    assert publishing.open_version(index_dir).manifest["counts"]["pages"] == 3
+    assert publishing.open_version(index_dir).manifest.counts["pages"] == 3
     report = update(pages, index_dir)
-    assert len(report.added) == 60 and publishing.open_version(index_dir).manifest["counts"]["pages"] == 63
+    assert len(report.added) == 60 and publishing.open_version(index_dir).manifest.counts["pages"] == 63
 
 
 @pytest.mark.slow

@@ -11,8 +11,6 @@ import numpy as np
 
 from search_index.text import sentence_spans
 
-# Under this cosine no sentence is marked: none of them is close to the question.
-MIN_COSINE = 0.3
 # Sentence vectors kept, by text: the passages that answer common questions come back often.
 CACHE_SIZE = 4096
 # Encoding a sentence costs about 2 ms on one core (the 8-bit graph of search_index.query_encoder):
@@ -25,8 +23,10 @@ SENTENCE_WORDS = 24
 class AnswerMarker:
     """Marks the best sentence of an excerpt, with sentence vectors from `encode` (remembered)."""
 
-    def __init__(self, encode: Callable[[list[str]], np.ndarray], cache_size: int = CACHE_SIZE) -> None:
+    def __init__(self, encode: Callable[[list[str]], np.ndarray], min_cosine: float,
+                 cache_size: int = CACHE_SIZE) -> None:
         self.encode = encode
+        self.min_cosine = min_cosine
         self.cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self.cache_size = cache_size
         self.lock = Lock()
@@ -43,7 +43,7 @@ class AnswerMarker:
         vectors = self.vectors([" ".join(shown[s:e].split()[:SENTENCE_WORDS]) for s, e in spans])
         cosines = vectors @ np.asarray(question, dtype=np.float32).reshape(-1)
         best = int(np.argmax(cosines))
-        return spans[best] if cosines[best] >= MIN_COSINE else None
+        return spans[best] if cosines[best] >= self.min_cosine else None
 
     def vectors(self, sentences: Sequence[str]) -> np.ndarray:
         with self.lock:

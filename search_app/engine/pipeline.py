@@ -95,7 +95,7 @@ def search(snapshot: Snapshot, encoders: Mapping[str, QueryEncoder], config: Ran
         result.cached = reader.cached
         return result
     other = OtherReading(reader, next(model for model in MODELS if model != judge), question.text)
-    dense = strategy.candidates(Candidates(judged, other, reader.fuse, config.rrf_k), profile)
+    dense = strategy.candidates(Candidates(judged, other, reader.fuse, config.rrf_k, config.fused_weight), profile)
     keyword = (snapshot.reader.keyword(keyword_terms(question.text, question.also, snapshot.common),
                                        config.keyword_candidates) if strategy.asks_keyword(profile) else [])
     scores = strategy.scores(dense, keyword, profile, config)

@@ -50,6 +50,12 @@ class RankingConfig:
     # Reciprocal rank fusion's constant (the `rrf` and `hybrid` comparison strategies), as Cormack et al.
     # (2009) set it.
     rrf_k: int = 60
+    # e5's share in the comparison strategy "fused": both models in equal parts.
+    fused_weight: float = 0.5
+    # The answer sentence of the excerpt read first is marked only when its cosine with the question is
+    # at least this (search_app.engine.answers); under it none of the sentences is close. MiniLM's
+    # best sentence in the first excerpt is under 0.3 for 1 of 64 `patients` questions.
+    answer_min_cosine: float = 0.3
     # How each language's questions are read (search_app.engine.profiles): reader, keyword weight,
     # thresholds, and the words of the corpus's language.
     profiles: tuple[LanguageProfile, ...] = (ENGLISH, SPANISH)

@@ -43,7 +43,8 @@ class Retriever:
         self.index_dir = Path(index_dir)
         self.config = config
         self.encoders = question_encoders or encoders(MODEL_CACHE)
-        self.answers = {key: AnswerMarker(encoder.encode_sentences) for key, encoder in self.encoders.items()}
+        self.answers = {key: AnswerMarker(encoder.encode_sentences, config.answer_min_cosine)
+                        for key, encoder in self.encoders.items()}
         self.refresh_seconds = refresh_seconds
         self.problem: str | None = None
         self.encoder_problem = next(filter(None, (encoder.problem() for encoder in self.encoders.values())), None)
@@ -67,7 +68,7 @@ class Retriever:
             raise NotReady(f"questions cannot be encoded: {self.encoder_problem}")
         if self._state is None:
             raise NotReady(self.problem or "no index is loaded")
-        if not self._state.reader.manifest["counts"]["pages"]:
+        if not self._state.reader.manifest.counts["pages"]:
             raise NotReady(f"the served version {self._state.version} holds no pages: publish one that does, "
                            "or roll back (`python -m indexer rollback`)")
         return self._state

@@ -18,9 +18,6 @@ from search_index.publishing import open_version
 from search_index.reader import PageInfo, stats
 from search_index.targets import resolved_curation
 
-# The manifest's off-topic calibration scores of each model (indexer.calibration).
-CALIBRATION = {"minilm": "off_topic_scores", "e5": "e5_off_topic_scores"}
-
 
 def keyword_terms(query: str, also: Sequence[str] = (), common: frozenset[str] = frozenset()) -> list[str]:
     """The keyword terms of a question: its content words (those in `common` left out unless nothing
@@ -44,28 +41,27 @@ class Snapshot:
         self.reader = open_version(index_dir, version)
         self.version = self.reader.version
         info = models.model_info()
-        expected = self.reader.manifest["model"]
+        expected = self.reader.manifest.model
         if not info.built(expected):
             raise StoreError(f"index built with {expected['name']} ({expected['sha256'][:12]}), "
                              f"but the installed model is {info.name} ({info.sha256[:12]}): rebuild the index")
         vocabulary = self.reader.vocabulary()
         self.speller = Speller(vocabulary)
-        self.calibration = {model: self.reader.manifest[key] for model, key in CALIBRATION.items()}
-        limit = config.common_share * self.reader.manifest["counts"]["passages"]
+        limit = config.common_share * self.reader.manifest.counts["passages"]
         self.common = frozenset(word for word, count in vocabulary if count > limit)
         self.corpus_words = frozenset(word for word, _ in vocabulary)
         self.sites = self.reader.sites()
-        self.helpline: str = self.reader.manifest.get("helpline", "")
+        self.helpline: str = self.reader.manifest.helpline
         self.reader.owners([])  # reads the passages' owners now rather than in the first search
-        self.synonyms = [tuple(group) for group in self.reader.manifest.get("synonyms", [])]
+        self.synonyms = [tuple(group) for group in self.reader.manifest.synonyms]
         self.curator = Curator(resolved_curation(self.reader), self.synonyms, config.best_bet_min_cosine)
         phrasings = [p for bet in self.curator.bets for p in bet.phrasings]
-        suggested = topics(self.reader.headings(), self.synonyms, self.reader.manifest.get("phrases", []), phrasings)
+        suggested = topics(self.reader.headings(), self.synonyms, self.reader.manifest.phrases, phrasings)
         self.suggester = Suggester(suggested, self.speller)
 
     def threshold(self, model: str, quantile: float) -> float:
         """The best-passage cosine, by `model`, under which a question counts as off-topic here."""
-        return ranking.off_topic_threshold(self.calibration[model], quantile)
+        return ranking.off_topic_threshold(self.reader.manifest.calibration(model), quantile)
 
     def holds_every_word(self, query: str) -> bool:
         """Whether a passage holds every content word of the question."""

@@ -20,8 +20,6 @@ from search_app.engine.profiles import LanguageProfile
 from search_app.engine.ranking import RankingConfig
 
 Hits = list[tuple[int, float]]
-# e5's share in strategy "fused": both models in equal parts.
-FUSED_WEIGHT = 0.5
 
 
 @dataclass(frozen=True)
@@ -42,6 +40,7 @@ class Candidates:
     other: Callable[[], Reading]
     fuse: Callable[[Reading, Reading, float], Hits]
     rrf_k: int
+    fused_weight: float
 
 
 class Strategy:
@@ -96,7 +95,7 @@ class Fused(Strategy):
     name = "fused"
 
     def candidates(self, found: Candidates, profile: LanguageProfile) -> Hits:
-        return found.fuse(found.judged, found.other(), FUSED_WEIGHT)
+        return found.fuse(found.judged, found.other(), found.fused_weight)
 
 
 class ReciprocalRank(Strategy):

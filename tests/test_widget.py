@@ -109,3 +109,21 @@ def test_widget_builds_results_without_html_strings():
     """Everything from the API reaches the page as text (textContent), never as markup."""
     script = (STATIC / "widget.js").read_text(encoding="utf-8")
     assert "innerHTML" not in script and "insertAdjacentHTML" not in script and "eval(" not in script
+
+
+def test_the_widget_speaks_the_catalogs_words_in_every_language(client):
+    import json
+
+    from search_app.web.widget import WIDGET_TEXT
+    from search_index.language import LANGUAGES
+
+    served = client.get("/widget.js").get_data(as_text=True)
+    text = json.loads(re.search(r"const TEXT = (\{.*?\});\n", served).group(1))
+    assert set(text) == set(LANGUAGES) and "WIDGET_TEXT" not in served
+    for language in LANGUAGES:
+        assert set(text[language]) == set(WIDGET_TEXT) | {"languages"}, language
+    english, spanish = text["en"], text["es"]
+    assert all(spanish[key] != english[key] for key in WIDGET_TEXT), "every message has its Spanish"
+    page = client.get("/", query_string={"q": "¿cuál es la mejor receta de paella valenciana?"}).get_data(as_text=True)
+    assert spanish["noMatch"] in page and english["noMatch"] not in page, "the page's own words"
+    assert english["found"] == ["%(num)d page for “%(query)s”", "%(num)d pages for “%(query)s”"]

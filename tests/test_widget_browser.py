@@ -51,7 +51,7 @@ def test_suggestion_picked_by_keyboard_shows_results_in_place(host_page, browser
     box.send_keys(Keys.ENTER)
     pages = wait_for(browser, lambda: root.find_elements(By.CSS_SELECTOR, "li.cs-page"))
     assert box.get_attribute("value") == chosen and box.get_attribute("aria-expanded") == "false"
-    assert "found for" in root.find_element(By.CSS_SELECTOR, "[role=status]").text
+    assert "pages for “" in root.find_element(By.CSS_SELECTOR, "[role=status]").text
     assert browser.current_url == host_page, "results shown in place"
     assert pages[0].find_elements(By.CSS_SELECTOR, "mark"), "excerpts with the question's words marked"
     assert "information, not medical advice" in root.find_element(By.CSS_SELECTOR, ".cs-note").text

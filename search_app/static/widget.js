@@ -30,49 +30,14 @@
   };
   const LIMIT = 10;
   let counter = 0;
-  // What the widget says, in the languages the search speaks. The box speaks the host page's
-  // language (data-lang, else <html lang>); results speak the question's (the API's "language").
-  const TEXT = {
-    en: {
-      label: "Search our information pages", placeholder: "for example: can stage 4 be cured",
-      suggestions: "Suggestions", search: "Search", searching: "Searching…",
-      note: "This search shows passages from our information pages. It is information, not medical advice: " +
-        "talk to your doctor or nurse about your own situation.",
-      unavailable: "The search is not available just now.", type: "Type a question or a few words.",
-      copy: "Copy link", copied: "Copied", select: "Select the link to copy it", introduction: "Introduction",
-      link: "Link to this section: ", reviewed: "Reviewed ", recommended: "Recommended",
-      talk: (line) => `Talk to someone: ${line}`, noMatch: "No good match",
-      notFound: (q) => `We could not find a passage in our pages that answers “${q}”.`,
-      tryOther: "Try other words, or a shorter question (for example the name of a treatment or a symptom).",
-      spelling: "Check the spelling of medical words.", fullPage: "Open the full search page",
-      weak: "These pages may not answer your question.",
-      missing: (words) => ` They do not mention ${words}.`, closest: " The closest passages are below.",
-      correctedFor: "Showing results for ", instead: ". Search instead for ",
-      noMatchFor: (q) => `No good match for “${q}”.`,
-      found: (n, q) => `${n} page${n === 1 ? "" : "s"} found for “${q}”.`, mayNot: " They may not answer it.",
-      more: "More results", showing: (shown, total) => `Showing ${shown} of ${total} pages.`,
-      languages: { en: "page in English", es: "page in Spanish" },
-    },
-    es: {
-      label: "Busque en nuestras páginas de información", placeholder: "por ejemplo: ¿se puede curar la etapa 4?",
-      suggestions: "Sugerencias", search: "Buscar", searching: "Buscando…",
-      note: "Esta búsqueda muestra pasajes de nuestras páginas de información. Es información, no consejo " +
-        "médico: hable con su médico o enfermera sobre su caso.",
-      unavailable: "La búsqueda no está disponible en este momento.", type: "Escriba una pregunta o unas palabras.",
-      copy: "Copiar enlace", copied: "Copiado", select: "Seleccione el enlace para copiarlo", introduction: "Introducción",
-      link: "Enlace a esta sección: ", reviewed: "Revisada ", recommended: "Recomendado",
-      talk: (line) => `Hable con alguien: ${line}`, noMatch: "Sin resultados adecuados",
-      notFound: (q) => `No encontramos en nuestras páginas un pasaje que responda a «${q}».`,
-      tryOther: "Pruebe con otras palabras o con una pregunta más corta (por ejemplo, el nombre de un tratamiento o de un síntoma).",
-      spelling: "Revise cómo se escriben las palabras médicas.", fullPage: "Abrir la página de búsqueda completa",
-      weak: "Puede que estas páginas no respondan a su pregunta.",
-      missing: (words) => ` No mencionan ${words}.`, closest: " Abajo están los pasajes más cercanos.",
-      correctedFor: "Resultados para ", instead: ". Buscar en cambio ",
-      noMatchFor: (q) => `Sin resultados adecuados para «${q}».`,
-      found: (n, q) => `${n} página${n === 1 ? "" : "s"} para «${q}».`, mayNot: " Puede que no la respondan.",
-      more: "Más resultados", showing: (shown, total) => `Se muestran ${shown} de ${total} páginas.`,
-      languages: { en: "página en inglés", es: "página en español" },
-    },
+  // What the widget says, in the languages the search speaks, from the app's catalogs (the search page's
+  // own words; search_app/web/widget.py writes them in when it serves this file). The box speaks the
+  // host page's language (data-lang, else <html lang>); results speak the question's (the API's "language").
+  const TEXT = {"en": {}}; // WIDGET_TEXT
+  // A catalog string with its %(name)s and %(name)d filled in; a plural one ([one, other]) by `num`.
+  const fill = (message, values = {}) => {
+    const form = Array.isArray(message) ? message[values.num === 1 ? 0 : 1] : message;
+    return form.replace(/%\((\w+)\)[sd]/g, (_, name) => String(values[name]));
   };
   const language = (code) => (String(code || "").toLowerCase().startsWith("es") ? "es" : "en");
 
@@ -246,13 +211,13 @@
       return el("li", { class: "cs-section" },
         el(heading(1), { class: "cs-section-title" }, link(hit.link, hit.section || say.introduction, rank)),
         excerpt(hit.excerpt || { text: hit.text || "", highlights: [] }),
-        href ? el("p", { class: "cs-link" }, el("span", { class: "cs-hidden", text: say.link }),
+        href ? el("p", { class: "cs-link" }, el("span", { class: "cs-hidden", text: say.link + " " }),
                   link(hit.link, href, rank), " ", shared ? copyButton(shared, say) : null) : null);
     };
     const page = (result, rank) => {
       const meta = el("p", { class: "cs-meta" });
       meta.append(el("span", { text: result.page.source }));
-      if (result.page.updated) meta.append(" · ", el("span", { text: say.reviewed }, el("time", { datetime: result.page.updated, text: result.page.updated })));
+      if (result.page.updated) meta.append(" · ", el("span", { text: say.reviewed + " " }, el("time", { datetime: result.page.updated, text: result.page.updated })));
       const title = el(heading(0), { class: "cs-page-title" }, link(result.page.url, result.page.title, rank));
       if (result.page.detail) title.append(" ", el("span", { class: "cs-detail", text: `· ${result.page.detail}` }));
       if (result.page.language && result.page.language !== say.code) {
@@ -265,10 +230,10 @@
       el(heading(0), { class: "cs-label", text: say.recommended }),
       el("ul", { class: "cs-sections" }, ...items.map((item) => section(
         { ...item, section: item.section ? `${item.page.title}: ${item.section}` : item.page.title }, 0))));
-    const helpline = (body) => body.helpline ? el("p", { class: "cs-helpline", text: say.talk(body.helpline) }) : null;
+    const helpline = (body) => body.helpline ? el("p", { class: "cs-helpline", text: fill(say.talk, { helpline: body.helpline }) }) : null;
     const noMatch = (body) => el("div", { class: "cs-empty" },
       el(heading(0), { class: "cs-page-title", text: say.noMatch }),
-      el("p", { text: say.notFound(body.query) }),
+      el("p", { text: fill(say.notFound, { query: body.query }) }),
       el("ul", {}, el("li", { text: say.tryOther }),
          el("li", { text: say.spelling }),
          el("li", {}, el("a", { href: absolute(base, `/?q=${encodeURIComponent(body.query)}`),
@@ -276,8 +241,8 @@
       helpline(body));
     const weak = (body) => el("div", { class: "cs-weak", role: "note" },
       el("p", {}, el("strong", { text: say.weak }),
-         (body.missing && body.missing.length ? say.missing(body.missing.map((w) => `“${w}”`).join(", ")) : "") +
-         say.closest),
+         (body.missing && body.missing.length ? " " + fill(say.missing, { words: body.missing.map((w) => `“${w}”`).join(", ") }) : "") +
+         " " + say.closest),
       helpline(body));
 
     function render(body, append) {
@@ -288,19 +253,19 @@
         if (body.corrected_query) {
           const instead = el("button", { type: "button", class: "cs-instead", text: body.query });
           instead.addEventListener("click", () => search(body.query, 0, false));
-          results.append(el("p", { class: "cs-corrected" }, say.correctedFor,
-            el("em", { text: body.corrected_query }), say.instead, instead));
+          results.append(el("p", { class: "cs-corrected" }, say.correctedFor + " ",
+            el("em", { text: body.corrected_query }), ". " + say.instead + " ", instead));
         }
         if (body.recommended && body.recommended.length) results.append(recommended(body.recommended));
         if (!body.results.length && !(body.recommended && body.recommended.length)) {
           results.append(noMatch(body));
-          status.textContent = say.noMatchFor(body.query);
+          status.textContent = fill(say.noMatchFor, { query: body.query });
           return;
         }
         if (body.match === "weak") results.append(weak(body));
         results.append(el("ol", { class: "cs-pages" }));
         const searched = body.corrected_query || body.query;
-        status.textContent = say.found(body.total, searched) + (body.match === "weak" ? say.mayNot : "");
+        status.textContent = fill(say.found, { num: body.total, query: searched }) + "." + (body.match === "weak" ? " " + say.mayNot : "");
       }
       const ol = results.querySelector("ol.cs-pages");
       const added = body.results.map((result, i) => page(result, offset + i + 1));
@@ -312,7 +277,7 @@
         results.append(more);
       }
       if (append) {
-        status.textContent = say.showing(Math.min(offset + body.limit, body.total), body.total);
+        status.textContent = fill(say.showing, { shown: Math.min(offset + body.limit, body.total), total: body.total });
         // The "More results" button is gone: focus moves to the first new result, not to <body>.
         added[0]?.querySelector("a")?.focus();
       }

@@ -1,8 +1,9 @@
 """The interface in the reader's language (Flask-Babel): Spanish for a Spanish question, else the
 language the request asks for (`lang=es`, else the browser's Accept-Language), else English.
-Catalogs: search_app/translations/<language>/LC_MESSAGES/messages.po and the .mo compiled from it
+Catalogs, the page's words and the widget's (search_app.web.widget):
+search_app/translations/<language>/LC_MESSAGES/messages.po and the .mo compiled from it
 (`python -m search_app.web.i18n`; a test checks they agree). After changing the interface's text:
-    pybabel extract -F search_app/translations/babel.cfg -k _ -k ngettext:1,2 -o /tmp/messages.pot .
+    pybabel extract -F search_app/translations/babel.cfg -k _ -k ngettext:1,2 -k N_ -k NP_:1,2 -o /tmp/messages.pot .
     pybabel update -i /tmp/messages.pot -d search_app/translations --ignore-obsolete
 then translate and compile."""
 from __future__ import annotations

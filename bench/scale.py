@@ -35,6 +35,7 @@ from bench.latency import percentile, profile
 from bench.load import questions_in
 from bench.servers import gunicorn, totals
 from indexer import calibration
+from indexer.embedding import ModelEmbedder
 from indexer.rebuild import RebuildReader
 from indexer.writer import write_version
 from search_app.engine.results import SearchOptions
@@ -98,8 +99,8 @@ def build(reader: RebuildReader, n: int, index_dir: Path) -> dict:
         mark = time.perf_counter()
         manifest = replace(
             reader.manifest, built_at=time.strftime("%Y-%m-%dT%H:%M:%S"), sources=["scale benchmark"], skipped=[],
-            off_topic_scores=calibration.off_topic_scores(vectors["minilm"], "cpu"),
-            e5_off_topic_scores=calibration.off_topic_scores(vectors["e5"], "cpu", models.E5),
+            off_topic_scores=calibration.off_topic_scores(vectors["minilm"], ModelEmbedder(progress=False)),
+            e5_off_topic_scores=calibration.off_topic_scores(vectors["e5"], ModelEmbedder(progress=False), models.E5),
             best_bets=None, helpline="", phrases=[], changes={})
         stages["off-topic calibration"] = time.perf_counter() - mark
         with publishing.build_folder(index_dir) as (version, folder):

@@ -43,17 +43,17 @@ def chunk_pages(pages: list[Page], config: ChunkConfig, previous: Previous | Non
 
 
 def vectors_for(texts: list[str], model: models.Model, known: Mapping[str, np.ndarray], cache: EmbeddingCache,
-                device: str, progress: bool | None) -> tuple[np.ndarray, ModelReport]:
+                embedder: embedding.Embedder) -> tuple[np.ndarray, ModelReport]:
     """One model's vectors of the texts (passages, page titles): `known` ones (from the previous
     version) and cached ones reused, the others embedded (and cached)."""
     started = time.perf_counter()
-    info = models.model_info(model)
+    info = embedder.info(model)
     fresh = [t for t in dict.fromkeys(texts) if t not in known]
 
     def compute(part: list[str]) -> np.ndarray:
-        return embedding.embed(part, device=device, progress=progress, model=model)
+        return embedder.embed(part, model)
 
-    found, computed = cache.vectors(embedding.files_sha256(model), fresh, info.dimensions, compute,
+    found, computed = cache.vectors(embedder.cache_key(model), fresh, info.dimensions, compute,
                                     prefix=model.passage_prefix)
     rows = dict(zip(fresh, found, strict=True))
     vectors = np.empty((len(texts), info.dimensions), dtype=np.float32)
@@ -81,12 +81,13 @@ def previous_version(index_dir: Path, config: ChunkConfig, info: models.ModelInf
     return Previous(pages, reader, reader.pages_per_origin())
 
 
-def known_vectors(previous: Previous | None, texts: set[str], model: models.Model) -> dict[str, np.ndarray]:
+def known_vectors(previous: Previous | None, texts: set[str], model: models.Model,
+                  embedder: embedding.Embedder) -> dict[str, np.ndarray]:
     """The vectors the previous version holds for these texts by this model (none if it used other weights)."""
     if previous is None:
         return {}
     held = previous.reader.manifest.models.get(model.key, previous.reader.manifest.model)
-    if not models.model_info(model).built(held):
+    if not embedder.info(model).built(held):
         return {}
     found = previous.reader.embedded_vectors(texts, embed_text, model.key)
     if not found:
@@ -95,9 +96,9 @@ def known_vectors(previous: Previous | None, texts: set[str], model: models.Mode
     return {text: vector for (text, vector), ok in zip(found.items(), good, strict=True) if ok}
 
 
-def bet_vectors(curation: Curation, device: str) -> np.ndarray | None:
+def bet_vectors(curation: Curation, embedder: embedding.Embedder) -> np.ndarray | None:
     """Vectors of the best bets' phrasings."""
-    return embedding.embed(curation.phrasings, device, progress=False) if curation.phrasings else None
+    return embedder.embed(list(curation.phrasings), models.MINILM) if curation.phrasings else None
 
 
 def holds_same_passages(reader: RebuildReader, passage_texts: list[str], synonyms: list) -> bool:
@@ -117,22 +118,23 @@ def build(
     incremental: bool = False,
     keep: int = publishing.KEEP_VERSIONS,
     embedding_cache: Path | None = DEFAULT_EMBEDDING_CACHE,
+    embedder: embedding.Embedder | None = None,
 ) -> BuildReport:
     """Build, verify and publish a new version; the published one is untouched if anything fails.
 
     A text (passage or title) that the published version embedded with the same model keeps its
     vector, and so does any text in the machine's embedding cache (`embedding_cache`, None for none).
     Incremental: unchanged pages (same content hash) are not even parsed again, and pages no longer
-    listed by their source are dropped.
+    listed by their source are dropped. `embedder`: the models on PyTorch unless another is given.
     """
     started = time.perf_counter()
     config_sources = sources if isinstance(sources, SourcesConfig) else SourcesConfig(list(sources))
     report = BuildReport()
-    device = embedding.pick_device(device)
+    embedder = embedder or embedding.ModelEmbedder(embedding.pick_device(device), progress)
     synonyms = load_synonyms(config_sources.synonyms)
     curation = load_best_bets(config_sources.best_bets)
     with publishing.build_lock(index_dir):
-        info = models.model_info()
+        info = embedder.info(models.MINILM)
         previous = previous_version(index_dir, config, info, incremental)
         pages, _ = read_pages(config_sources, previous, report)
         passages = chunk_pages(pages, config, previous)
@@ -146,9 +148,8 @@ def build(
         try:
             vectors, wanted = {}, set(texts)
             for model in models.MODELS:
-                known = known_vectors(previous, wanted, model)
-                vectors[model.key], report.models[model.key] = vectors_for(texts, model, known, cache, device,
-                                                                           progress)
+                known = known_vectors(previous, wanted, model, embedder)
+                vectors[model.key], report.models[model.key] = vectors_for(texts, model, known, cache, embedder)
         finally:
             cache.close()
         if cache.damaged:
@@ -159,11 +160,11 @@ def build(
         passage_vectors = {key: rows[: len(passages)] for key, rows in vectors.items()}
         manifest = Manifest(
             format=FORMAT_VERSION, version="", model=info.to_json(), counts={},
-            models={model.key: models.model_info(model).to_json() for model in models.MODELS},
+            models={model.key: embedder.info(model).to_json() for model in models.MODELS},
             chunking=asdict(config), built_at=datetime.now(UTC).isoformat(timespec="seconds"),
             sources=[s.origin for s in config_sources.sources], skipped=[asdict(s) for s in report.skipped],
-            off_topic_scores=calibration.off_topic_scores(passage_vectors["minilm"], device),
-            e5_off_topic_scores=calibration.off_topic_scores(passage_vectors["e5"], device, models.E5),
+            off_topic_scores=calibration.off_topic_scores(passage_vectors["minilm"], embedder),
+            e5_off_topic_scores=calibration.off_topic_scores(passage_vectors["e5"], embedder, models.E5),
             synonyms=[list(group) for group in synonyms], best_bets=curation.to_json(),
             helpline=config_sources.helpline, phrases=common_phrases(p.text for p in passages),
             changes={"added": len(report.added), "changed": len(report.changed), "removed": len(report.removed)})
@@ -178,7 +179,7 @@ def build(
         with publishing.build_folder(index_dir) as (version, folder):
             write_version(folder, version, pages, passages, passage_vectors,
                           {key: rows[len(passages):] for key, rows in vectors.items()}, vocabulary, postings,
-                          manifest, same.folder if same else None, bet_vectors(curation, device))
+                          manifest, same.folder if same else None, bet_vectors(curation, embedder))
             report.version = publishing.publish(index_dir, folder, keep)
     return finished(report, pages, passages, started, index_dir)
 

@@ -24,11 +24,11 @@ def calibration_questions(model: models.Model = models.MINILM) -> list[str]:
     return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
 
 
-def off_topic_scores(passage_vectors: np.ndarray, device: str,
+def off_topic_scores(passage_vectors: np.ndarray, embedder: embedding.Embedder,
                      model: models.Model = models.MINILM) -> list[float]:
     """The best passage cosine of each calibration question, in ascending order (none without passages)."""
     if not len(passage_vectors):
         return []
-    questions = embedding.embed(calibration_questions(model), device=device, progress=False, model=model, queries=True)
+    questions = embedder.embed(calibration_questions(model), model, queries=True)
     best = (np.asarray(passage_vectors, dtype=np.float32) @ questions.T).max(axis=0)
     return sorted(round(float(score), 4) for score in best)

@@ -9,8 +9,10 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -23,6 +25,7 @@ from search_index.models import (
     MINILM_PIP_NAME,
     MODEL_CACHE,
     Model,
+    ModelInfo,
     cache_name,
     made_once,
     minilm_dir,
@@ -141,3 +144,31 @@ def embed(texts: list[str], device: str = "cpu", batch_size: int = 64, progress:
                            f"its files are damaged; {remedy(model)}")
     row = {text: i for i, text in enumerate(unique)}
     return np.ascontiguousarray(vectors[[row[t] for t in texts]], dtype=np.float32)
+
+
+class Embedder(Protocol):
+    """What a build embeds with: texts by a model (questions, with `queries`), the model as the manifest
+    names it, and the key its vectors are cached under."""
+
+    def embed(self, texts: list[str], model: Model, queries: bool = False) -> np.ndarray: ...
+
+    def info(self, model: Model) -> ModelInfo: ...
+
+    def cache_key(self, model: Model) -> str: ...
+
+
+@dataclass(frozen=True)
+class ModelEmbedder:
+    """The models themselves, on PyTorch: what every build uses but tests that do not claim quality."""
+
+    device: str = "cpu"
+    progress: bool | None = None
+
+    def embed(self, texts: list[str], model: Model, queries: bool = False) -> np.ndarray:
+        return embed(texts, self.device, progress=self.progress, model=model, queries=queries)
+
+    def info(self, model: Model) -> ModelInfo:
+        return model_info(model)
+
+    def cache_key(self, model: Model) -> str:
+        return files_sha256(model)

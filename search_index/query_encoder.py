@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from search_index.errors import CuratedSearchError
-from search_index.models import MINILM, MODELS, Model, cache_name, normalize
+from search_index.models import MINILM, MODELS, Model, ModelInfo, cache_name, model_info, normalize
 
 if TYPE_CHECKING:
     import onnxruntime
@@ -143,6 +143,10 @@ class QueryEncoder:
                              "where the models are (make index does), and copy the export here")
             log.error("query encoder: %s", self.unusable)
             return None
+
+    def info(self) -> ModelInfo:
+        """The model whose questions this encodes, as an index's manifest names the one its vectors came from."""
+        return model_info(self.model)
 
     def problem(self) -> str | None:
         """Why questions cannot be encoded, or None: one question is encoded to find out."""

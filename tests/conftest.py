@@ -1,15 +1,24 @@
-"""Shared fixtures: a real index of the default corpus, built once with the real model."""
+"""Shared fixtures: a real index of the default corpus, built once with the real models; and the
+stand-in for the models (tests.helpers.StandIn) in every test that does not claim quality.
+
+Tiers: a test that uses the default corpus's index, or is marked `model`, runs with the real models;
+one marked `slow` starts processes, servers or a browser (which load the real models); every other
+test builds and searches with the stand-in. `pytest -m "not slow and not model"` runs the last ones."""
 from __future__ import annotations
 
 import pytest
 
+import search_app
 from indexer import embedding, onnx_export
 from indexer.build import build
 from indexer.sources import load_sources_file
 from search_app import create_app
+from search_app.engine import retrieval
 from search_index import models
 from search_index.format import set_search_threads
-from tests.helpers import CORPUS_PAGES, ROOT
+from tests.helpers import CORPUS_PAGES, ROOT, StandIn, stand_in_encoders
+
+REAL_FIXTURES = {"corpus_index", "app", "client"}
 
 
 def pytest_configure(config) -> None:
@@ -18,11 +27,37 @@ def pytest_configure(config) -> None:
     set_search_threads(1)
 
 
+def pytest_collection_modifyitems(items) -> None:
+    """A test on the default corpus's real index claims what the real models do: it is a model test."""
+    for item in items:
+        if REAL_FIXTURES & set(item.fixturenames):
+            item.add_marker(pytest.mark.model)
+
+
+def real_models(item) -> bool:
+    return item.get_closest_marker("model") is not None or item.get_closest_marker("slow") is not None
+
+
 @pytest.fixture(scope="session", autouse=True)
-def question_encoders():
-    """The models' ONNX exports in the model cache, which the app's workers load and never make."""
-    for model in models.MODELS:
-        onnx_export.export(models.MODEL_CACHE, model)
+def question_encoders(request):
+    """The models' ONNX exports in the model cache, which the app's workers load and never make: made
+    once, when a selected test uses the real models."""
+    if any(real_models(item) for item in request.session.items):
+        for model in models.MODELS:
+            onnx_export.export(models.MODEL_CACHE, model)
+
+
+@pytest.fixture(autouse=True)
+def stand_in_for_the_models(request, monkeypatch, tmp_path):
+    """Builds and question encoders in this process use the stand-in, unless the test uses the real
+    models; and the test runs in a folder of its own, so that nothing it writes by a relative path (the
+    model cache, its embedding cache) lands in the checkout."""
+    if real_models(request.node):
+        return
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(embedding, "ModelEmbedder", lambda *args, **kwargs: StandIn())
+    for module in (search_app, retrieval):
+        monkeypatch.setattr(module, "encoders", lambda *args, **kwargs: stand_in_encoders())
 
 
 @pytest.fixture(scope="session")

@@ -1,13 +1,20 @@
-"""Test helpers: paths, one HTML page builder, and building a real index of a folder."""
+"""Test helpers: paths, one HTML page builder, building an index of a folder, and a stand-in for the models
+(deterministic vectors in milliseconds) for the tests that do not claim quality."""
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
+
 from indexer.build import BuildReport, build
+from indexer.embedding import Embedder
 from indexer.sources import FolderSource, SourcesConfig
+from search_index.keywords import tokens
+from search_index.models import MODELS, Model, ModelInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS_PAGES = ROOT / "corpus" / "pages"
@@ -36,9 +43,59 @@ def write_page(folder: Path, name: str, html: str | bytes) -> Path:
 
 
 def build_folder(pages: Path, index_dir: Path, incremental: bool = False,
-                 allow_hosts: frozenset[str] = frozenset(), best_bets: Path | None = None) -> BuildReport:
-    """Build (or update) an index of one folder with the real models on the CPU; canonical URLs on
-    `allow_hosts` are kept as the pages' original addresses; `best_bets`: the editors' file. No
-    embedding cache: what a build embeds depends on the previous version alone."""
+                 allow_hosts: frozenset[str] = frozenset(), best_bets: Path | None = None,
+                 embedder: Embedder | None = None) -> BuildReport:
+    """Build (or update) an index of one folder on the CPU, with the real models unless `embedder` is
+    given; canonical URLs on `allow_hosts` are kept as the pages' original addresses; `best_bets`: the
+    editors' file. No embedding cache: what a build embeds depends on the previous version alone."""
     config = SourcesConfig([FolderSource(pages)], set(allow_hosts), best_bets=best_bets)
-    return build(config, index_dir, device="cpu", progress=False, incremental=incremental, embedding_cache=None)
+    return build(config, index_dir, device="cpu", progress=False, incremental=incremental, embedding_cache=None,
+                 embedder=embedder)
+
+
+DIMENSIONS = 384
+
+
+class StandIn:
+    """Vectors without a model: each stemmed word of a text hashed to one of 384 dimensions, counted and
+    normalised, so texts that share words are close and others are not. For builds and questions in
+    tests that check behaviour, not quality; an index it builds names it, and only its encoders read it."""
+
+    def vectors(self, texts: Sequence[str]) -> np.ndarray:
+        out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for token in tokens(text) or ["(empty)"]:
+                out[row, int.from_bytes(hashlib.blake2b(token.encode(), digest_size=4).digest(), "big") % DIMENSIONS] += 1
+        return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+    def embed(self, texts: list[str], model: Model, queries: bool = False) -> np.ndarray:
+        return self.vectors(texts)
+
+    def info(self, model: Model) -> ModelInfo:
+        return ModelInfo(f"stand-in for {model.name}", hashlib.sha256(model.key.encode()).hexdigest(), DIMENSIONS)
+
+    def cache_key(self, model: Model) -> str:
+        return self.info(model).sha256
+
+
+class StandInEncoder:
+    """The stand-in as the app's question encoder for one model."""
+
+    def __init__(self, model: Model) -> None:
+        self.model = model
+
+    def info(self) -> ModelInfo:
+        return StandIn().info(self.model)
+
+    def encode(self, questions: Sequence[str]) -> tuple[np.ndarray, bool]:
+        return StandIn().vectors(list(questions)), False
+
+    def encode_sentences(self, texts: Sequence[str]) -> np.ndarray:
+        return StandIn().vectors(list(texts))
+
+    def problem(self) -> None:
+        return None
+
+
+def stand_in_encoders() -> dict[str, StandInEncoder]:
+    return {model.key: StandInEncoder(model) for model in MODELS}

@@ -64,7 +64,7 @@ def test_title_vectors_belong_to_their_pages(tmp_path):
     page_ids = list(ids.values())
     for model in models.MODELS:
         for title, page_id in ids.items():
-            question = embedding.embed([title], model=model)[0]
+            question = embedding.ModelEmbedder().embed([title], model)[0]
             similarity = dict(zip(page_ids, reader.title_vectors(page_ids, model.key) @ question, strict=True))
             assert max(similarity, key=similarity.get) == page_id and similarity[page_id] > 0.99, model.key
 
@@ -121,10 +121,10 @@ def test_failed_build_leaves_published_index_untouched(tmp_path, monkeypatch):
     def broken_vectors(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(writer, "_write_vectors", broken_vectors)
-    with pytest.raises(OSError, match="disk full"):
-        build_folder(pages, index_dir)
-    monkeypatch.undo()
+    with monkeypatch.context() as patched:
+        patched.setattr(writer, "_write_vectors", broken_vectors)
+        with pytest.raises(OSError, match="disk full"):
+            build_folder(pages, index_dir)
     assert publishing.published_version(index_dir) == first.version
     assert publishing.open_version(index_dir).manifest.counts["pages"] == 1
     assert not list(index_dir.glob(".building-*"))

@@ -10,7 +10,7 @@ from search_app import create_app
 from search_index import publishing
 from search_index.best_bets import parse_best_bets, phrasing_key
 from search_index.format import StoreError
-from tests.helpers import ROOT, build_folder, page_html, write_page
+from tests.helpers import ROOT, StandIn, build_folder, page_html, write_page
 
 BETS = """
 hide = ["/pages/retired.html", "/pages/garden.html#weeds"]
@@ -56,11 +56,11 @@ def garden(tmp_path_factory):
     bets = root / "best-bets.toml"
     bets.write_text(BETS, encoding="utf-8")
     index_dir = root / "index"
-    build_folder(pages, index_dir, best_bets=bets)
+    build_folder(pages, index_dir, best_bets=bets, embedder=StandIn())
     return root, index_dir
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture()
 def garden_client(garden):
     _, index_dir = garden
     return create_app({"TESTING": True, "INDEX_DIR": str(index_dir), "RATE_LIMIT_PER_MINUTE": 0}).test_client()

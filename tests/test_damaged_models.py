@@ -70,6 +70,7 @@ def e5_copy(tmp_path, monkeypatch):
         cached.cache_clear()
 
 
+@pytest.mark.model
 def test_a_damaged_converted_model_is_refused_at_load_with_one_line(e5_copy):
     healthy = embedding.files_sha256(E5)
     weights = e5_copy / "model.safetensors"
@@ -85,6 +86,7 @@ def test_a_damaged_converted_model_is_refused_at_load_with_one_line(e5_copy):
     assert "\n" not in message and str(e5_copy) in message and "delete" in message
 
 
+@pytest.mark.model
 @pytest.mark.parametrize("damage", ["config", "empty", "truncated"])
 def test_other_damage_to_the_converted_model_is_one_line_too(e5_copy, damage):
     if damage == "config":

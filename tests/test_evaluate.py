@@ -10,7 +10,7 @@ import pytest
 
 from bench.evaluate import Judged, evaluate, load_queries, ndcg, recall, reciprocal_rank
 from search_app.engine.retrieval import Retriever
-from tests.helpers import ROOT, build_folder, page_html, write_page
+from tests.helpers import ROOT, StandIn, build_folder, page_html, write_page
 
 A, B, C, D = ("u1", "s1"), ("u1", "s2"), ("u2", "s1"), ("u3", "s1")
 
@@ -43,7 +43,7 @@ def tiny(tmp_path_factory):
     root = tmp_path_factory.mktemp("tiny")
     for name, (title, text) in PAGES.items():
         write_page(root / "pages", name, page_html(title, [("How", text)], canonical=f"https://t.example/{name}"))
-    build_folder(root / "pages", root / "index", allow_hosts=frozenset({"t.example"}))
+    build_folder(root / "pages", root / "index", allow_hosts=frozenset({"t.example"}), embedder=StandIn())
     queries = [
         {"query": "how long should dough rise before baking a loaf", "relevant": [
             {"url": "https://t.example/bread.html", "section": "How", "grade": 3}]},
@@ -72,9 +72,10 @@ def test_evaluate_on_a_tiny_index(tiny):
 
 
 @pytest.mark.slow
-def test_evaluate_cli_json(tiny):
+def test_evaluate_cli_json(tiny, tmp_path):
     root, qfile = tiny
-    result = subprocess.run([sys.executable, "-m", "bench.evaluate", "--index-dir", str(root / "index"),
+    build_folder(root / "pages", tmp_path / "index", allow_hosts=frozenset({"t.example"}))  # the real models
+    result = subprocess.run([sys.executable, "-m", "bench.evaluate", "--index-dir", str(tmp_path / "index"),
                              "--queries", str(qfile), "--mode", "dense", "--json"],
                             capture_output=True, text=True, cwd=ROOT, check=True)
     body = json.loads(result.stdout)

@@ -6,7 +6,7 @@ import pytest
 from indexer.build import build
 from indexer.sources import FolderSource, SourcesConfig
 from search_index import publishing
-from tests.helpers import build_folder, page_html, write_page
+from tests.helpers import StandIn, build_folder, page_html, write_page
 
 HOSTILE = [
     "javascript:alert(document.domain)//",
@@ -27,7 +27,8 @@ def hostile_index(tmp_path_factory):
         write_page(root / "pages", f"p{i}.html", page_html(f"Page {i}", [("Part", f"Text of page {i}.")],
                                                           canonical=canonical))
     source = FolderSource(root / "pages", base_url="https://site.example/")
-    report = build(SourcesConfig([source]), root / "index", device="cpu", progress=False)
+    report = build(SourcesConfig([source]), root / "index", device="cpu", progress=False, embedder=StandIn(),
+                   embedding_cache=None)
     return root / "index", report
 
 

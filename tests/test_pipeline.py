@@ -71,12 +71,12 @@ def test_a_publish_in_the_middle_of_a_request_changes_nothing_it_answers(two_hel
         (index_dir / "current").write_text(second)
         return result
 
-    monkeypatch.setattr(retriever, "search", publish_while_searching)
-    response = app.test_client().get("/api/search?q=lava")
+    with monkeypatch.context() as patched:
+        patched.setattr(retriever, "search", publish_while_searching)
+        response = app.test_client().get("/api/search?q=lava")
     body = response.get_json()
     assert (body["version"], response.headers["X-Index-Version"]) == (first, first)
     assert body["helpline"] == "Call the first line.", "the helpline of the version that answered"
-    monkeypatch.undo()
     assert app.test_client().get("/api/search?q=lava").get_json()["helpline"] == "Call the second line."
 
 

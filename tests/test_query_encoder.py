@@ -10,6 +10,8 @@ from indexer import embedding, onnx_export
 from search_index import models, query_encoder
 from search_index.query_encoder import OnnxEncoder, QueryEncoder
 
+pytestmark = pytest.mark.model
+
 TEXTS = ["can stage 4 be cured", "my mum has stage 4 and the doctor mentioned herceptin. what is it for?",
          "Mastectomy is surgery to remove a breast. " * 40, "x"]
 

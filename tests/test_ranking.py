@@ -7,7 +7,7 @@ from search_app.engine.ranking import RankingConfig, group, page_hits, tuned
 from search_app.engine.results import SearchOptions
 from search_app.engine.retrieval import Retriever
 from search_index.format import Owner, PassageRecord
-from tests.helpers import build_folder, page_html, write_page
+from tests.helpers import StandIn, build_folder, page_html, write_page
 
 SECTIONS_PER_PAGE = RankingConfig.sections_per_page
 
@@ -58,7 +58,7 @@ def two_pages(tmp_path_factory):
         ("Nutrition", "It has fibre, and the long fermentation may make it easier to digest for some people.")]))
     write_page(root / "pages", "eating.html", page_html("Eating well on a budget", [
         ("Shopping", "People often ask whether bread like sourdough is healthy. Whole grain loaves are a good choice.")]))
-    build_folder(root / "pages", root / "index")
+    build_folder(root / "pages", root / "index", embedder=StandIn())
     return root / "index"
 
 
@@ -115,6 +115,7 @@ def kitchen(tmp_path_factory):
     return root / "index"
 
 
+@pytest.mark.model
 def test_a_spanish_question_has_a_keyword_side_only_when_weighted(kitchen):
     question = "¿cada cuánto hay que alimentar el starter del pan?"
 

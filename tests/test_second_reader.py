@@ -16,6 +16,8 @@ from search_index.format import read_vectors, vectors_file
 from search_index.models import E5, MINILM
 from tests.helpers import page_html, write_page
 
+pytestmark = pytest.mark.model
+
 TEXTS = ["¿se puede curar el cáncer de mama en etapa 4?", "can stage 4 be cured",
          "El cáncer de mama metastásico se ha diseminado a otras partes del cuerpo.", "x"]
 

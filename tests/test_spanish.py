@@ -18,6 +18,8 @@ from search_app.web.i18n import TRANSLATIONS
 from search_index.language import page_language
 from tests.helpers import build_folder, page_html, write_page
 
+pytestmark = pytest.mark.model
+
 SEED = "/pages/metastatic-breast-cancer-introduction.html"
 
 

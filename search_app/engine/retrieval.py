@@ -95,7 +95,7 @@ class Retriever:
         try:
             if version is None:
                 raise StoreError(f"no published index in {self.index_dir}: build one with `python -m indexer build`")
-            self._state = Snapshot(self.index_dir, self.config, version)
+            self._state = Snapshot(self.index_dir, self.config, self.encoders["minilm"].info(), version)
             self.problem = self._refused = None
         except Exception as exc:  # noqa: BLE001 - a damaged version of any kind must not stop the service
             self._refused = version
@@ -111,7 +111,7 @@ class Retriever:
             if candidate == exclude:
                 continue
             try:
-                self._state = Snapshot(self.index_dir, self.config, candidate)
+                self._state = Snapshot(self.index_dir, self.config, self.encoders["minilm"].info(), candidate)
             except Exception as exc:  # noqa: BLE001 - try the next one
                 log.error("version %s cannot be served either: %s", candidate, describe(exc))
                 continue

@@ -11,9 +11,10 @@ from search_app.engine.query_words import content_words
 from search_app.engine.ranking import RankingConfig
 from search_app.engine.spelling import Speller
 from search_app.engine.suggest import Suggester, topics
-from search_index import keywords, models
+from search_index import keywords
 from search_index.best_bets import Curation
 from search_index.format import StoreError
+from search_index.models import ModelInfo
 from search_index.publishing import open_version
 from search_index.reader import PageInfo, stats
 from search_index.targets import resolved_curation
@@ -37,10 +38,12 @@ def word_terms(word: str) -> list[str]:
 class Snapshot:
     """One published version and what is derived from it."""
 
-    def __init__(self, index_dir: Path, config: RankingConfig, version: str | None = None) -> None:
+    def __init__(self, index_dir: Path, config: RankingConfig, questions: ModelInfo,
+                 version: str | None = None) -> None:
+        """`questions`: the model the app's questions are encoded with, which must be the version's."""
         self.reader = open_version(index_dir, version)
         self.version = self.reader.version
-        info = models.model_info()
+        info = questions
         expected = self.reader.manifest.model
         if not info.built(expected):
             raise StoreError(f"index built with {expected['name']} ({expected['sha256'][:12]}), "

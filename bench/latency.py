@@ -54,7 +54,7 @@ STAGES = {
     "query embedding (model)": ("query_encoder.py", "encode"),
     "vector search (FAISS)": ("reader.py", "dense"),
     "both models' scores of the candidates": ("reader.py", "cosines"),
-    "score spread per model (sampled passages)": ("reader.py", "spread"),
+    "score spread per model (sampled passages)": ("snapshot.py", "spread"),
     "keyword search (BM25 postings)": ("reader.py", "keyword"),
     "passage owners (arrays)": ("reader.py", "owners"),
     "records of shown passages (SQLite)": ("reader.py", "passages"),

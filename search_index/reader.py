@@ -33,8 +33,6 @@ from search_index.format import (
 )
 from search_index.verifier import verify_version
 
-# Passages sampled per model to put its cosines on a common scale (IndexReader.spread).
-SAMPLE = 4096
 # Values bound in one SQL statement: far below SQLite's own limit (32,766), whatever a question expands to.
 SQL_VARIABLES = 500
 
@@ -149,22 +147,11 @@ class IndexReader:
         rows = self.model_vectors[model].reconstruct_batch(np.asarray(passage_ids, dtype=np.int64))
         return rows @ np.asarray(query_vector, dtype=np.float32)
 
-    @cached_property
-    def _samples(self) -> dict[str, np.ndarray]:
-        """Up to SAMPLE passages' vectors per model, spread evenly over the ids."""
-        found = {}
-        for key, index in self.model_vectors.items():
-            ids = np.unique(np.linspace(1, index.ntotal, min(SAMPLE, index.ntotal)).astype(np.int64))
-            found[key] = index.reconstruct_batch(ids) if len(ids) else np.zeros((0, index.d), dtype=np.float32)
-        return found
-
-    def spread(self, query_vector: np.ndarray, model: str) -> tuple[float, float]:
-        """Mean and standard deviation of the question's cosine to the passages (over a sample of them):
-        the scale on which one model's cosines are compared with another's."""
-        cosines = self._samples[model] @ np.asarray(query_vector, dtype=np.float32)
-        if not len(cosines):
-            return 0.0, 1.0
-        return float(cosines.mean()), max(float(cosines.std()), 1e-6)
+    def sample_vectors(self, model: str, count: int) -> np.ndarray:
+        """Up to `count` passages' vectors by `model`, spread evenly over the ids."""
+        index = self.model_vectors[model]
+        ids = np.unique(np.linspace(1, index.ntotal, min(count, index.ntotal)).astype(np.int64))
+        return index.reconstruct_batch(ids) if len(ids) else np.zeros((0, index.d), dtype=np.float32)
 
     def keyword(self, terms: Sequence[str], k: int, every: bool = False) -> list[tuple[int, float]]:
         """Passage ids and BM25 scores of the k best passages holding any of the terms (or, with

@@ -72,8 +72,9 @@ class Reader:
         ids = list(dict.fromkeys(passage_id for passage_id, _ in first.hits + second.hits))
         first_cosines = np.max([reader.cosines(ids, vector, first.model) for vector in first.vectors], axis=0)
         second_cosines = reader.cosines(ids, second.vectors[0], second.model)
-        scores = ranking.fuse_models(first_cosines, reader.spread(first.vectors[0], first.model), second_cosines,
-                                     reader.spread(second.vectors[0], second.model), weight)
+        spread = self.snapshot.spread
+        scores = ranking.fuse_models(first_cosines, spread(first.vectors[0], first.model), second_cosines,
+                                     spread(second.vectors[0], second.model), weight)
         return sorted(zip(ids, scores.tolist(), strict=True), key=lambda item: -item[1])
 
 
@@ -150,8 +151,9 @@ def page_bonus(snapshot: Snapshot, owners: dict, judged: Reading, other: OtherRe
         if strategy.reads_other(profile):
             second = other()
             second_scores = reader.title_vectors(page_ids, second.model) @ second.vectors[0]
-            scores = ranking.fuse_models(scores, reader.spread(judged.vectors[0], judged.model), second_scores,
-                                         reader.spread(second.vectors[0], second.model), profile.second_reader_weight)
+            scores = ranking.fuse_models(scores, snapshot.spread(judged.vectors[0], judged.model), second_scores,
+                                         snapshot.spread(second.vectors[0], second.model),
+                                         profile.second_reader_weight)
         lifted = config.title_weight * np.maximum(scores - config.title_floor, 0.0)
         bonus = dict(zip(page_ids, lifted.tolist(), strict=True))
     for page_id, written in zip(page_ids, snapshot.reader.page_languages(page_ids), strict=True):

@@ -50,6 +50,9 @@ class RankingConfig:
     # Reciprocal rank fusion's constant (the `rrf` and `hybrid` comparison strategies), as Cormack et al.
     # (2009) set it.
     rrf_k: int = 60
+    # Passages sampled per model (evenly over the ids) to measure how a question's cosines spread, the
+    # scale on which the two models' cosines are put together (fuse_models).
+    spread_sample: int = 4096
     # e5's share in the comparison strategy "fused": both models in equal parts.
     fused_weight: float = 0.5
     # The answer sentence of the excerpt read first is marked only when its cosine with the question is

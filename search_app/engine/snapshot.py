@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
+
 from search_app.engine import ranking
 from search_app.engine.curation import Curator
 from search_app.engine.query_words import content_words
@@ -56,6 +58,8 @@ class Snapshot:
         self.sites = self.reader.sites()
         self.helpline: str = self.reader.manifest.helpline
         self.reader.owners([])  # reads the passages' owners now rather than in the first search
+        self.samples = {model: self.reader.sample_vectors(model, config.spread_sample)
+                        for model in self.reader.model_vectors}
         self.synonyms = [tuple(group) for group in self.reader.manifest.synonyms]
         self.curator = Curator(resolved_curation(self.reader), self.synonyms, config.best_bet_min_cosine)
         phrasings = [p for bet in self.curator.bets for p in bet.phrasings]
@@ -65,6 +69,14 @@ class Snapshot:
     def threshold(self, model: str, quantile: float) -> float:
         """The best-passage cosine, by `model`, under which a question counts as off-topic here."""
         return ranking.off_topic_threshold(self.reader.manifest.calibration(model), quantile)
+
+    def spread(self, query_vector: np.ndarray, model: str) -> tuple[float, float]:
+        """Mean and standard deviation of the question's cosine to the passages (over a sample of them):
+        the scale on which one model's cosines are compared with another's."""
+        cosines = self.samples[model] @ np.asarray(query_vector, dtype=np.float32)
+        if not len(cosines):
+            return 0.0, 1.0
+        return float(cosines.mean()), max(float(cosines.std()), 1e-6)
 
     def holds_every_word(self, query: str) -> bool:
         """Whether a passage holds every content word of the question."""

@@ -58,6 +58,7 @@ class Snapshot:
         self.sites = self.reader.sites()
         self.helpline: str = self.reader.manifest.helpline
         self.reader.owners([])  # reads the passages' owners now rather than in the first search
+        self.thresholds: dict[tuple[str, float], float] = {}
         self.samples = {model: self.reader.sample_vectors(model, config.spread_sample)
                         for model in self.reader.model_vectors}
         self.synonyms = [tuple(group) for group in self.reader.manifest.synonyms]
@@ -67,8 +68,12 @@ class Snapshot:
         self.suggester = Suggester(suggested, self.speller)
 
     def threshold(self, model: str, quantile: float) -> float:
-        """The best-passage cosine, by `model`, under which a question counts as off-topic here."""
-        return ranking.off_topic_threshold(self.reader.manifest.calibration(model), quantile)
+        """The best-passage cosine, by `model`, under which a question counts as off-topic here (computed
+        once per model and quantile, not per search)."""
+        key = (model, quantile)
+        if key not in self.thresholds:
+            self.thresholds[key] = ranking.off_topic_threshold(self.reader.manifest.calibration(model), quantile)
+        return self.thresholds[key]
 
     def spread(self, query_vector: np.ndarray, model: str) -> tuple[float, float]:
         """Mean and standard deviation of the question's cosine to the passages (over a sample of them):

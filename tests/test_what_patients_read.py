@@ -2,11 +2,13 @@
 honest word on how well the pages match."""
 from __future__ import annotations
 
+import re
 from urllib.parse import unquote
 
 import pytest
 
 from search_index.text import sentence_spans
+from tests.helpers import CORPUS_PAGES, ROOT
 
 COMMON = ["can stage 4 breast cancer be cured", "side efects of chemo", "does it spread to the bones",
           "what is her2", "life expectancy metastatic breast cancer", "is it bone cancer now",
@@ -239,3 +241,19 @@ def test_a_named_anchor_keeps_its_place_in_the_copy(tmp_path):
     assert '<h2><a id="side-effects">Side effects</a></h2>' in body and '<a id="y">both</a>' in body
     assert '<a id="bad&quot;onclick=x">z</a>' in body
 
+
+def corpus_repairs() -> list[tuple[str, str, str]]:
+    """(page, was, now) of each row of corpus/README.md's table of repairs."""
+    rows = re.findall(r"^\| `([^`]+\.html)` \| ([^|]+?) \| ([^|]+?) \|$", (ROOT / "corpus" / "README.md").read_text(),
+                      re.M)
+    return [(page, re.sub(r" \((twice|three times)\)$", "", was), now) for page, was, now in rows]
+
+
+def test_the_default_corpus_has_the_characters_its_collection_lost_put_back():
+    repairs = corpus_repairs()
+    assert len(repairs) == 11
+    for page, was, now in repairs:
+        text = (CORPUS_PAGES / page).read_text(encoding="utf-8")
+        assert was not in text and now in text, page
+    words = {w.lower() for path in CORPUS_PAGES.rglob("*.html") for w in re.findall(r"[A-Za-z]+", path.read_text())}
+    assert not words & {"womans", "bodys", "mans", "genesthose"}, "no lost apostrophe or dash is left"

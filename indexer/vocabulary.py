@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Iterable
 
 from search_index.documents import Page
-from search_index.text import STOP_WORDS, words
+from search_index.text import STOP_WORDS, sentence_spans, words
 
 # Phrases of two or three words, used in at least this many passages, the most used first.
 PHRASE_MIN_PASSAGES = 3
@@ -31,14 +31,17 @@ def page_vocabulary(pages: Iterable[Page]) -> Counter:
 
 
 def common_phrases(texts: Iterable[str]) -> list[tuple[str, int]]:
-    """Two- and three-word phrases that neither start nor end with a stop word ("side effects",
-    "triple negative breast cancer" as "triple negative breast"), with the number of texts using each."""
+    """Two- and three-word phrases of one sentence that neither start nor end with a stop word ("side
+    effects", "triple negative breast cancer" as "triple negative breast"), with the number of texts
+    using each."""
     counts: Counter = Counter()
     for text in texts:
-        tokens = words(text)
-        found = {" ".join(tokens[i:i + n]) for n in (2, 3) for i in range(len(tokens) - n + 1)
-                 if tokens[i] not in EDGE_WORDS and tokens[i + n - 1] not in EDGE_WORDS
-                 and not any(t.isdigit() for t in tokens[i:i + n])}
+        found = set()
+        for start, end in sentence_spans(text):
+            tokens = words(text[start:end])
+            found |= {" ".join(tokens[i:i + n]) for n in (2, 3) for i in range(len(tokens) - n + 1)
+                      if tokens[i] not in EDGE_WORDS and tokens[i + n - 1] not in EDGE_WORDS
+                      and not any(t.isdigit() for t in tokens[i:i + n])}
         counts.update(found)
     common = [(phrase, n) for phrase, n in counts.most_common() if n >= PHRASE_MIN_PASSAGES]
     return common[:MAX_PHRASES]

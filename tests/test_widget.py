@@ -7,6 +7,7 @@ from collections import Counter
 
 import pytest
 
+from indexer.vocabulary import common_phrases
 from search_app import create_app
 from search_app.engine.suggest import Suggester, topics
 from search_app.web.widget import STATIC
@@ -53,6 +54,17 @@ def test_suggestions_start_with_what_was_typed_first():
                                    "breastfeeding": 1}))
     assert suggester.suggest("breast c") == ["breast cancer", "male breast cancer"]
     assert suggester.suggest("brea")[:2] == ["breast cancer", "breast reconstruction"]
+
+
+def test_only_phrases_that_read_as_one_are_suggested():
+    found = topics([], [], [("lymph lymph", 9), ("lymphoma five", 9), ("mastectomy the removal", 9),
+                            ("cancer this decreases", 9), ("lymph nodes", 9), ("signs of cancer", 9)])
+    assert set(found) == {"lymph nodes", "signs of cancer"}
+
+
+def test_the_pages_phrases_do_not_cross_a_sentence():
+    phrases = dict(common_phrases(["After a mastectomy. The removal of lymph nodes is common."] * 3))
+    assert "mastectomy the removal" not in phrases and "lymph nodes" in phrases
 
 
 def test_generic_headings_are_suggested_after_their_title():

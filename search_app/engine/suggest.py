@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from search_app.engine.spelling import Speller
-from search_index.text import words
+from search_index.text import STOP_WORDS, words
 
 MAX_SUGGESTIONS = 8
 MIN_TYPED = 2
@@ -30,6 +30,18 @@ LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
 # Editors' best-bet phrasings are questions someone reviewed: they rank before the pages' own topics.
 QUESTION_WEIGHT = 5
+# A phrase of the pages is suggested only when it reads as one: no word twice ("lymph lymph"), no
+# number word ("lymphoma five"), and no stop word inside it but these connectors ("signs of cancer",
+# not "mastectomy the removal" nor "cancer this decreases").
+CONNECTORS = frozenset("of and or for to in with on from after".split())
+NUMBER_WORDS = frozenset("""one two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty
+    hundred thousand first second third""".split())
+
+
+def reads_as_phrase(phrase: str) -> bool:
+    found = phrase.split()
+    return (len(set(found)) == len(found) and not NUMBER_WORDS & set(found)
+            and all(word in CONNECTORS or word not in STOP_WORDS for word in found))
 
 
 def topics(pages: Iterable[tuple[str, Sequence[str]]], synonyms: Sequence[Sequence[str]],
@@ -52,7 +64,8 @@ def topics(pages: Iterable[tuple[str, Sequence[str]]], synonyms: Sequence[Sequen
         for term in group:
             found[term] += 1
     for phrase, _ in phrases:
-        found[phrase] += 1
+        if reads_as_phrase(phrase):
+            found[phrase] += 1
     for question in questions:
         found[" ".join(words(question))] += QUESTION_WEIGHT
     return Counter({text: n for text, n in found.items() if text and len(text) <= MAX_LENGTH})

@@ -122,6 +122,7 @@ def score_one(result: SearchResult, judged: Judged, answer: tuple[str, str] | No
         "page_recall5": recall(pages, relevant_pages, PAGE_K),
         "refused": 1.0 if result.no_match else 0.0,
         "good": 1.0 if result.match == "good" else 0.0,
+        "doubted_right": 1.0 if rr == 1.0 and result.match != "good" else 0.0,
         "answer_in_judged": 1.0 if answer and judged.grades.get(answer, 0) >= ANSWER_GRADE else 0.0,
         "bets": 1.0 if result.recommended else 0.0,
         "bets_relevant": 1.0 if result.recommended and all(
@@ -154,6 +155,8 @@ def evaluate(retriever: Retriever, queries: list[Judged], mode: str = "default",
                "bets": int(sum(r["bets"] for r in rows)), "bets_relevant": int(sum(r["bets_relevant"] for r in rows))}
     for key in ("ndcg10", "recall10", "mrr10", "success1", "page_recall5", "refused", "good", "answer_in_judged"):
         summary[key] = round(statistics.fmean(r[key] for r in rows), 4) if rows else 0.0
+    right = [r["doubted_right"] for r in rows if r["success1"]]
+    summary["doubted_right"] = round(statistics.fmean(right), 4) if right else 0.0
     summary["median_ms"] = round(statistics.median(times), 1) if times else 0.0
     return summary
 
@@ -178,8 +181,8 @@ def eval_sets(eval_dir: Path) -> list[tuple[str, Path, int | None]]:
     return sets
 
 
-COLUMNS = ("n", "ndcg10", "recall10", "mrr10", "success1", "page_recall5", "refused", "good", "answer_in_judged",
-           "corrected",
+COLUMNS = ("n", "ndcg10", "recall10", "mrr10", "success1", "page_recall5", "refused", "good", "doubted_right",
+           "answer_in_judged", "corrected",
            "wrongly_corrected", "bets", "bets_relevant", "median_ms")
 RUNS = (("keyword", True), ("dense", True), ("e5", True), ("fused", True), ("rrf", True), ("hybrid", True),
         ("default", False), ("default", True))

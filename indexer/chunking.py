@@ -8,7 +8,7 @@ from tokenizers import Tokenizer
 
 from search_index.documents import Page, Passage, Section
 from search_index.errors import InputError
-from search_index.text import sentence_spans, trim
+from search_index.text import in_context, sentence_spans, trim
 
 SPECIAL_TOKENS = 2  # [CLS] and [SEP]
 
@@ -48,12 +48,12 @@ class TokenCounter:
 
 def embed_prefix(title: str, heading_path: tuple[str, ...]) -> str:
     """The context embedded with every passage: page title and heading path."""
-    return " > ".join((title, *heading_path)) + "\n"
+    return in_context(title, heading_path, "")
 
 
 def embed_text(title: str, passage: Passage) -> str:
     """What the model embeds for a passage: its context, then its text."""
-    return embed_prefix(title, passage.heading_path) + passage.text
+    return in_context(title, passage.heading_path, passage.text)
 
 
 def heading_path_at(section: Section, offset: int) -> tuple[str, ...]:

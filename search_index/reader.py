@@ -208,6 +208,12 @@ class IndexReader:
         records = self.passages([row["id"] for row in rows])
         return {row["section_id"]: records[row["id"]] for row in rows}
 
+    def page_list(self) -> list[tuple[str, PageInfo]]:
+        """Every page's address and record, by site and title."""
+        return [(row["url"], PageInfo(row["id"], row["title"], row["site"], row["updated"], row["original_url"]))
+                for row in self._rows(f"SELECT id, url, title, {self._site_column} AS site, updated, original_url "
+                                      "FROM pages ORDER BY site, title, url")]
+
     def page_by_url(self, url: str) -> PageInfo | None:
         """What the index says of the page at this address, or None."""
         rows = self._rows(f"SELECT id, title, {self._site_column} AS site, updated, original_url FROM pages "
@@ -230,6 +236,12 @@ class IndexReader:
                               "ORDER BY p.id, s.ord"):
             pages.setdefault(row["id"], (row["title"], []))[1].append(row["heading"])
         return list(pages.values())
+
+    def terms_held_by(self, share: float) -> frozenset[str]:
+        """The keyword terms that more than this share of the passages hold."""
+        passages = self.manifest.counts["passages"]
+        return frozenset(row["term"] for row in self._rows(
+            "SELECT term FROM keyword_terms WHERE end - start > ?", [share * passages]))
 
     def vocabulary(self) -> list[tuple[str, int]]:
         """The corpus's words and how often each occurs."""

@@ -48,3 +48,8 @@ def trim(text: str, start: int, end: int) -> tuple[int, int]:
     while end > start and text[end - 1].isspace():
         end -= 1
     return start, end
+
+
+def in_context(title: str, heading_path: tuple[str, ...], text: str) -> str:
+    """A passage as the models read it: its page title and heading path on a line, then its text."""
+    return " > ".join((title, *heading_path)) + "\n" + text

@@ -1,5 +1,6 @@
 """Shared fixtures: a real index of the default corpus, built once with the real models; and the
-stand-in for the models (tests.helpers.StandIn) in every test that does not claim quality.
+stand-ins for the models (tests.helpers.StandIn, StandInPairReader) in every test that does not claim
+quality.
 
 Tiers: a test that uses the default corpus's index, or is marked `model`, runs with the real models;
 one marked `slow` starts processes, servers or a browser (which load the real models); every other
@@ -14,9 +15,9 @@ from indexer.build import build
 from indexer.sources import load_sources_file
 from search_app import create_app
 from search_app.engine import retrieval
-from search_index import models
+from search_index import models, pair_reader
 from search_index.format import set_search_threads
-from tests.helpers import CORPUS_PAGES, ROOT, StandIn, stand_in_encoders
+from tests.helpers import CORPUS_PAGES, ROOT, StandIn, StandInPairReader, stand_in_encoders
 
 REAL_FIXTURES = {"corpus_index", "app", "client"}
 
@@ -58,6 +59,7 @@ def stand_in_for_the_models(request, monkeypatch, tmp_path):
     monkeypatch.setattr(embedding, "ModelEmbedder", lambda *args, **kwargs: StandIn())
     for module in (search_app, retrieval):
         monkeypatch.setattr(module, "encoders", lambda *args, **kwargs: stand_in_encoders())
+    monkeypatch.setattr(pair_reader, "trained", StandInPairReader)
 
 
 @pytest.fixture(scope="session")

@@ -218,7 +218,10 @@ def test_search_page_shows_results_with_marks_links_and_date(client):
     assert all(p.select_one("a.original")["href"].startswith(("https://", "http://")) for p in others), \
         "copied pages show their original address"
     assert soup.find(string=lambda s: s and "not medical advice" in s)
-    assert soup.select_one("a.section-link")["href"].endswith("#treatment")
+    shown = soup.select_one(".section-link")
+    assert shown["data-public"].endswith("#treatment") and shown.get_text() == shown["data-public"], \
+        "the address shown is the one copied"
+    assert shown.name == "code", "an address to copy, not one more link to tab through"
 
 
 def test_page_shows_best_sections_with_excerpts_and_the_rest_as_links(client):
@@ -268,3 +271,26 @@ def test_the_off_topic_threshold_follows_the_corpus(app, corpus_index):
     assert scores[0] < threshold < scores[-1]
     assert services(app).retriever.snapshot().threshold("minilm", 0.9) == threshold
     assert off_topic_threshold([0.1, 0.2, 0.3, 0.4, 0.5], 0.5) == 0.3
+
+
+def test_a_dead_end_offers_questions_the_pages_answer_and_every_page(client):
+    soup = BeautifulSoup(client.get("/", query_string={"q": "knitting a warm hat for winter"}).data, "html.parser")
+    assert soup.select(".empty")
+    offered = [a.get_text() for a in soup.select(".close-questions a")]
+    assert "can stage 4 be cured" in offered, "the editors' reviewed questions"
+    assert all(a["href"].startswith("/?q=") for a in soup.select(".close-questions a"))
+    browse = soup.find("a", string="Browse all our pages")
+    listing = BeautifulSoup(client.get(browse["href"]).data, "html.parser")
+    titles = [a.get_text() for a in listing.select(".site-pages a")]
+    assert "Metastatic Breast Cancer (Stage IV or Advanced Breast Cancer) Introduction" in titles
+    assert len(titles) == len({a["href"] for a in listing.select(".site-pages a")}) >= 18
+    assert "Susan G. Komen" in [h.get_text() for h in listing.select(".site-pages h2")]
+
+
+def test_an_everyday_question_still_gets_the_editors_questions_and_the_pages(client):
+    soup = BeautifulSoup(client.get("/", query_string={"q": "best pizza in town"}).data, "html.parser")
+    assert soup.select(".empty") and soup.select(".close-questions a") and soup.find("a", string="Browse all our pages")
+    spanish = BeautifulSoup(client.get("/", query_string={"q": "la mejor pizza de la ciudad", "lang": "es"}).data,
+                            "html.parser")
+    assert not spanish.select(".close-questions a"), "the pages' English questions are not offered to a Spanish one"
+    assert spanish.find("a", string="Ver todas nuestras páginas")["href"] == "/pages/?lang=es"

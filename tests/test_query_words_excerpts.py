@@ -4,7 +4,9 @@ from __future__ import annotations
 from search_app.engine.excerpts import excerpt, highlights, segments
 from search_app.engine.query_words import content_words, question_focus
 from search_app.engine.ranking import best_of
+from search_app.engine.retrieval import Retriever
 from search_index.text import sentence_spans
+from tests.helpers import StandIn, build_folder, page_html, write_page
 
 
 def test_content_words_drop_stop_words_and_repeats():
@@ -75,3 +77,18 @@ def test_question_focus_is_the_last_sentence_of_several():
 
 def test_best_of_keeps_each_ids_best_score():
     assert best_of([(1, 0.5), (2, 0.4)], [(2, 0.9), (3, 0.1)]) == [(2, 0.9), (1, 0.5), (3, 0.1)]
+
+
+def test_words_most_passages_hold_are_not_highlighted(tmp_path):
+    """On a site about lava every passage holds "lava": marking it would mark every line."""
+    write_page(tmp_path / "pages", "flows.html", page_html("Lava flows", [
+        ("Speed", "Lava flows move slowly, and lava cools as it goes."), ("Colour", "Hot lava glows red.")]))
+    write_page(tmp_path / "pages", "tubes.html", page_html("Lava tubes", [("Caves", "Tubes form under a crust."),
+                                                                        ("Visits", "Some tubes can be walked.")]))
+    write_page(tmp_path / "pages", "rocks.html", page_html("Lava rocks", [("Basalt", "Most lava becomes basalt.")]))
+    build_folder(tmp_path / "pages", tmp_path / "index", embedder=StandIn())
+    result = Retriever(tmp_path / "index").search("how fast does lava flow")
+    shown = next(p for page in result.shown_pages for p in page.passages if p.section == "Speed")
+    assert [shown.record.text[s:e] for s, e in shown.highlights] == ["flows"]
+    alone = Retriever(tmp_path / "index").search("lava")
+    assert all(p.highlights == [] for page in alone.shown_pages for p in page.passages)

@@ -88,8 +88,8 @@ def test_a_title_the_question_does_not_name_lifts_nothing(two_pages):
 @pytest.mark.parametrize("e5_weight, baseline", [(0.0, "dense"), (0.5, "fused")])
 def test_with_its_levers_at_zero_the_default_mode_is_dense_search(two_pages, e5_weight, baseline):
     question = "is sourdough bread healthy"
-    config = tuned(tuned(RankingConfig(title_weight=0.0, sections_per_page=1), "en.keyword_weight", 0.0),
-                   "en.second_reader_weight", e5_weight)
+    config = tuned(tuned(RankingConfig(title_weight=0.0, sections_per_page=1, reread_candidates=0),
+                         "en.keyword_weight", 0.0), "en.second_reader_weight", e5_weight)
     retriever = Retriever(two_pages, config)
     default = retriever.search(question)
     dense = retriever.search(question, SearchOptions(mode=baseline))

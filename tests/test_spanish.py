@@ -3,6 +3,7 @@ never "corrected" into English, and answered in Spanish; a bilingual corpus rank
 language first."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,8 @@ from tests.helpers import build_folder, page_html, write_page
 pytestmark = pytest.mark.model
 
 SEED = "/pages/metastatic-breast-cancer-introduction.html"
+
+SPANISH_BROWSER = {"Accept-Language": "es-ES,es;q=0.9,en;q=0.5"}
 
 
 def detect(question: str, interface: str = "en") -> str:
@@ -78,20 +81,32 @@ def test_a_spanish_question_the_pages_do_not_answer_is_weak_and_says_so_in_spani
     for question in ("me puedo pintar el pelo si estoy en quimio", "el seguro me paga la peluca durante la quimio"):
         body = client.get("/api/search", query_string={"q": question}).get_json()
         assert body["language"] == "es" and body["match"] == "weak" and body["results"], question
-    html = client.get("/", query_string={"q": "me puedo pintar el pelo si estoy en quimio"}).get_data(as_text=True)
+    html = client.get("/", query_string={"q": "me puedo pintar el pelo si estoy en quimio"},
+                      headers=SPANISH_BROWSER).get_data(as_text=True)
     assert "Puede que estas páginas no respondan a su pregunta." in html
 
 
-def test_the_page_answers_a_spanish_question_in_spanish(client):
-    html = client.get("/", query_string={"q": "¿qué es una mastectomía?"}).get_data(as_text=True)
+def test_a_spanish_reader_gets_a_spanish_page(client):
+    html = client.get("/", query_string={"q": "¿qué es una mastectomía?"}, headers=SPANISH_BROWSER).get_data(as_text=True)
     assert '<html lang="es">' in html and "Haga una pregunta" in html and "páginas para «" in html
     assert "página en inglés" in html and "no consejo médico" in html
     english = client.get("/", query_string={"q": "what is a mastectomy"}).get_data(as_text=True)
     assert '<html lang="en">' in english and "Ask a question" in english and "page in English" not in english
 
 
+@pytest.mark.parametrize("question", ["mastectomia", "triple negative", "best pizza in town"])
+def test_the_interface_follows_the_reader_whatever_the_question_is_read_as(client, question):
+    """Only the reading of the question may change with its words; the page speaks the reader's language."""
+    for asked in ({"headers": SPANISH_BROWSER}, {"query_string": {"q": question, "lang": "es"}}):
+        html = client.get("/", **({"query_string": {"q": question}} | asked)).get_data(as_text=True)
+        assert '<html lang="es">' in html and "Haga una pregunta" in html, (question, asked)
+    english = client.get("/", query_string={"q": "¿qué es una mastectomía?", "lang": "en"}).get_data(as_text=True)
+    assert '<html lang="en">' in english and "Ask a question" in english
+
+
 def test_no_good_match_and_the_helpline_line_in_spanish(client):
-    html = client.get("/", query_string={"q": "dónde ver el partido de fútbol hoy"}).get_data(as_text=True)
+    html = client.get("/", query_string={"q": "dónde ver el partido de fútbol hoy"},
+                      headers=SPANISH_BROWSER).get_data(as_text=True)
     assert "Sin resultados adecuados" in html and "No encontramos en nuestras páginas" in html
 
 
@@ -150,3 +165,19 @@ def test_the_english_app_is_unchanged_by_a_spanish_browser(corpus_index):
                                  headers={"Accept-Language": "es"}).get_json()
     assert body["language"] == "en" and body["results"]
     assert Path(SEED).name in body["results"][0]["page"]["url"]
+
+
+def test_english_titles_and_excerpts_in_a_spanish_page_say_they_are_english(client):
+    """A screen reader reads each in its own language's voice (WCAG 3.1.2)."""
+    html = client.get("/", query_string={"q": "¿qué es una mastectomía?"}, headers=SPANISH_BROWSER).get_data(as_text=True)
+    assert re.search(r'<h3><a href="[^"]+" data-rank="1" lang="en">', html)
+    assert '<p class="excerpt" lang="en">' in html and "· página en inglés" in html
+    english = client.get("/", query_string={"q": "what is a mastectomy"}).get_data(as_text=True)
+    assert 'lang="en">' not in english.replace('<html lang="en">', ""), "nothing to mark in an English page"
+
+
+def test_a_page_copy_speaks_the_reader_s_language(client):
+    spanish = client.get(SEED, headers=SPANISH_BROWSER).get_data(as_text=True)
+    assert "Una copia de «" in spanish and "Volver a la búsqueda" in spanish and "A copy of" not in spanish
+    assert 'href="/?lang=es"' in spanish
+    assert "A copy of “" in client.get(SEED).get_data(as_text=True)

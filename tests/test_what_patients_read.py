@@ -6,7 +6,9 @@ import re
 from urllib.parse import unquote
 
 import pytest
+from bs4 import BeautifulSoup
 
+from search_app.web.widget import STATIC
 from search_index.text import sentence_spans
 from tests.helpers import CORPUS_PAGES, ROOT
 
@@ -157,7 +159,8 @@ def test_the_sentence_that_answers_is_marked_in_the_first_excerpts(client):
     assert not plain["recommended"] and plain["results"][0]["passages"][0]["excerpt"]["answer"]
     page = client.get("/", query_string={"q": "can stage 4 breast cancer be cured"}).get_data(as_text=True)
     assert page.count('<span class="answer">') == 1
-    assert '<span class="answer">As hard as it is to hear, metastatic <mark>breast</mark> <mark>cancer</mark> cannot be <mark>cured</mark>.</span>' in page
+    assert '<span class="answer">As hard as it is to hear, metastatic breast cancer cannot be <mark>cured</mark>.</span>' in page, \
+        "the site's every-passage words are not highlighted"
 
 
 def test_answer_chunks_split_highlights_at_the_answer():
@@ -257,3 +260,23 @@ def test_the_default_corpus_has_the_characters_its_collection_lost_put_back():
         assert was not in text and now in text, page
     words = {w.lower() for path in CORPUS_PAGES.rglob("*.html") for w in re.findall(r"[A-Za-z]+", path.read_text())}
     assert not words & {"womans", "bodys", "mans", "genesthose"}, "no lost apostrophe or dash is left"
+
+
+def test_staff_see_the_address_they_copy_readable(client):
+    soup = BeautifulSoup(client.get("/", query_string={"q": "side effects of radiation therapy"}).data, "html.parser")
+    addresses = soup.select(".section-link")
+    assert addresses and all(a.name == "code" and a.get_text() == unquote(a["data-public"]) for a in addresses)
+    fragments = [a.get_text() for a in addresses if ":~:text=" in a["data-public"]]
+    assert fragments and all("%20" not in text for text in fragments), "a text fragment's words read as words"
+
+
+def test_list_items_stay_apart_in_an_excerpt(client):
+    """Each item of a list is a line of its own, never run into the next as one sentence."""
+    body = client.get("/api/search", query_string={"q": "breast symptoms in men puckered skin"}).get_json()
+    excerpts = [p["excerpt"]["text"] for r in body["results"] for p in r["passages"]]
+    listed = next(text for text in excerpts if "Dimpled or puckered skin" in text)
+    assert "include\nDimpled or puckered skin\nA red, scaly nipple or skin" in listed
+    html = client.get("/", query_string={"q": "breast symptoms in men puckered skin"}).get_data(as_text=True)
+    assert re.search(r"include(</span>)?\nDimpled", html), "the list item starts its own line (and sentence)"
+    for sheet in ("style.css", "widget.css"):
+        assert re.search(r"\.(cs-)?excerpt \{[^}]*white-space: pre-line", (STATIC / sheet).read_text()), sheet

@@ -9,8 +9,10 @@ import pytest
 
 from indexer.vocabulary import common_phrases
 from search_app import create_app
+from search_app.engine.retrieval import Retriever
 from search_app.engine.suggest import Suggester, topics
 from search_app.web.widget import STATIC
+from tests.helpers import StandIn, build_folder, page_html, write_page
 
 SITE = "https://www.example-charity.org"
 
@@ -41,8 +43,6 @@ def test_unfinished_phrases_and_the_editors_questions_are_suggested(client):
 
 
 def test_common_phrases_are_whole_phrases():
-    from indexer.vocabulary import common_phrases
-
     texts = ["Side effects of chemotherapy include hair loss."] * 3 + ["Chemotherapy side effects, including nausea."] * 3
     phrases = dict(common_phrases(texts))
     assert phrases["side effects"] == 6 and phrases["hair loss"] == 3
@@ -54,6 +54,20 @@ def test_suggestions_start_with_what_was_typed_first():
                                    "breastfeeding": 1}))
     assert suggester.suggest("breast c") == ["breast cancer", "male breast cancer"]
     assert suggester.suggest("brea")[:2] == ["breast cancer", "breast reconstruction"]
+
+
+@pytest.mark.parametrize("typed, asked, suggested", [
+    ("cáncer de", {}, False), ("cancer de", {"lang": "es"}, False), ("mastectomia", {"lang": "es"}, False),
+    ("cancer de", {"lang": "en"}, True), ("mastectomy", {}, True)])
+def test_a_question_read_in_another_language_than_the_pages_gets_no_suggestions(client, typed, asked, suggested):
+    body = client.get("/api/suggest", query_string={"q": typed, **asked}).get_json()
+    assert bool(body["suggestions"]) is suggested, body
+
+
+def test_the_reader_s_browser_language_decides_like_lang(client):
+    spanish = client.get("/api/suggest", query_string={"q": "cancer de"}, headers={"Accept-Language": "es-ES,es"})
+    assert spanish.get_json()["suggestions"] == [] and "Accept-Language" in spanish.headers["Vary"]
+    assert client.get("/api/suggest", query_string={"q": "cancer", "lang": "fr"}).status_code == 400
 
 
 def test_only_phrases_that_read_as_one_are_suggested():
@@ -136,6 +150,18 @@ def test_the_widget_speaks_the_catalogs_words_in_every_language(client):
         assert set(text[language]) == set(WIDGET_TEXT) | {"languages"}, language
     english, spanish = text["en"], text["es"]
     assert all(spanish[key] != english[key] for key in WIDGET_TEXT), "every message has its Spanish"
-    page = client.get("/", query_string={"q": "¿cuál es la mejor receta de paella valenciana?"}).get_data(as_text=True)
+    page = client.get("/", query_string={"q": "¿cuál es la mejor receta de paella valenciana?", "lang": "es"}
+                      ).get_data(as_text=True)
     assert spanish["noMatch"] in page and english["noMatch"] not in page, "the page's own words"
     assert english["found"] == ["%(num)d page for “%(query)s”", "%(num)d pages for “%(query)s”"]
+
+
+def test_a_question_without_a_good_match_is_offered_the_topics_its_words_start(tmp_path):
+    write_page(tmp_path / "pages", "lymph.html", page_html("Lymph nodes", [("Swollen glands", "Nodes can swell.")]))
+    for topic in ("Skin care", "Sleep", "Diet", "Exercise", "Travel", "Work"):
+        write_page(tmp_path / "pages", f"{topic}.html", page_html(topic, [("Tips", f"Some tips on {topic.lower()}.")]))
+    build_folder(tmp_path / "pages", tmp_path / "index", embedder=StandIn())
+    snapshot = Retriever(tmp_path / "index").snapshot()
+    assert "lymph nodes" in snapshot.close_questions("knitting for a lymph clinic")
+    assert not any("sleep" in text for text in snapshot.close_questions("knitting for a lymph clinic"))
+    assert snapshot.close_questions("tejer para una clínica linfática", "es") == []

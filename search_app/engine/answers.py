@@ -1,6 +1,8 @@
 """The sentence of an excerpt that best answers the question, marked as a reader's anchor: patients
-skim, and the marked sentence is where to start reading. Chosen by the model (the question's vector
-against each sentence's), for the excerpt read first."""
+skim, and the marked sentence is where to start reading. Chosen for the excerpt read first: by the pair
+reader where the second stage read the question (PairMarker: each sentence read with the question, in
+its passage's context; a sentence it scores below its whole passage is not marked), else by the
+question's model (AnswerMarker: the question's vector against each sentence's)."""
 from __future__ import annotations
 
 from collections import OrderedDict
@@ -9,7 +11,9 @@ from threading import Lock
 
 import numpy as np
 
-from search_index.text import sentence_spans
+from search_index.format import PassageRecord
+from search_index.pair_reader import PairReader
+from search_index.text import in_context, sentence_spans
 
 # Sentence vectors kept, by text: the passages that answer common questions come back often.
 CACHE_SIZE = 4096
@@ -34,13 +38,10 @@ class AnswerMarker:
     def mark(self, question: np.ndarray, shown: str) -> tuple[int, int] | None:
         """[start, end) of the sentence of `shown` (an excerpt) closest to the question, or None when it
         has a single sentence or none is close."""
-        spans = [(s, e) for s, e in sentence_spans(shown) if shown[s:e].strip("… ")]
-        spans = [(s + 2, e) if shown.startswith("… ", s) else (s, e) for s, e in spans]
-        spans = [(s, e - 2) if shown.endswith(" …", 0, e) else (s, e) for s, e in spans]
-        spans = spans[:MAX_SENTENCES]
+        spans = sentences(shown)
         if len(spans) < 2:
             return None
-        vectors = self.vectors([" ".join(shown[s:e].split()[:SENTENCE_WORDS]) for s, e in spans])
+        vectors = self.vectors([opening(shown, span) for span in spans])
         cosines = vectors @ np.asarray(question, dtype=np.float32).reshape(-1)
         best = int(np.argmax(cosines))
         return spans[best] if cosines[best] >= self.min_cosine else None
@@ -57,3 +58,33 @@ class AnswerMarker:
                 while len(self.cache) > self.cache_size:
                     self.cache.popitem(last=False)
         return np.vstack([found[s] for s in sentences])
+
+
+class PairMarker:
+    """Marks the sentence of an excerpt that the pair reader scores highest with the question, when it
+    scores at least as high as the whole passage."""
+
+    def __init__(self, reader: PairReader) -> None:
+        self.reader = reader
+
+    def mark(self, question: str, record: PassageRecord, shown: str) -> tuple[int, int] | None:
+        spans = sentences(shown)
+        if len(spans) < 2:
+            return None
+        texts = [record.text] + [opening(shown, span) for span in spans]
+        scores = self.reader.scores(question, [in_context(record.title, record.heading_path, t) for t in texts])
+        best = int(np.argmax(scores[1:]))
+        return spans[best] if scores[1 + best] >= scores[0] else None
+
+
+def sentences(shown: str) -> list[tuple[int, int]]:
+    """The first MAX_SENTENCES whole sentences of an excerpt, without its "… " marks."""
+    spans = [(s, e) for s, e in sentence_spans(shown) if shown[s:e].strip("… ")]
+    spans = [(s + 2, e) if shown.startswith("… ", s) else (s, e) for s, e in spans]
+    spans = [(s, e - 2) if shown.endswith(" …", 0, e) else (s, e) for s, e in spans]
+    return spans[:MAX_SENTENCES]
+
+
+def opening(shown: str, span: tuple[int, int]) -> str:
+    start, end = span
+    return " ".join(shown[start:end].split()[:SENTENCE_WORDS])

@@ -20,9 +20,10 @@ def stem(word: str) -> str:
     return word if len(word) <= 4 else word[: max(4, len(word) - 2)]
 
 
-def highlights(text: str, query: str) -> list[tuple[int, int]]:
-    """[start, end) spans of the passage's words that match the query's content words."""
-    stems = {stem(w) for w in content_words(query)}
+def highlights(text: str, query: str, unmarked: frozenset[str] = frozenset()) -> list[tuple[int, int]]:
+    """[start, end) spans of the passage's words that match the query's content words (but those of
+    `unmarked`)."""
+    stems = {stem(w) for w in content_words(query) if w not in unmarked}
     if not stems:
         return []
     prefixes = tuple(s for s in stems if len(s) >= 4)

@@ -15,13 +15,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from search_app.engine import matching, ranking
+from search_app.engine import matching, ranking, rereading
 from search_app.engine.profiles import LanguageProfile, spoken
 from search_app.engine.query_words import question_focus
 from search_app.engine.ranking import RankingConfig
 from search_app.engine.results import QuestionVector, SearchOptions, SearchResult
 from search_app.engine.snapshot import Snapshot, keyword_terms
 from search_app.engine.strategies import Candidates, Hits, Reading, Strategy, strategy_for
+from search_index.pair_reader import PairReader
 from search_index.query_encoder import QueryEncoder
 from search_index.synonyms import expansions
 
@@ -79,7 +80,7 @@ class Reader:
 
 
 def search(snapshot: Snapshot, encoders: Mapping[str, QueryEncoder], config: RankingConfig, query: str,
-           options: SearchOptions) -> SearchResult:
+           options: SearchOptions, pair_reader: PairReader | None = None) -> SearchResult:
     profile = spoken(query, options.interface, config.profiles)
     strategy = strategy_for(options.mode, profile)
     question = understand(query, profile, options, snapshot)
@@ -91,7 +92,8 @@ def search(snapshot: Snapshot, encoders: Mapping[str, QueryEncoder], config: Ran
     result = SearchResult(query, 0, no_match=recommended is None, corrected_query=question.corrected,
                           version=snapshot.version, recommended=recommended,
                           match="none" if recommended is None else "good",
-                          vector=QuestionVector(judge, judged.vectors[0]), language=profile.code)
+                          vector=QuestionVector(judge, judged.vectors[0]), language=profile.code,
+                          unmarked=snapshot.unmarked(question.text))
     if off_topic(judged, question, profile, snapshot):
         result.cached = reader.cached
         return result
@@ -101,13 +103,23 @@ def search(snapshot: Snapshot, encoders: Mapping[str, QueryEncoder], config: Ran
                                        config.keyword_candidates) if strategy.asks_keyword(profile) else [])
     scores = strategy.scores(dense, keyword, profile, config)
     owners = snapshot.curator.visible(snapshot.reader.owners(list(scores), options.site))
+    reread = (rereading.reread(pair_reader, question.text, owners, scores, snapshot.reader.passages,
+                               config.reread_candidates, config.reread_weight)
+              if pair_reader is not None and profile.reread and strategy.rereads and config.reread_candidates
+              else None)
     bonus = page_bonus(snapshot, owners, judged, other, strategy, profile, config)
-    pages, total = page_window(snapshot, owners, scores, bonus, options, config)
+    pages, total = page_window(snapshot, owners, reread.scores if reread else scores, bonus, options, config)
     absent = (absent_words(question.text, pages, recommended, snapshot, config)
               if profile.weak_missing_below is not None else [])
-    weak_below = profile.weak_below[judge]
-    match = "good" if recommended else matching.quality(not pages, judged.hits[0][1], absent, weak_below,
-                                                          profile.weak_missing_below or weak_below)
+    if reread and pages:
+        result.answers = rereading.answers_probability(reread.read[pages[0].sections[0].passage.id],
+                                                       config.reread_calibration)
+        match = "good" if recommended else matching.quality(False, result.answers, [], profile.weak_answers_below,
+                                                              profile.weak_answers_below)
+    else:
+        weak_below = profile.weak_below[judge]
+        match = "good" if recommended else matching.quality(not pages, judged.hits[0][1], absent, weak_below,
+                                                              profile.weak_missing_below or weak_below)
     result.total, result.pages, result.no_match, result.match, result.missing = total, pages, False, match, absent
     result.cached = reader.cached
     return result

@@ -40,6 +40,10 @@ class LanguageProfile:
     focus: bool
     titles: bool
     best_bets: bool
+    # The second stage reads this language's questions (search_app.engine.rereading) and judges them:
+    # "weak" when the first section answers with a probability under weak_answers_below.
+    reread: bool
+    weak_answers_below: float
     # The comparison strategies this language has (search_app.engine.strategies); any other reads as
     # "default".
     strategies: tuple[str, ...]
@@ -70,6 +74,7 @@ ENGLISH = LanguageProfile(
     weak_below={"minilm": 0.55}, weak_missing_below=0.6,
     other_language_penalty=0.1,
     corrected=True, synonyms=True, focus=True, titles=True, best_bets=True,
+    reread=True, weak_answers_below=0.5,
     strategies=("default", "dense", "e5", "fused", "rrf", "keyword", "hybrid"),
 )
 
@@ -93,6 +98,8 @@ SPANISH = LanguageProfile(
     # The corpus, its synonyms and the best bets' phrasings are English: a Spanish question is never
     # corrected into English nor matched to them.
     corrected=False, synonyms=False, focus=False, titles=False, best_bets=False,
+    # The pair reader reads English only.
+    reread=False, weak_answers_below=0.0,
     strategies=("default", "dense"),
     letters="¿¡ñáéíóúü",
 )

@@ -55,10 +55,28 @@ class RankingConfig:
     spread_sample: int = 4096
     # e5's share in the comparison strategy "fused": both models in equal parts.
     fused_weight: float = 0.5
+    # A question's word that more than this share of the passages hold (with their titles and headings)
+    # is not highlighted: on a breast cancer site "breast" and "cancer" are in every passage, and
+    # marking them marked about a dozen words an excerpt; the next most held word of the default corpus,
+    # "treatment", is in 39%.
+    highlight_max_share: float = 0.5
     # The answer sentence of the excerpt read first is marked only when its cosine with the question is
     # at least this (search_app.engine.answers); under it none of the sentences is close. MiniLM's
     # best sentence in the first excerpt is under 0.3 for 1 of 64 `patients` questions.
     answer_min_cosine: float = 0.3
+    # The second stage (search_app.engine.rereading): the best passages of this many sections read
+    # again with the question, each scoring its first-stage score + reread_weight x the pair reader's;
+    # 0: off. Off because no pair reader trained here helps people's questions yet: MiniLM's first 3
+    # layers on MedQuAD (6,000 questions, listwise), at 20 sections and weight 0.01 / 0.02, nDCG@10
+    # (halves A/B): the default corpus's patients 0.802/0.745, 0.781/0.748 against 0.775/0.763 off,
+    # seed-lay 0.519/0.563, 0.590/0.563 against 0.461/0.525; the benchmark's liveqa-dev 0.516/0.499,
+    # 0.510/0.491 against 0.518/0.516 and plain-language breast questions 0.703/0.641, 0.703/0.624
+    # against 0.724/0.651 (README, "Second stage").
+    reread_candidates: int = 0
+    reread_weight: float = 0.01
+    # The pair reader's score of the first section's passage as how likely it answers: a logistic fit
+    # (slope, intercept).
+    reread_calibration: tuple[float, float] = (1.0, 0.0)
     # How each language's questions are read (search_app.engine.profiles): reader, keyword weight,
     # thresholds, and the words of the corpus's language.
     profiles: tuple[LanguageProfile, ...] = (ENGLISH, SPANISH)

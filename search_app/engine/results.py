@@ -3,12 +3,12 @@ it, its whole-sentence excerpt and, for the excerpt read first, the sentence tha
 search page, the API (and so the widget) and bench.evaluate all show this; none computes its own."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from search_app.engine import ranking
-from search_app.engine.answers import AnswerMarker
 from search_app.engine.curation import Recommendation
 from search_app.engine.excerpts import excerpt, highlights
 from search_app.engine.links import distinct_labels, passage_link, public_link
@@ -81,6 +81,10 @@ class SearchResult:
     missing: list[str] = field(default_factory=list)
     vector: QuestionVector | None = None
     language: str = language.DEFAULT
+    # How likely the first section answers, by the second stage (None where it did not read the question).
+    answers: float | None = None
+    # The question's words not highlighted (most passages hold them: search_app.engine.snapshot.unmarked).
+    unmarked: frozenset[str] = frozenset()
     shown_recommended: list[ShownPassage] = field(default_factory=list)
     shown_pages: list[ShownPage] = field(default_factory=list)
 
@@ -90,28 +94,31 @@ class SearchResult:
         return self.corrected_query or self.query
 
 
-def finish(result: SearchResult, marker: AnswerMarker | None) -> SearchResult:
+# Marks the answer sentence of an excerpt: (the passage, its excerpt's text) -> [start, end) or None.
+Mark = Callable[[PassageRecord, str], "tuple[int, int] | None"]
+
+
+def finish(result: SearchResult, mark: Mark | None) -> SearchResult:
     """`result` with what it shows: the first recommended passage's excerpt, else the first result's
-    first one, has its answer sentence marked (by `marker`, with the question's vector)."""
+    first one, has its answer sentence marked (by `mark`)."""
     records = result.recommended.passages if result.recommended else []
     marked = bool(records) or not result.recommended
     marks = iter([marked] + [False] * (len(records) + sum(len(page.sections) for page in result.pages)))
-    result.shown_recommended = [shown(record, record.section, record.link, result.searched, None,
-                                      marker if next(marks) else None, result.vector) for record in records]
+    result.shown_recommended = [shown(record, record.section, record.link, result, None,
+                                      mark if next(marks) else None) for record in records]
     result.shown_pages = [
-        ShownPage(page, detail, [shown(hit.passage, hit.heading, passage_link(hit.passage), result.searched, hit.score,
-                                       marker if next(marks) else None, result.vector, page)
+        ShownPage(page, detail, [shown(hit.passage, hit.heading, passage_link(hit.passage), result, hit.score,
+                                       mark if next(marks) else None, page)
                                  for hit in page.sections])
         for page, detail in zip(result.pages, distinct_labels(result.pages), strict=True)]
     return result
 
 
-def shown(record: PassageRecord, section: str, link: str, searched: str, score: float | None,
-          marker: AnswerMarker | None, vector: QuestionVector | None,
-          page: ranking.PageHit | None = None) -> ShownPassage:
-    spans = highlights(record.text, searched)
+def shown(record: PassageRecord, section: str, link: str, result: SearchResult, score: float | None,
+          mark: Mark | None, page: ranking.PageHit | None = None) -> ShownPassage:
+    spans = highlights(record.text, result.searched, result.unmarked)
     text, inside = excerpt(record.text, spans)
-    answer = marker.mark(vector.vector, text) if marker is not None and vector is not None else None
+    answer = mark(record, text) if mark is not None else None
     url, original = (page.url, page.original_url) if page else (record.url, record.original_url)
     return ShownPassage(record, section, link, public_link(link, url, original), spans,
                         Excerpt(text, inside, answer), score)

@@ -10,11 +10,11 @@ import time
 from pathlib import Path
 
 from search_app.engine import pipeline
-from search_app.engine.answers import AnswerMarker
+from search_app.engine.answers import AnswerMarker, PairMarker
 from search_app.engine.ranking import RankingConfig
-from search_app.engine.results import SearchOptions, SearchResult, finish
+from search_app.engine.results import Mark, SearchOptions, SearchResult, finish
 from search_app.engine.snapshot import Snapshot
-from search_index import publishing
+from search_index import pair_reader, publishing
 from search_index.format import StoreError
 from search_index.models import MODEL_CACHE
 from search_index.publishing import published_version
@@ -48,6 +48,15 @@ class Retriever:
         self.refresh_seconds = refresh_seconds
         self.problem: str | None = None
         self.encoder_problem = next(filter(None, (encoder.problem() for encoder in self.encoders.values())), None)
+        self.pair_reader = self.pair_marker = None
+        if config.reread_candidates:
+            try:
+                self.pair_reader = pair_reader.trained()
+                self.pair_marker = PairMarker(self.pair_reader)
+            except Exception as exc:  # noqa: BLE001 - a damaged install is reported by /readyz, not a crash
+                problem = (f"the second stage's model cannot be read ({describe(exc)}): make it with "
+                           "`make train-ranker`, or turn the stage off (reread_candidates 0)")
+                self.encoder_problem = self.encoder_problem or problem
         self._state: Snapshot | None = None
         self._refused: str | None = None
         self._lock = threading.Lock()
@@ -76,8 +85,20 @@ class Retriever:
     def search(self, query: str, options: SearchOptions = SearchOptions(),
                snapshot: Snapshot | None = None) -> SearchResult:
         """The question's results on `snapshot` (the served version unless given), finished to be shown."""
-        result = pipeline.search(snapshot or self.snapshot(), self.encoders, self.config, query, options)
-        return finish(result, self.answers[result.vector.model] if result.vector else None)
+        result = pipeline.search(snapshot or self.snapshot(), self.encoders, self.config, query, options,
+                                 self.pair_reader)
+        return finish(result, self.marker(result))
+
+    def marker(self, result: SearchResult) -> Mark | None:
+        """What marks the result's answer sentence: the pair reader where it read the question, else
+        the question's model."""
+        if result.answers is not None and self.pair_marker is not None:
+            marker = self.pair_marker
+            return lambda record, shown: marker.mark(result.searched, record, shown)
+        if result.vector is None:
+            return None
+        vector, by_model = result.vector.vector, self.answers[result.vector.model]
+        return lambda record, shown: by_model.mark(vector, shown)
 
     def _follow(self) -> None:
         """Open the published version if it is new. Opening is all or nothing: a version that cannot be

@@ -9,11 +9,12 @@ import numpy as np
 
 from search_app.engine import ranking
 from search_app.engine.curation import Curator
+from search_app.engine.profiles import spoken
 from search_app.engine.query_words import content_words
 from search_app.engine.ranking import RankingConfig
 from search_app.engine.spelling import Speller
 from search_app.engine.suggest import Suggester, topics
-from search_index import keywords
+from search_index import keywords, language
 from search_index.best_bets import Curation
 from search_index.format import StoreError
 from search_index.models import ModelInfo
@@ -37,6 +38,10 @@ def word_terms(word: str) -> list[str]:
     return [p for p in pieces if len(p) > 1] or pieces if len(pieces) > 1 else pieces
 
 
+# Questions offered when a question finds no good match.
+CLOSE_QUESTIONS = 5
+
+
 class Snapshot:
     """One published version and what is derived from it."""
 
@@ -44,6 +49,7 @@ class Snapshot:
                  version: str | None = None) -> None:
         """`questions`: the model the app's questions are encoded with, which must be the version's."""
         self.reader = open_version(index_dir, version)
+        self.config = config
         self.version = self.reader.version
         info = questions
         expected = self.reader.manifest.model
@@ -55,6 +61,7 @@ class Snapshot:
         limit = config.common_share * self.reader.manifest.counts["passages"]
         self.common = frozenset(word for word, count in vocabulary if count > limit)
         self.corpus_words = frozenset(word for word, _ in vocabulary)
+        self.everywhere = self.reader.terms_held_by(config.highlight_max_share)
         self.sites = self.reader.sites()
         self.helpline: str = self.reader.manifest.helpline
         self.reader.owners([])  # reads the passages' owners now rather than in the first search
@@ -66,6 +73,11 @@ class Snapshot:
         phrasings = [p for bet in self.curator.bets for p in bet.phrasings]
         suggested = topics(self.reader.headings(), self.synonyms, self.reader.manifest.phrases, phrasings)
         self.suggester = Suggester(suggested, self.speller)
+
+    def unmarked(self, question: str) -> frozenset[str]:
+        """The question's words that are not highlighted: those most passages hold."""
+        return frozenset(word for word in content_words(question)
+                         if (terms := keywords.tokens(word)) and all(t in self.everywhere for t in terms))
 
     def threshold(self, model: str, quantile: float) -> float:
         """The best-passage cosine, by `model`, under which a question counts as off-topic here (computed
@@ -92,6 +104,27 @@ class Snapshot:
         info = self.reader.page_by_url(url)
         return None if info is None or info.page_id in self.curator.hidden_pages else info
 
+    def browse(self) -> dict[str, list[tuple[str, PageInfo]]]:
+        """The pages people can open (not those the editors hide), by site, with their addresses."""
+        found: dict[str, list[tuple[str, PageInfo]]] = {}
+        for url, info in self.reader.page_list():
+            if info.page_id not in self.curator.hidden_pages:
+                found.setdefault(info.site, []).append((url, info))
+        return found
+
+    def close_questions(self, question: str, interface: str = language.DEFAULT,
+                        limit: int = CLOSE_QUESTIONS) -> list[str]:
+        """What someone whose question found no good match could ask instead: the topics its less common
+        words start (else the editors' reviewed questions); none for a question read in another language
+        than the pages'."""
+        if spoken(question, interface, self.config.profiles) is not self.config.profiles[0]:
+            return []
+        found: list[str] = []
+        for word in (w for w in content_words(question) if w not in self.common):
+            found += self.suggester.suggest(word, limit, respell=False)
+        found += [phrasing for bet in self.curator.bets for phrasing in bet.phrasings[:1]]
+        return [text for text in dict.fromkeys(found) if text != question.lower()][:limit]
+
     def curation(self) -> Curation:
         """The best bets and hidden pages of this version."""
         return self.reader.curation()
@@ -100,6 +133,9 @@ class Snapshot:
         """What a maintainer wants to know about this version (`search_index.reader.stats`)."""
         return stats(self.reader)
 
-    def suggest(self, typed: str) -> list[str]:
-        """Topics completing what has been typed."""
+    def suggest(self, typed: str, interface: str = language.DEFAULT) -> list[str]:
+        """Topics completing what has been typed; none when it reads as another language than the
+        pages' (the first profile's), for a reader of that `interface`."""
+        if spoken(typed, interface, self.config.profiles) is not self.config.profiles[0]:
+            return []
         return self.suggester.suggest(typed)

@@ -47,6 +47,7 @@ class Strategy:
     name = ""
     judge: str | None = None  # the model that reads and judges the question; None: the language's reader
     page_bonus = False  # the page title bonus and the language penalty
+    rereads = False  # the second stage (search_app.engine.rereading), in languages whose profile has it
 
     def asks_keyword(self, profile: LanguageProfile) -> bool:
         return False
@@ -63,7 +64,7 @@ class Strategy:
 
 
 class Default(Strategy):
-    name, page_bonus = "default", True
+    name, page_bonus, rereads = "default", True, True
 
     def asks_keyword(self, profile: LanguageProfile) -> bool:
         return profile.keyword_weight > 0

@@ -129,14 +129,15 @@ class Suggester:
                 best, most = variant, end - start
         return best
 
-    def suggest(self, typed_text: str, limit: int = MAX_SUGGESTIONS) -> list[str]:
+    def suggest(self, typed_text: str, limit: int = MAX_SUGGESTIONS, respell: bool = True) -> list[str]:
         """Up to `limit` topics completing what was typed, best first: those that start with it, then
-        those with a word that starts with it, more-used and shorter first."""
+        those with a word that starts with it, more-used and shorter first; when none does and
+        `respell`, those completing it with its misspellings corrected."""
         typed = words(typed_text)
         if len("".join(typed)) < MIN_TYPED:
             return []
         found = self._matching(typed)
-        if not found:
+        if not found and respell:
             typed = self._respelled(typed)
             found = self._matching(typed)
         phrase = " ".join(typed)

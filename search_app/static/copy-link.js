@@ -1,18 +1,18 @@
-// Adds a "Copy link" button beside each section link (it copies the public original's address where
-// the link opens a local copy); the page works without it. Its words come from the page's <body>
+// Adds a "Copy link" button beside each section's address: it copies the address shown (the public
+// original's where the result opens a local copy); the page works without it, the address selectable. Its words come from the page's <body>
 // (data-copy, data-copied, data-select), in the page's language.
 document.addEventListener("DOMContentLoaded", () => {
   if (!navigator.clipboard) return;
   const say = document.body.dataset;
   const copy = say.copy || "Copy link";
-  for (const link of document.querySelectorAll("a.section-link")) {
+  for (const link of document.querySelectorAll(".section-link")) {
     const button = document.createElement("button");
     button.type = "button";
     button.className = "copy";
     button.textContent = copy;
     button.addEventListener("click", async () => {
       try {
-        await navigator.clipboard.writeText(new URL(link.dataset.public || link.getAttribute("href"), location.href).href);
+        await navigator.clipboard.writeText(new URL(link.dataset.public, location.href).href);
         button.textContent = say.copied || "Copied";
       } catch (err) {
         button.textContent = say.select || "Select the link to copy it";

@@ -70,8 +70,9 @@
   };
 
   // Suggestions on a text box: the ARIA 1.2 combobox pattern (list autocomplete, active option
-  // announced through aria-activedescendant).
-  function combobox(input, list, base, choose) {
+  // announced through aria-activedescendant). `lang`: the box's language, so that a question typed in
+  // another language than the pages' gets no suggestions in theirs.
+  function combobox(input, list, base, lang, choose) {
     let options = [], active = -1, timer = null, asked = "";
     input.setAttribute("role", "combobox");
     input.setAttribute("aria-autocomplete", "list");
@@ -108,7 +109,7 @@
       if (typed.replace(/\W/g, "").length < 2) { close(); return; }
       timer = setTimeout(() => {
         asked = typed;
-        api(base, "/api/suggest", { q: typed })
+        api(base, "/api/suggest", { q: typed, lang })
           .then((body) => { if (asked === typed && input.value.trim() === typed) show(body.suggestions || []); })
           .catch(close);
       }, 120);
@@ -293,7 +294,7 @@
         .catch((err) => { status.textContent = err.message; });
     }
 
-    const close = combobox(input, list, base, (text) => search(text));
+    const close = combobox(input, list, base, boxLanguage, (text) => search(text));
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       close();
@@ -306,7 +307,8 @@
     document.querySelectorAll("[data-curated-search]").forEach((host) => { if (!host.shadowRoot) widget(host); });
     document.querySelectorAll("input[data-suggest]").forEach((input) => {
       const list = document.getElementById(input.dataset.suggest);
-      if (list) combobox(input, list, BASE, () => input.form.requestSubmit ? input.form.requestSubmit() : input.form.submit());
+      if (list) combobox(input, list, BASE, language(document.documentElement.lang),
+        () => input.form.requestSubmit ? input.form.requestSubmit() : input.form.submit());
     });
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);

@@ -77,13 +77,17 @@ def search():
 
 @bp.get("/api/suggest")
 def suggest():
-    """Up to 8 topics of the corpus completing what has been typed (nothing before 2 letters)."""
+    """Up to 8 topics of the corpus completing what has been typed (nothing before 2 letters, nothing
+    for a question read in another language than the pages': `lang`, else Accept-Language, decides
+    as for a search)."""
     try:
         typed = clean_query(request.args.get("q"))
-    except InvalidParameter as exc:
+        interface = interface_language()
+    except (InvalidParameter, BadLanguage) as exc:
         raise ApiError(400, str(exc)) from None
-    response = jsonify(query=typed, suggestions=snapshot().suggest(typed))
+    response = jsonify(query=typed, suggestions=snapshot().suggest(typed, interface))
     response.headers["Cache-Control"] = "public, max-age=300"
+    response.vary.add("Accept-Language")
     return response
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import Flask, g, has_request_context, request
+from flask import Flask, has_request_context, request
 from flask_babel import Babel, gettext
 
 from search_index.language import DEFAULT, LANGUAGES
@@ -38,9 +38,10 @@ def interface_language() -> str:
 
 
 def page_language() -> str:
-    """The language a page is shown in: the question's when there is one, else the interface's."""
+    """The language a page is shown in: the reader's interface's (`lang`, else the browser's), whatever
+    the language a question is read in."""
     try:
-        return g.get("language") or interface_language()
+        return interface_language()
     except BadLanguage:
         return DEFAULT
 

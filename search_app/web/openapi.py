@@ -157,7 +157,12 @@ def document(sites: list[str]) -> dict:
                     "summary": "Topics of the corpus that complete what has been typed (suggestions as you type)",
                     "parameters": [{"name": "q", "in": "query", "required": True,
                                     "schema": QUERY,
-                                    "description": "what has been typed so far (no suggestion before 2 letters)"}],
+                                    "description": "what has been typed so far (no suggestion before 2 letters)"},
+                                   {"name": "lang", "in": "query",
+                                    "schema": {"type": "string", "enum": list(LANGUAGES)},
+                                    "description": "the reader's interface language (default: the Accept-Language "
+                                                   "header): what reads as another language than the pages' "
+                                                   "gets no suggestions"}],
                     "responses": {"200": _json(SUGGEST_RESPONSE, "up to 8 suggestions, best first"), **refused},
                 }
             },

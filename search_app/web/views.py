@@ -3,10 +3,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
-from flask import Blueprint, abort, current_app, g, render_template, request
-from flask_babel import refresh
+from flask import Blueprint, abort, current_app, render_template, request
 from werkzeug.security import safe_join
 
 from search_app.engine.excerpts import answer_chunks
@@ -18,6 +17,12 @@ from search_app.web.searching import run_search
 from search_app.web.services import services, snapshot
 
 bp = Blueprint("views", __name__)
+
+
+@bp.app_template_filter("readable")
+def readable(url: str) -> str:
+    """An address as a person reads it: its escapes decoded (a text fragment's words with their spaces)."""
+    return unquote(url)
 
 
 @bp.app_template_filter("host")
@@ -49,13 +54,23 @@ def index():
     except (InvalidParameter, BadLanguage) as exc:
         return render_template("index.html", error=str(exc), **context), 400
     result = run_search(query, options)
-    g.language = result.language
-    refresh()  # the page speaks the question's language
     more = options.offset + options.limit < result.total
+    dead_end = (result.no_match or not result.pages) and not result.recommended
+    close = snapshot().close_questions(result.searched, options.interface) if dead_end else []
     return render_template(
         "index.html", result=result, options=options, more=more, excerpt_chunks=excerpt_chunks,
-        excerpts_per_page=services().retriever.config.excerpts_per_page, **context
+        excerpts_per_page=services().retriever.config.excerpts_per_page, close_questions=close, **context
     )
+
+
+@bp.get("/pages/")
+def pages():
+    """Every page the search holds, by site: somewhere to go when a question finds no good match."""
+    try:
+        interface_language()
+    except BadLanguage as exc:
+        abort(400, str(exc))
+    return render_template("pages.html", sites=snapshot().browse())
 
 
 PAGE_SUFFIXES = (".html", ".htm")

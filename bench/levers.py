@@ -1,6 +1,7 @@
 """A ranking lever measured on halves: choose a value on one half of the questions, confirm on the other.
 
     python -m bench.levers --index-dir DIR --queries FILE.jsonl [FILE.jsonl ...] --lever NAME VALUE [VALUE ...]
+        [--with NAME VALUE ...]
 
 For each value of the lever (a name of search_app.engine.ranking.levers: a field of RankingConfig, or a
 language's as "es.weak_below"; every other at the app's setting) it prints nDCG@10, MRR@10, Success@1
@@ -33,17 +34,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--index-dir", required=True, type=Path)
     parser.add_argument("--queries", required=True, type=Path, nargs="+")
     parser.add_argument("--lever", required=True, nargs="+", metavar=("NAME", "VALUE"))
+    parser.add_argument("--with", dest="fixed", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
+                        help="another lever set for every run (another setting than the app's)")
     args = parser.parse_args(argv)
     name, values = args.lever[0], args.lever[1:]
     known = levers(RankingConfig())
     if name not in known or not values:
         parser.error(f"--lever takes one of {', '.join(known)} and at least one value")
     set_search_threads(1)
+    base = RankingConfig()
+    for fixed, value in args.fixed:
+        if fixed not in known:
+            parser.error(f"--with takes one of {', '.join(known)}")
+        base = tuned(base, fixed, float(value))
     sets = {path.stem: load_queries(path) for path in args.queries}
     print("| lever | set | " + " | ".join(f"{m} {h}" for m in METRICS for h in ("A", "B", "all")) + " |")
     print("|" + "---|" * (2 + 3 * len(METRICS)))
     for value in values:
-        retriever = Retriever(args.index_dir, tuned(RankingConfig(), name, float(value)))
+        retriever = Retriever(args.index_dir, tuned(base, name, float(value)))
         for set_name, queries in sets.items():
             scores = {h: evaluate(retriever, part) for h, part in halves(queries).items()}
             cells = [str(scores[h][m]) for m in METRICS for h in ("A", "B", "all")]

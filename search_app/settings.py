@@ -22,7 +22,9 @@ SETTINGS = (
     Setting("INDEX_DIR", str(DEFAULT_INDEX_DIR), "the index directory the app serves (its published version)"),
     Setting("MODEL_CACHE", str(MODEL_CACHE),
             "folder of the models' ONNX exports the app's workers load (`python -m indexer export-onnx` "
-            "makes them; `make index` runs it)"),
+            "makes them; `make index` runs it); also the indexer's (converted e5, embedding cache). The tests "
+            "set it to `~/.cache/curated-search-tests/models` (`$XDG_CACHE_HOME` if set), so that nothing they "
+            "make lands in the checkout"),
     Setting("PAGES_DIR", None, "serve these pages under `/pages/` (`make run` sets `corpus/pages`)"),
     Setting("ADMIN_TOKEN", None, "turns on the maintainers' pages: `/admin/` (dashboard) and `/admin/status`; "
             "at least 32 characters"),

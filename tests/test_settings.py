@@ -54,8 +54,6 @@ def test_only_a_deployment_with_a_proxy_in_front_trusts_forwarded_addresses(corp
 
 
 def test_the_models_cache_follows_the_environment_and_the_tests_keep_theirs_out_of_the_checkout(tmp_path):
-    from tests.helpers import ROOT
-
     assert not models.MODEL_CACHE.resolve().is_relative_to(ROOT), "the tests' cache is not the checkout's"
     found = subprocess.run([sys.executable, "-c", "from search_index.models import MODEL_CACHE; print(MODEL_CACHE)"],
                            env={**os.environ, "MODEL_CACHE": str(tmp_path / "m")}, capture_output=True, text=True,

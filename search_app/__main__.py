@@ -26,8 +26,9 @@ def print_usage(log: Path, days: int, top: int) -> int:
     usage = UsageLog(log)
     print(f"Searches, last {days} days: {sum(day.searches for day in usage.days(days))}")
     print(f"Most frequent unanswered questions, last {days} days:")
-    for query, count in usage.top(days, top):
-        print(f"{count:6}  {query}")
+    print("times  no match  weak  question")
+    for query, count, weak in usage.top(days, top):
+        print(f"{count:5}  {count - weak:8}  {weak:4}  {query}")
     return 0
 
 

@@ -106,8 +106,9 @@ def test_unanswered_questions_are_counted_without_personal_data(corpus_index, tm
     listing = subprocess.run([sys.executable, "-m", "search_app", "usage", "--log", str(log)], capture_output=True,
                              text=True, cwd=ROOT, check=True).stdout
     assert listing.splitlines()[0].endswith(": 5"), "the page search counts too"
-    lines = listing.splitlines()[2:]
-    assert [line.split(None, 1) for line in lines] == [["3", "pizza recipe"], ["1", "who won the game"]]
+    assert listing.splitlines()[2].split() == ["times", "no", "match", "weak", "question"]
+    lines = listing.splitlines()[3:]
+    assert [line.split(None, 3) for line in lines] == [["3", "3", "0", "pizza recipe"], ["1", "1", "0", "who won the game"]]
     raw = log.read_bytes()
     assert b"198.51.100.7" not in raw and b"stage 4" not in raw
 
@@ -120,7 +121,7 @@ def test_query_log_prunes_old_days(tmp_path):
     log = UsageLog(tmp_path / "usage.sqlite", retention_days=30)
     log.record_search("old question", no_match=True, corrected=False, today=date(2026, 1, 1))
     log.record_search("new question", no_match=True, corrected=False, today=date(2026, 3, 1))
-    assert log.top(days=3650, today=date(2026, 3, 1)) == [("new question", 1)]
+    assert log.top(days=3650, today=date(2026, 3, 1)) == [("new question", 1, 0)]
 
 
 @pytest.mark.slow

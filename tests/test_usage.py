@@ -1,6 +1,7 @@
 """The usage log (what is stored, and what never is) and the maintainers' dashboard."""
 from __future__ import annotations
 
+import re
 import sqlite3
 from datetime import date
 
@@ -39,7 +40,7 @@ def test_searches_and_clicks_are_counted_without_personal_data(corpus_index, tmp
     today = date.today().isoformat()
     assert rows(log, "daily") == [(today, 5, 2, 1, 0, 5)], "5 questions (not the second page), 2 unanswered, 1 corrected"
     assert rows(log, "clicks") == [(today, 0, 1), (today, 1, 2), (today, 3, 1), (today, 20, 1)]
-    assert rows(log, "gaps") == [("recipe for banana bread", today, 2)], "only unanswered questions keep their text"
+    assert rows(log, "gaps") == [("recipe for banana bread", today, 2, 0)], "only unanswered questions keep their text"
     assert rows(log, "best_bets") == [(today, "can stage 4 be cured", 1)]
     with sqlite3.connect(log) as db:
         tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
@@ -137,7 +138,7 @@ def test_personal_details_are_removed_before_an_unanswered_question_is_stored(co
                 "NHS 943 476 5919 where do I park at the hospital")
     client.get("/api/search", query_string={"q": question})
     assert services(client.application).usage_log.flush()
-    [(stored, _, _)] = rows(log, "gaps")
+    [(stored, _, _, _)] = rows(log, "gaps")
     assert stored == "email phone nhs where do i park at the hospital"
     raw = b"".join(path.read_bytes() for path in tmp_path.glob("usage.sqlite*"))
     for personal in (b"jane", b"doe", b"1971", b"example.org", b"07700", b"900123", b"943", b"5919"):
@@ -215,19 +216,26 @@ def test_weak_matches_are_counted_and_listed_like_unanswered_questions(corpus_in
     client.get("/api/search", query_string={"q": "can men get breast cancer"})
     assert services(client.application).usage_log.flush()
     assert rows(log, "daily") == [(date.today().isoformat(), 2, 0, 0, 1, 0)]
-    assert rows(log, "gaps") == [("does turmeric cure breast cancer", date.today().isoformat(), 1)]
+    assert rows(log, "gaps") == [("does turmeric cure breast cancer", date.today().isoformat(), 1, 1)]
+    page = client.get("/admin/", headers=TOKEN).get_data(as_text=True)
+    assert re.search(r"<td>does turmeric cure breast cancer</td><td>1</td><td>0</td><td>1</td>", page), \
+        "the dashboard says which questions were matched weak and which found nothing"
 
 
-def test_an_older_log_gains_the_weak_column(tmp_path):
+def test_an_older_log_gains_the_weak_columns(tmp_path):
     from search_app.web.usage import UsageLog
 
     path = tmp_path / "usage.sqlite"
     with sqlite3.connect(path) as db:
         db.execute("CREATE TABLE daily (day TEXT PRIMARY KEY, searches INTEGER NOT NULL DEFAULT 0, no_match INTEGER "
                    "NOT NULL DEFAULT 0, corrected INTEGER NOT NULL DEFAULT 0, clicks INTEGER NOT NULL DEFAULT 0)")
+        db.execute("CREATE TABLE gaps (query TEXT NOT NULL, day TEXT NOT NULL, count INTEGER NOT NULL, "
+                   "PRIMARY KEY (query, day)) WITHOUT ROWID")
+        db.execute("INSERT INTO gaps VALUES ('an old question', '2026-12-01', 4)")
     usage = UsageLog(path)
     usage.record_search("a question", no_match=False, corrected=False, weak=True)
     assert usage.flush() and usage.days(1)[0].weak == 1
+    assert usage.top(days=3650) == [("an old question", 4, 0), ("a question", 1, 1)]
 
 
 def test_clicks_have_their_own_rate_limit_and_count_only_from_this_site_or_allowed_ones(corpus_index, tmp_path):

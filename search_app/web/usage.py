@@ -28,7 +28,7 @@ from search_index.text import words
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS gaps (query TEXT NOT NULL, day TEXT NOT NULL, count INTEGER NOT NULL,
-                                 PRIMARY KEY (query, day)) WITHOUT ROWID;
+                                 weak INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (query, day)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS daily (day TEXT PRIMARY KEY, searches INTEGER NOT NULL DEFAULT 0,
                                   no_match INTEGER NOT NULL DEFAULT 0, corrected INTEGER NOT NULL DEFAULT 0,
                                   weak INTEGER NOT NULL DEFAULT 0,
@@ -110,9 +110,10 @@ class UsageLog:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with self.connect() as db:
                 db.executescript(SCHEMA)
-                columns = {row[1] for row in db.execute("PRAGMA table_info(daily)")}
-                if "weak" not in columns:
-                    db.execute("ALTER TABLE daily ADD COLUMN weak INTEGER NOT NULL DEFAULT 0")
+                for table in ("daily", "gaps"):  # files from before a table counted weak matches
+                    columns = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+                    if "weak" not in columns:
+                        db.execute(f"ALTER TABLE {table} ADD COLUMN weak INTEGER NOT NULL DEFAULT 0")
             self.prepared = True
         except (sqlite3.Error, OSError) as exc:
             self._failed(exc)
@@ -215,8 +216,9 @@ class UsageLog:
                    "no_match = no_match + excluded.no_match, corrected = corrected + excluded.corrected, "
                    "weak = weak + excluded.weak", (day, no_match, corrected, weak))
         if text:
-            db.execute("INSERT INTO gaps VALUES (?, ?, 1) "
-                       "ON CONFLICT(query, day) DO UPDATE SET count = count + 1", (text, day))
+            db.execute("INSERT INTO gaps (query, day, count, weak) VALUES (?, ?, 1, ?) "
+                       "ON CONFLICT(query, day) DO UPDATE SET count = count + 1, weak = weak + excluded.weak",
+                       (text, day, weak))
         if best_bet:
             db.execute("INSERT INTO best_bets VALUES (?, ?, 1) "
                        "ON CONFLICT(day, bet) DO UPDATE SET count = count + 1", (day, best_bet))
@@ -272,9 +274,10 @@ class UsageLog:
         return dict(self._read("SELECT bet, sum(count) FROM best_bets WHERE day >= ? GROUP BY bet",
                                (self._since(days, today),)))
 
-    def top(self, days: int = 30, limit: int = 20, today: date | None = None) -> list[tuple[str, int]]:
-        """The most frequent questions without a good match (none or weak) of the last `days` days."""
+    def top(self, days: int = 30, limit: int = 20, today: date | None = None) -> list[tuple[str, int, int]]:
+        """The most frequent questions without a good match of the last `days` days: each with how many
+        times it was asked and how many of those it was matched weak (the others: no good match)."""
         return self._read(
-            "SELECT query, sum(count) AS n FROM gaps WHERE day >= ? GROUP BY query ORDER BY n DESC, query LIMIT ?",
-            (self._since(days, today), limit))
+            "SELECT query, sum(count) AS n, sum(weak) FROM gaps WHERE day >= ? GROUP BY query "
+            "ORDER BY n DESC, query LIMIT ?", (self._since(days, today), limit))
 

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
+import warnings
 from pathlib import Path
 
 from indexer import embedding, onnx_export
@@ -147,8 +149,29 @@ def check_best_bets(reader: IndexReader, curation: Curation) -> bool:
 
 
 
+# What the libraries say that means nothing to an operator (onnxruntime's quantisation advice, sent to
+# the root logger).
+LIBRARY_NOISE = ("Please consider to run pre-processing before quantization",)
+
+
+def quiet_libraries() -> None:
+    """Silence the libraries' notes to their own developers: transformers' load reports and progress
+    bars, PyTorch's tracer warnings while exporting to ONNX, onnxruntime's quantisation advice. What the
+    indexer itself reports, and every error, still shows."""
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.set_verbosity_error()
+    transformers_logging.disable_progress_bar()
+    warnings.filterwarnings("ignore", module=r"torch\.onnx|transformers|torch\.jit")
+    warnings.filterwarnings("ignore", message=r".*TracerWarning.*|Converting a tensor to a Python")
+    handler = logging.StreamHandler()
+    handler.addFilter(lambda record: not str(record.msg).startswith(LIBRARY_NOISE))
+    logging.basicConfig(level=logging.WARNING, format="%(message)s", handlers=[handler])
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    quiet_libraries()
     try:
         if args.command in ("build", "update"):
             embedding.set_threads(args.threads)

@@ -168,6 +168,23 @@ def test_cli_build_and_stats(tmp_path):
     stats = subprocess.run(run + ["stats", "--index-dir", str(index_dir)], capture_output=True, text=True,
                            cwd=ROOT, check=True)
     assert report["version"] in stats.stdout and "passages:" in stats.stdout
+    assert not any(noise in built.stderr for noise in LIBRARY_NOISE), built.stderr
+
+
+# What the libraries print for their own developers, never shown to an operator.
+LIBRARY_NOISE = ("LOAD REPORT", "TracerWarning", "pre-processing before quantization", "Consider training")
+
+
+@pytest.mark.slow
+def test_exporting_the_models_says_only_what_it_made(tmp_path):
+    import shutil
+
+    converted = embedding.model_dir(models.E5)
+    shutil.copytree(converted, tmp_path / converted.name)
+    exported = subprocess.run([sys.executable, "-m", "indexer", "export-onnx", "--cache", str(tmp_path)],
+                              capture_output=True, text=True, cwd=ROOT, check=True)
+    assert exported.stdout.count("ONNX export checked against the model") == 2
+    assert exported.stderr == "", exported.stderr
 
 
 @pytest.mark.slow

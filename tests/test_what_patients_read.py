@@ -280,3 +280,14 @@ def test_list_items_stay_apart_in_an_excerpt(client):
     assert re.search(r"include(</span>)?\nDimpled", html), "the list item starts its own line (and sentence)"
     for sheet in ("style.css", "widget.css"):
         assert re.search(r"\.(cs-)?excerpt \{[^}]*white-space: pre-line", (STATIC / sheet).read_text()), sheet
+
+
+def test_a_page_copy_says_what_it_is_at_both_ends_and_goes_back_to_the_question(client):
+    page = "/pages/metastatic-breast-cancer-introduction.html"
+    came = client.get(page, headers={"Referer": "http://localhost/?q=can+stage+4+be+cured"})
+    soup = BeautifulSoup(came.data, "html.parser")
+    notes = soup.select("p.copy-note")
+    assert len(notes) == 2 and notes[0].find_next("article") and notes[1].find_previous("article")
+    assert [n.find("a", string="Back to the search")["href"] for n in notes] == ["/?q=can+stage+4+be+cured"] * 2
+    elsewhere = BeautifulSoup(client.get(page, headers={"Referer": "https://evil.example/?q=x"}).data, "html.parser")
+    assert elsewhere.find("a", string="Back to the search")["href"] == "/?lang=en"

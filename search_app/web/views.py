@@ -5,7 +5,7 @@ from dataclasses import replace
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, abort, current_app, render_template, request, url_for
 from werkzeug.security import safe_join
 
 from search_app.engine.excerpts import answer_chunks
@@ -94,4 +94,16 @@ def page(name: str):
     if info is None:
         abort(404)
     copy = read_copy(resolved, info.original_url)
-    return render_template("copy.html", copy=copy, info=info)
+    return render_template("copy.html", copy=copy, info=info, back=search_left())
+
+
+def search_left() -> str:
+    """Where "Back to the search" goes: the search page the reader came from (its question kept), when
+    the browser says it was this site's; else the search page."""
+    came = urlsplit(request.referrer or "")
+    if came.scheme in ("http", "https") and came.netloc == request.host and came.path == url_for("views.index"):
+        return url_for("views.index") + (f"?{came.query}" if came.query else "")
+    try:
+        return url_for("views.index", lang=interface_language())
+    except BadLanguage:
+        return url_for("views.index")

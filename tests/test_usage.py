@@ -91,6 +91,10 @@ def test_dashboard_with_an_empty_log(corpus_index, tmp_path):
     assert "can stage 4 be cured" in page, "the best bets are listed"
     without_log = usage_app(corpus_index).get("/admin/", headers=TOKEN).get_data(as_text=True)
     assert "The usage log is off" in without_log and "<svg" not in without_log
+    status = client.get("/admin/status", headers={**TOKEN, "Accept": "text/html"}).get_data(as_text=True)
+    for maintainers in (page, status):
+        assert "not medical advice" not in maintainers, "the patients' disclaimer is for the search, not the admin"
+    assert "not medical advice" in client.get("/").get_data(as_text=True)
 
 
 def test_dashboard_with_a_filled_log(corpus_index, tmp_path):

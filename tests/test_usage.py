@@ -111,7 +111,7 @@ def test_dashboard_with_a_filled_log(corpus_index, tmp_path):
     assert "published" in page, "the index version history"
     csv = client.get("/admin/daily.csv", headers=TOKEN, query_string={"days": 7}).get_data(as_text=True)
     lines = csv.splitlines()
-    assert lines[0] == "day,searches,no_match,weak,corrected,clicks" and len(lines) == 8
+    assert lines[0] == "day,searches,no_match,weak,corrected,clicks" and len(lines) == 2, "the log began today"
     assert lines[-1].startswith(date.today().isoformat() + ",4,2,")
 
 
@@ -295,3 +295,24 @@ def test_names_addresses_dates_and_spelled_addresses_are_removed_in_both_languag
     stored = normalise(anonymise(question)).split()
     assert not set(personal.split()) & set(stored), stored
     assert set(kept.split()) <= set(stored), stored
+
+
+def test_the_dashboard_begins_when_the_log_began_and_names_its_last_day(tmp_path):
+    from datetime import timedelta
+
+    from search_app.web import charts
+    from search_app.web.usage import UsageLog
+
+    usage = UsageLog(tmp_path / "usage.sqlite")
+    today = date(2026, 12, 7)
+    usage.record_search("a question", no_match=True, corrected=False, today=today - timedelta(days=3))
+    assert usage.flush()
+    days = usage.days(30, today)
+    assert [d.day for d in days] == ["2026-12-04", "2026-12-05", "2026-12-06", "2026-12-07"], \
+        "days before logging began are not drawn as days without searches"
+    assert [d.searches for d in days] == [1, 0, 0, 0]
+    for count in (4, 10, 30):
+        labels = [(today - timedelta(days=count - 1 - i)).isoformat() for i in range(count)]
+        svg = str(charts.line_chart(labels, [1.0] * count, "searches", "Searches per day"))
+        assert f">{labels[-1][5:]}</text>" in svg and f">{labels[0][5:]}</text>" in svg, count
+    assert UsageLog(tmp_path / "empty.sqlite").days(30, today)[-1].day == "2026-12-07"

@@ -57,9 +57,9 @@ def line_chart(labels: Sequence[str], values: Sequence[float], chart_id: str, ti
     for (x, y), label, value in zip(points, labels, values, strict=True):
         parts.append(f'<circle class="point" cx="{x:.1f}" cy="{y:.1f}" r="3"><title>{escape(label)}: '
                      f'{escape(fmt(value))}</title></circle>')
-    every = _label_every(len(labels))
+    every, last = _label_every(len(labels)), len(labels) - 1
     for i, label in enumerate(labels):
-        if i % every == 0 or (i == len(labels) - 1 and i % every > every // 2):
+        if i == last or (i % every == 0 and last - i > every // 2):
             parts.append(f'<text class="axis" x="{points[i][0]:.1f}" y="{HEIGHT - BOTTOM + 18}" '
                          f'text-anchor="middle">{escape(label[5:])}</text>')
     parts.append("</svg>")

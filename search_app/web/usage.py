@@ -258,13 +258,15 @@ class UsageLog:
         return ((today or date.today()) - timedelta(days=days - 1)).isoformat()
 
     def days(self, days: int = 30, today: date | None = None) -> list[Day]:
-        """The daily figures of the last `days` days, oldest first (days without searches included)."""
+        """The daily figures of the last `days` days, oldest first: days without searches included, days
+        before the log's first day not (nothing was counted then, which is not zero)."""
         end = today or date.today()
         found = {row[0]: Day(*row) for row in self._read(
             "SELECT day, searches, no_match, weak, corrected, clicks FROM daily WHERE day >= ?",
             (self._since(days, end),))}
+        [(first,)] = self._read("SELECT min(day) FROM daily", ())
         every = [(end - timedelta(days=back)).isoformat() for back in range(days - 1, -1, -1)]
-        return [found.get(day, Day(day, 0, 0, 0, 0, 0)) for day in every]
+        return [found.get(day, Day(day, 0, 0, 0, 0, 0)) for day in every if day >= (first or end.isoformat())]
 
     def clicks_by_rank(self, days: int = 30, today: date | None = None) -> dict[int, int]:
         return dict(self._read("SELECT rank, sum(count) FROM clicks WHERE day >= ? GROUP BY rank ORDER BY rank",

@@ -130,3 +130,11 @@ def test_a_spanish_question_has_a_keyword_side_only_when_weighted(kitchen):
     assert [text for text, lift in lifts.items() if lift == pytest.approx(0.05)] == [
         "Feed the starter with flour and water every day until it bubbles."], "the keyword hit gains the weight"
     assert sum(lift == pytest.approx(0.0) for lift in lifts.values()) == len(lifts) - 1, "no other passage gains"
+
+
+def test_a_paragraph_a_page_repeats_under_two_headings_is_shown_once():
+    held = owners((1, 10, 1), (2, 11, 1), (3, 12, 1))
+    records = {1: record(1, 10, 1), 2: record(2, 11, 1), 3: record(3, 12, 1)}
+    records[2] = PassageRecord(2, "text  1", ("S11",), 11, "S11", "/p1#s11", 1, "/p1", "Page 1", None, "pages")
+    [page] = page_hits(group(held, {1: 0.9, 2: 0.8, 3: 0.7}), records)
+    assert [hit.section_id for hit in page.sections] == [10, 12]

@@ -186,12 +186,19 @@ def group(owners: dict[int, Owner], scores: dict[int, float], page_bonus: dict[i
 
 
 def page_hits(ranked: list[RankedPage], records: dict[int, PassageRecord]) -> list[PageHit]:
-    """Ranked pages with what is shown of them, from the records of their passages."""
+    """Ranked pages with what is shown of them, from the records of their passages; a passage whose
+    text the page already shows under a better section (a page that repeats a paragraph under two
+    headings) is not shown twice."""
     hits = []
     for page in ranked:
         first = records[page.sections[0][1]]
-        sections = [SectionHit(section_id, records[passage_id].section, records[passage_id].link,
-                               records[passage_id], score) for section_id, passage_id, score in page.sections]
+        sections, shown = [], set()
+        for section_id, passage_id, score in page.sections:
+            record = records[passage_id]
+            text = " ".join(record.text.split())
+            if text not in shown:
+                shown.add(text)
+                sections.append(SectionHit(section_id, record.section, record.link, record, score))
         hits.append(PageHit(page.page_id, first.url, first.title, first.updated, first.site, page.score, sections,
                             first.original_url, first.language))
     return hits

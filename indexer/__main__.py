@@ -84,13 +84,13 @@ def print_build(report: dict) -> None:
         print(f"published version {report['version']}")
     else:
         print(f"nothing changed: version {report['version']} stays published")
-    for key in ("pages", "sections", "passages", "unchanged", "embedded", "reused", "seconds", "passages_per_second",
-                "peak_memory_mb", "vector_index"):
+    for key in ("pages", "sections", "passages", "unchanged", "embedded", "reused", "seconds", "peak_memory_mb",
+                "vector_index"):
         print(f"  {key.replace('_', ' ')}: {report[key]}")
     print(f"  index size: {report['size_bytes'] / 1e6:.1f} MB")
     for key, model in report["models"].items():
-        print(f"  {key}: {model['embedded']} texts embedded ({model['texts_per_second']}/s), {model['reused']} "
-              f"reused ({model['cached']} of them from the embedding cache), {model['seconds']} s")
+        print(f"  {key}: {model['embedded']} texts embedded in {model['seconds']} s ({model['texts_per_second']}/s, "
+              f"embedding alone), {model['reused']} reused ({model['cached']} of them from the embedding cache)")
     for key in ("added", "changed", "removed"):
         print(f"  pages {key}: {len(report[key])}")
         for path in report[key]:

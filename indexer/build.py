@@ -45,13 +45,18 @@ def chunk_pages(pages: list[Page], config: ChunkConfig, previous: Previous | Non
 def vectors_for(texts: list[str], model: models.Model, known: Mapping[str, np.ndarray], cache: EmbeddingCache,
                 embedder: embedding.Embedder) -> tuple[np.ndarray, ModelReport]:
     """One model's vectors of the texts (passages, page titles): `known` ones (from the previous
-    version) and cached ones reused, the others embedded (and cached)."""
-    started = time.perf_counter()
+    version) and cached ones reused, the others embedded (and cached). The report's seconds and rate
+    count the embedding alone, not the model's conversion nor the reading of cached vectors."""
     info = embedder.info(model)
     fresh = [t for t in dict.fromkeys(texts) if t not in known]
+    spent = [0.0]
 
     def compute(part: list[str]) -> np.ndarray:
-        return embedder.embed(part, model)
+        began = time.perf_counter()
+        try:
+            return embedder.embed(part, model)
+        finally:
+            spent[0] += time.perf_counter() - began
 
     found, computed = cache.vectors(embedder.cache_key(model), fresh, info.dimensions, compute,
                                     prefix=model.passage_prefix)
@@ -59,10 +64,9 @@ def vectors_for(texts: list[str], model: models.Model, known: Mapping[str, np.nd
     vectors = np.empty((len(texts), info.dimensions), dtype=np.float32)
     for i, text in enumerate(texts):
         vectors[i] = rows[text] if text in rows else known[text]
-    seconds = time.perf_counter() - started
-    embedded = set(computed)
+    embedded, seconds = set(computed), spent[0]
     return vectors, ModelReport(len(embedded), sum(t not in embedded for t in texts), len(fresh) - len(embedded),
-                                round(seconds, 2), round(len(embedded) / seconds, 1) if embedded else 0.0)
+                                round(seconds, 2), round(len(embedded) / seconds, 1) if embedded and seconds else 0.0)
 
 
 def previous_version(index_dir: Path, config: ChunkConfig, info: models.ModelInfo,

@@ -11,7 +11,7 @@ from search_index.documents import PageNote
 class ModelReport:
     """One model's share of a build: distinct texts it embedded, texts whose vectors it reused (from
     the previous version or the machine's embedding cache; of those, distinct ones from the cache), and
-    how fast it embedded."""
+    how long it spent embedding and how fast (the model's conversion and the cache's reads not counted)."""
 
     embedded: int = 0
     reused: int = 0

@@ -17,7 +17,7 @@ from search_index import models, publishing
 from search_index.format import HNSW_EF_SEARCH, StoreError, file_sha256
 from search_index.keywords import tokens
 from search_index.verifier import verify_version
-from tests.helpers import CORPUS_PAGES, ROOT, build_folder, page_html, write_page
+from tests.helpers import CORPUS_PAGES, ROOT, StandIn, build_folder, page_html, write_page
 
 SEED = "/pages/metastatic-breast-cancer-introduction.html"
 
@@ -268,3 +268,18 @@ def test_the_manifest_is_read_as_one_type_and_a_broken_one_is_refused(tmp_path):
     manifest = read_manifest(tmp_path)
     assert isinstance(manifest, Manifest) and manifest.counts == {"pages": 1} and manifest.synonyms == []
     assert "future_key" not in manifest.to_json()
+
+
+def test_the_embedding_rate_counts_the_embedding_alone(tmp_path):
+    """A model's conversion (here, a slow `info`) is not embedding time."""
+    import time
+
+    class Converting(StandIn):
+        def info(self, model):
+            time.sleep(0.5)
+            return super().info(model)
+
+    write_page(tmp_path / "pages", "a.html", page_html("Lava", [("Flow", "Lava flows slowly downhill.")]))
+    report = build_folder(tmp_path / "pages", tmp_path / "index", embedder=Converting())
+    for model in report.models.values():
+        assert model.embedded and model.seconds < 0.5 and model.texts_per_second > model.embedded / 0.5

@@ -30,7 +30,11 @@ DATE_LABEL = re.compile(
     re.IGNORECASE,
 )
 DATE_FORMATS = ("%m/%d/%y", "%m/%d/%Y", "%Y-%m-%d", "%B %d, %Y", "%b %d, %Y", "%b. %d, %Y", "%d %B %Y", "%B %Y")
-DATE_META_NAMES = ("dcterms.modified", "last-modified", "article:modified_time", "dc.date.modified", "date")
+DATE_META_NAMES = ("dcterms.modified", "last-modified", "article:modified_time", "dc.date.modified", "last-reviewed",
+                   "dcterms.reviewed", "dc.date.reviewed", "date")
+# A <meta> whose name says it dates the page, but that is not read (not one of DATE_META_NAMES, or its
+# content not a date): reported, so that the maintainer knows the page shows no date from it.
+DATE_LIKE_META = re.compile(r"review|modif|updat|date", re.IGNORECASE)
 
 
 class PageError(ValueError):
@@ -68,7 +72,8 @@ def parse_page(data: bytes, path: str, site: str, address: Address) -> Page:
 def _parse(data: bytes, path: str, site: str, address: Address) -> Page:
     soup = BeautifulSoup(decode_html(data), "html.parser")
     url, original_url, notes = page_urls(canonical_url(soup), address)
-    updated = find_updated(soup)
+    updated, date_notes = find_updated(soup)
+    notes += date_notes
     content = main_content(soup)
     h1 = content.find("h1")
     title = heading_text(h1) if h1 else ""
@@ -124,8 +129,13 @@ def canonical_url(soup: BeautifulSoup) -> str | None:
     return None
 
 
-def find_updated(soup: BeautifulSoup) -> str | None:
-    """The page's review/updated date as ISO (YYYY-MM-DD), when it states one."""
+def find_updated(soup: BeautifulSoup) -> tuple[str | None, tuple[str, ...]]:
+    """The page's review/updated date as ISO (YYYY-MM-DD), when it states one, and the date-like
+    <meta> tags it did not read (as notes for the build report)."""
+    return _stated_date(soup), ignored_date_metas(soup)
+
+
+def _stated_date(soup: BeautifulSoup) -> str | None:
     for name in DATE_META_NAMES:
         meta = soup.find("meta", attrs={"name": name}) or soup.find("meta", attrs={"property": name})
         if meta and (found := to_iso(meta.get("content", ""))):
@@ -136,6 +146,19 @@ def find_updated(soup: BeautifulSoup) -> str | None:
             return found
     match = DATE_LABEL.search(soup.get_text(" "))
     return to_iso(match.group(1)) if match else None
+
+
+def ignored_date_metas(soup: BeautifulSoup) -> tuple[str, ...]:
+    notes = []
+    for meta in soup.find_all("meta"):
+        name = str(meta.get("name") or meta.get("property") or "")
+        content = str(meta.get("content", ""))
+        if not DATE_LIKE_META.search(name) or (name.lower() in DATE_META_NAMES and to_iso(content)):
+            continue
+        notes.append(f'<meta name="{name[:60]}" content="{content[:40]}"> ignored: the review dates read are '
+                     f"<meta> {', '.join(DATE_META_NAMES)} with a date, <time datetime>, or "
+                     '"Updated/Reviewed <date>" in the text')
+    return tuple(notes)
 
 
 def to_iso(text: str) -> str | None:

@@ -114,6 +114,7 @@ def test_body_without_chrome_when_no_main_or_article():
         ('<time datetime="2014-05-02">05/02/14</time>', "2014-05-02"),
         ("<p>Updated 05/02/14</p>", "2014-05-02"),
         ('<meta name="dcterms.modified" content="2020-01-31">', "2020-01-31"),
+        ('<meta name="last-reviewed" content="2024-03-01">', "2024-03-01"),
         ("<p>Page last updated on 12 June 2019</p>", "2019-06-12"),
         ("<p>No date here</p>", None),
     ],
@@ -121,6 +122,15 @@ def test_body_without_chrome_when_no_main_or_article():
 def test_updated_date_formats(snippet, expected):
     html = f"<html><head><title>T</title>{snippet if 'meta' in snippet else ''}</head><body><main><h1>T</h1><p>Text.</p>{'' if 'meta' in snippet else snippet}</main></body></html>"
     assert parse(html).updated == expected
+
+
+@pytest.mark.parametrize("meta", ['<meta name="review-date" content="2024-03-01">',
+                                  '<meta name="last-reviewed" content="next spring">'])
+def test_a_date_meta_that_is_not_read_is_reported(meta):
+    page = parse(f"<html><head><title>T</title>{meta}</head><body><main><h1>T</h1><p>Text.</p></main></body></html>")
+    assert page.updated is None
+    [note] = page.notes
+    assert note.startswith(meta[:-1]) and "ignored" in note and "last-reviewed" in note, note
 
 
 def test_no_title_is_an_error():

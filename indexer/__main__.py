@@ -167,6 +167,8 @@ def quiet_libraries() -> None:
     handler = logging.StreamHandler()
     handler.addFilter(lambda record: not str(record.msg).startswith(LIBRARY_NOISE))
     logging.basicConfig(level=logging.WARNING, format="%(message)s", handlers=[handler])
+    # The indexer's own steps, one line each (to stderr, so that --json output stays one object).
+    logging.getLogger("indexer").setLevel(logging.INFO)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,6 +1,7 @@
 """Sources -> pages -> passages -> vectors -> a published index version, in full or incrementally."""
 from __future__ import annotations
 
+import logging
 import resource
 import time
 from collections.abc import Mapping
@@ -26,6 +27,7 @@ from search_index.format import FORMAT_VERSION, REUSABLE_FORMATS, Manifest, Stor
 from search_index.synonyms import load_synonyms
 
 DEFAULT_EMBEDDING_CACHE = models.MODEL_CACHE / embedding_cache.FILE_NAME
+log = logging.getLogger(__name__)
 
 
 def chunk_pages(pages: list[Page], config: ChunkConfig, previous: Previous | None = None) -> list[Passage]:
@@ -49,7 +51,7 @@ def vectors_for(texts: list[str], model: models.Model, known: Mapping[str, np.nd
     count the embedding alone, not the model's conversion nor the reading of cached vectors."""
     info = embedder.info(model)
     fresh = [t for t in dict.fromkeys(texts) if t not in known]
-    spent = [0.0]
+    spent, done = [0.0], [0]
 
     def compute(part: list[str]) -> np.ndarray:
         began = time.perf_counter()
@@ -57,6 +59,8 @@ def vectors_for(texts: list[str], model: models.Model, known: Mapping[str, np.nd
             return embedder.embed(part, model)
         finally:
             spent[0] += time.perf_counter() - began
+            done[0] += len(part)
+            log_progress(model, done[0], len(fresh), spent[0])
 
     found, computed = cache.vectors(embedder.cache_key(model), fresh, info.dimensions, compute,
                                     prefix=model.passage_prefix)
@@ -67,6 +71,13 @@ def vectors_for(texts: list[str], model: models.Model, known: Mapping[str, np.nd
     embedded, seconds = set(computed), spent[0]
     return vectors, ModelReport(len(embedded), sum(t not in embedded for t in texts), len(fresh) - len(embedded),
                                 round(seconds, 2), round(len(embedded) / seconds, 1) if embedded and seconds else 0.0)
+
+
+def log_progress(model: models.Model, done: int, wanted: int, seconds: float) -> None:
+    """One line per batch embedded: how many of the texts not cached yet, and about how long is left."""
+    left = (wanted - done) * seconds / done if done else 0.0
+    log.info("%s: %d of at most %d texts embedded (%.0f/s), about %s left", model.name, done, wanted,
+             done / seconds if seconds else 0.0, f"{left / 60:.0f} min" if left >= 90 else f"{left:.0f} s")
 
 
 def previous_version(index_dir: Path, config: ChunkConfig, info: models.ModelInfo,
@@ -140,8 +151,10 @@ def build(
     with publishing.build_lock(index_dir):
         info = embedder.info(models.MINILM)
         previous = previous_version(index_dir, config, info, incremental)
+        log.info("reading the sources' pages")
         pages, _ = read_pages(config_sources, previous, report)
         passages = chunk_pages(pages, config, previous)
+        log.info("%d pages, %d passages", len(pages), len(passages))
         if incremental and previous and nothing_changed(previous.reader.manifest, report, len(pages), {
                 "sources": [s.origin for s in config_sources.sources], "synonyms": [list(g) for g in synonyms],
                 "best_bets": curation.to_json(), "helpline": config_sources.helpline}):
@@ -152,6 +165,8 @@ def build(
         try:
             vectors, wanted = {}, set(texts)
             for model in models.MODELS:
+                log.info("%s: vectors of %d texts (those the published version or this machine's cache holds "
+                         "are reused)", model.name, len(wanted))
                 known = known_vectors(previous, wanted, model, embedder)
                 vectors[model.key], report.models[model.key] = vectors_for(texts, model, known, cache, embedder)
         finally:
@@ -172,6 +187,7 @@ def build(
             synonyms=[list(group) for group in synonyms], best_bets=curation.to_json(),
             helpline=config_sources.helpline, phrases=common_phrases(p.text for p in passages),
             changes={"added": len(report.added), "changed": len(report.changed), "removed": len(report.removed)})
+        log.info("writing the index")
         vocabulary = page_vocabulary(pages)
         vocabulary.update({word: 2 for term in keywords.phrases(synonyms) for word in term.split()})
         same = previous.reader if previous and holds_same_passages(previous.reader, texts[: len(passages)],

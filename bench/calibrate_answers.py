@@ -23,20 +23,17 @@ import numpy as np
 from bench.evaluate import load_queries, ranked_sections, reciprocal_rank
 from bench.levers import halves
 from search_app.engine.ranking import RankingConfig, tuned
-from search_app.engine.results import SearchOptions
+from search_app.engine.results import SearchOptions, SearchResult
 from search_app.engine.retrieval import Retriever
 from search_index.format import set_search_threads
 
 THRESHOLDS = (0.2, 0.3, 0.4, 0.5, 0.6)
 
 
-def first_scores(retriever: Retriever, queries: list[str]) -> list[float | None]:
-    """The second stage's score of each question's first passage (None where it did not read it)."""
-    found = []
-    for query in queries:
-        result = retriever.search(query, SearchOptions(limit=1))
-        found.append(None if result.answers is None else math.log(result.answers / (1 - result.answers)))
-    return found
+def first_score(result: SearchResult) -> float | None:
+    """The second stage's score of the result's first passage (None where it did not read the question),
+    read back from its probability under the identity calibration."""
+    return None if result.answers is None else math.log(result.answers / (1 - result.answers))
 
 
 def fit(scores: list[float], answered: list[int]) -> tuple[float, float]:
@@ -63,13 +60,14 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[tuple[float, int]] = []
     for path in args.queries:
         judged = load_queries(path)
-        for item, score in zip(judged, first_scores(retriever, [j.query for j in judged]), strict=True):
-            if score is not None:
-                result = retriever.search(item.query, SearchOptions(limit=10))
+        for item in judged:
+            result = retriever.search(item.query, SearchOptions(limit=10))
+            if (score := first_score(result)) is not None:
                 rows.append((score, int(reciprocal_rank(ranked_sections(result), item.grades) == 1.0)))
     for path in args.unanswered:
         questions = [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-        rows += [(score, -1) for score in first_scores(retriever, questions) if score is not None]
+        scores = (first_score(retriever.search(question, SearchOptions(limit=1))) for question in questions)
+        rows += [(score, -1) for score in scores if score is not None]
     parts = halves(rows)
     for chosen, other in (("A", "B"), ("B", "A"), ("all", "all")):
         fitted = [(s, max(a, 0)) for s, a in parts[chosen]]

@@ -154,26 +154,32 @@ def check_best_bets(reader: IndexReader, curation: Curation) -> bool:
 LIBRARY_NOISE = ("Please consider to run pre-processing before quantization",)
 
 
-def quiet_libraries() -> None:
-    """Silence the libraries' notes to their own developers: transformers' load reports and progress
-    bars, PyTorch's tracer warnings while exporting to ONNX, onnxruntime's quantisation advice. What the
-    indexer itself reports, and every error, still shows."""
+# The commands that load the models.
+MODEL_COMMANDS = ("build", "update", "export-onnx")
+
+
+def set_up_logging(loads_models: bool) -> None:
+    """The indexer's own steps, one line each on stderr (so that --json output stays one object); and,
+    for a command that loads the models, the libraries' notes to their own developers silenced:
+    transformers' load reports and progress bars, PyTorch's tracer warnings while exporting to ONNX,
+    onnxruntime's quantisation advice. Every error still shows."""
+    handler = logging.StreamHandler()
+    handler.addFilter(lambda record: not str(record.msg).startswith(LIBRARY_NOISE))
+    logging.basicConfig(level=logging.WARNING, format="%(message)s", handlers=[handler])
+    logging.getLogger("indexer").setLevel(logging.INFO)
+    if not loads_models:
+        return
     from transformers.utils import logging as transformers_logging
 
     transformers_logging.set_verbosity_error()
     transformers_logging.disable_progress_bar()
     warnings.filterwarnings("ignore", module=r"torch\.onnx|transformers|torch\.jit")
     warnings.filterwarnings("ignore", message=r".*TracerWarning.*|Converting a tensor to a Python")
-    handler = logging.StreamHandler()
-    handler.addFilter(lambda record: not str(record.msg).startswith(LIBRARY_NOISE))
-    logging.basicConfig(level=logging.WARNING, format="%(message)s", handlers=[handler])
-    # The indexer's own steps, one line each (to stderr, so that --json output stays one object).
-    logging.getLogger("indexer").setLevel(logging.INFO)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    quiet_libraries()
+    set_up_logging(args.command in MODEL_COMMANDS)
     try:
         if args.command in ("build", "update"):
             embedding.set_threads(args.threads)

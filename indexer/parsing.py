@@ -151,8 +151,8 @@ def _stated_date(soup: BeautifulSoup) -> str | None:
 def ignored_date_metas(soup: BeautifulSoup) -> tuple[str, ...]:
     notes = []
     for meta in soup.find_all("meta"):
-        name = str(meta.get("name") or meta.get("property") or "")
-        content = str(meta.get("content", ""))
+        name = clean(str(meta.get("name") or meta.get("property") or ""))
+        content = clean(str(meta.get("content", "")))
         if not DATE_LIKE_META.search(name) or (name.lower() in DATE_META_NAMES and to_iso(content)):
             continue
         notes.append(f'<meta name="{name[:60]}" content="{content[:40]}"> ignored: the review dates read are '

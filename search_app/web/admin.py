@@ -6,7 +6,6 @@ import base64
 import csv
 import hmac
 import io
-import sqlite3
 from pathlib import Path
 
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
@@ -16,6 +15,7 @@ from search_app.web.errors import ApiError
 from search_app.web.params import InvalidParameter, integer
 from search_app.web.services import services, snapshot
 from search_app.web.usage import MAX_RANK, UsageLog
+from search_index.database import ERRORS
 
 bp = Blueprint("admin", __name__)
 
@@ -119,13 +119,13 @@ def dashboard():
     if usage is not None:
         try:
             context.update(usage_figures(usage, days))
-        except (sqlite3.Error, OSError) as exc:
+        except ERRORS as exc:
             context.update(usage=False, usage_error=f"{type(exc).__name__}: {exc}")
     return render_template("dashboard.html", **context)
 
 
 def usage_figures(usage: UsageLog, days: int) -> dict:
-    """The dashboard's figures from the usage log (sqlite3.Error or OSError when it cannot be read)."""
+    """The dashboard's figures from the usage log (one of search_index.database.ERRORS when it cannot be read)."""
     daily = usage.days(days)
     labels = [day.day for day in daily]
     clicks = usage.clicks_by_rank(days)
@@ -146,7 +146,7 @@ def daily_csv():
         abort(404, "The usage log is off: set QUERY_LOG.")
     try:
         daily = usage.days(period())
-    except (sqlite3.Error, OSError) as exc:
+    except ERRORS as exc:
         abort(503, f"The usage log cannot be read: {type(exc).__name__}: {exc}")
     out = io.StringIO()
     writer = csv.writer(out)

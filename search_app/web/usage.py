@@ -1,4 +1,4 @@
-"""The usage log (QUERY_LOG): what people look for and do not find, without personal data.
+"""The usage log (QUERY_LOG, or DATABASE_URL): what people look for and do not find, without personal data.
 
 Stored, per day: the number of searches, of "no good match" answers, of weak matches, of corrected
 questions and of clicks on results (with the clicked rank: 0 for a recommended result), how often
@@ -12,34 +12,18 @@ from __future__ import annotations
 
 import logging
 import os
-import queue
-import sqlite3
+import socket
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
 from search_app.web.privacy import anonymise
+from search_index.database import ERRORS, Connection, Database, describe
 from search_index.text import words
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS gaps (query TEXT NOT NULL, day TEXT NOT NULL, count INTEGER NOT NULL,
-                                 weak INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (query, day)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS daily (day TEXT PRIMARY KEY, searches INTEGER NOT NULL DEFAULT 0,
-                                  no_match INTEGER NOT NULL DEFAULT 0, corrected INTEGER NOT NULL DEFAULT 0,
-                                  weak INTEGER NOT NULL DEFAULT 0,
-                                  clicks INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS clicks (day TEXT NOT NULL, rank INTEGER NOT NULL, count INTEGER NOT NULL,
-                                   PRIMARY KEY (day, rank)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS best_bets (day TEXT NOT NULL, bet TEXT NOT NULL, count INTEGER NOT NULL,
-                                      PRIMARY KEY (day, bet)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS writers (pid INTEGER PRIMARY KEY, written INTEGER NOT NULL, failures INTEGER NOT NULL,
-                                    dropped INTEGER NOT NULL, last_error TEXT, seen REAL NOT NULL);
-"""
 # A worker's writer figures count in /admin/status while it has written within this many seconds.
 WRITER_SEEN_SECONDS = 600
 MAX_LENGTH = 200
@@ -81,73 +65,52 @@ class LogHealth:
 
 
 class UsageLog:
-    """Counts searches and clicks per day in a SQLite file shared by every worker.
+    """Counts searches and clicks per day in the shared record (search_index.database): a SQLite file
+    every worker of a machine shares, or PostgreSQL, which every replica shares.
 
     A search or click only appends an event to a queue in memory; a background writer adds the queue
-    to the file once a second. The writer never waits for a lock (a backup or an analyst holding the
-    file) and never fails a request: an event it cannot write stays queued (up to MAX_PENDING) and the
-    failure is counted. A log that cannot be opened at all leaves the app serving without it."""
+    to the database once a second. The writer never waits long for the database (a lock, a backup, a
+    database that is down) and never fails a request: an event it cannot write stays queued (up to
+    MAX_PENDING) and the failure is counted. A log that cannot be opened at all leaves the app serving
+    without it."""
 
-    def __init__(self, path: Path, retention_days: int = 90, flush_seconds: float = FLUSH_SECONDS) -> None:
-        self.path = Path(path)
+    def __init__(self, database: Database | Path | str, retention_days: int = 90,
+                 flush_seconds: float = FLUSH_SECONDS) -> None:
+        self.database = database if isinstance(database, Database) else Database(str(database))
         self.retention_days = retention_days
         self.flush_seconds = flush_seconds
-        self.pool: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
         self.pruned_on: date | None = None
         self.pending: deque[tuple] = deque()
         self.health = LogHealth()
-        self.prepared = False
         self._writer_pid: int | None = None
         self._start_lock = threading.Lock()
         self._flush_lock = threading.Lock()
         self._prepare()
 
+    @property
+    def writer(self) -> str:
+        """This worker's name among every replica's writers."""
+        return f"{socket.gethostname()}:{os.getpid()}"
+
     def _prepare(self) -> bool:
-        """Create the file's tables if they are not there yet; False (failure counted) when it cannot."""
-        if self.prepared:
+        """Migrate the database's schema if it is not yet; False (failure counted) when it cannot."""
+        if self.database.migrated:
             return True
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self.connect() as db:
-                db.executescript(SCHEMA)
-                for table in ("daily", "gaps"):  # files from before a table counted weak matches
-                    columns = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
-                    if "weak" not in columns:
-                        db.execute(f"ALTER TABLE {table} ADD COLUMN weak INTEGER NOT NULL DEFAULT 0")
-            self.prepared = True
-        except (sqlite3.Error, OSError) as exc:
+            self.database.migrate()
+        except ERRORS as exc:
             self._failed(exc)
-        return self.prepared
+        return self.database.migrated
 
     def _failed(self, exc: Exception) -> None:
         self.health.failures += 1
-        self.health.last_error = f"{type(exc).__name__}: {exc}"
+        self.health.last_error = describe(exc)
         log.warning("usage log not written: %s", exc)
-
-    @contextmanager
-    def connect(self) -> Iterator[sqlite3.Connection]:
-        """A connection borrowed from a pool, in a transaction committed on leaving. It never waits for
-        a lock another process holds: it fails at once, and the writer tries again later."""
-        try:
-            db = self.pool.get_nowait()
-        except queue.Empty:
-            db = sqlite3.connect(self.path, timeout=0, check_same_thread=False)
-            try:
-                db.execute("PRAGMA journal_mode=WAL")
-                db.execute("PRAGMA synchronous=NORMAL")
-            except sqlite3.Error:
-                db.close()
-                raise
-        try:
-            with db:
-                yield db
-        finally:
-            self.pool.put(db)
 
     def _read(self, sql: str, parameters: tuple) -> list[tuple]:
         self.flush()
-        with self.connect() as db:
-            return db.execute(sql, parameters).fetchall()
+        with self.database.connect() as db:
+            return [tuple(row) for row in db.execute(sql, parameters).fetchall()]
 
     def record_search(self, query: str, no_match: bool, corrected: bool, best_bet: str | None = None,
                       today: date | None = None, weak: bool = False) -> None:
@@ -188,28 +151,30 @@ class UsageLog:
                 return not self.pending
             events = [self.pending.popleft() for _ in range(len(self.pending))]
             try:
-                with self.connect() as db:
+                with self.database.connect() as db:
                     for event in events:
                         (self._write_search if event[0] == "search" else self._write_click)(db, *event[1:])
                     self._prune(db, max(date.fromisoformat(event[1]) for event in events))
                     self._write_health(db, len(events))
-            except (sqlite3.Error, OSError) as exc:
+            except ERRORS as exc:
                 self.pending.extendleft(reversed(events))
                 self._failed(exc)
                 return False
             self.health.written += len(events)
             return True
 
-    def _write_health(self, db: sqlite3.Connection, written: int) -> None:
+    def _write_health(self, db: Connection, written: int) -> None:
         """This worker's writer figures, as they stand once these events are written, for every
         worker's /admin/status."""
         health = self.health
-        db.execute("INSERT OR REPLACE INTO writers VALUES (?, ?, ?, ?, ?, ?)",
-                   (os.getpid(), health.written + written, health.failures, health.dropped, health.last_error,
+        db.execute("INSERT INTO writers VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (writer) DO UPDATE SET "
+                   "written = excluded.written, failures = excluded.failures, dropped = excluded.dropped, "
+                   "last_error = excluded.last_error, seen = excluded.seen",
+                   (self.writer, health.written + written, health.failures, health.dropped, health.last_error,
                     time.time()))
 
     @staticmethod
-    def _write_search(db: sqlite3.Connection, day: str, no_match: int, corrected: int, text: str,
+    def _write_search(db: Connection, day: str, no_match: int, corrected: int, text: str,
                       best_bet: str | None, weak: int) -> None:
         db.execute("INSERT INTO daily (day, searches, no_match, corrected, weak) VALUES (?, 1, ?, ?, ?) "
                    "ON CONFLICT(day) DO UPDATE SET searches = searches + 1, "
@@ -224,7 +189,7 @@ class UsageLog:
                        "ON CONFLICT(day, bet) DO UPDATE SET count = count + 1", (day, best_bet))
 
     @staticmethod
-    def _write_click(db: sqlite3.Connection, day: str, rank: int) -> None:
+    def _write_click(db: Connection, day: str, rank: int) -> None:
         db.execute("INSERT INTO daily (day, clicks) VALUES (?, 1) "
                    "ON CONFLICT(day) DO UPDATE SET clicks = clicks + 1", (day,))
         db.execute("INSERT INTO clicks VALUES (?, ?, 1) ON CONFLICT(day, rank) DO UPDATE SET count = count + 1",
@@ -235,11 +200,11 @@ class UsageLog:
         (this worker's), written, failed writes, dropped events, the last error, and how many workers."""
         own = {"pending": len(self.pending), **asdict(self.health), "workers": 1}
         try:
-            with self.connect() as db:
+            with self.database.connect() as db:
                 others = db.execute("SELECT written, failures, dropped, last_error FROM writers "
-                                    "WHERE pid != ? AND seen >= ? ORDER BY seen DESC",
-                                    (os.getpid(), time.time() - WRITER_SEEN_SECONDS)).fetchall()
-        except (sqlite3.Error, OSError):
+                                    "WHERE writer != ? AND seen >= ? ORDER BY seen DESC",
+                                    (self.writer, time.time() - WRITER_SEEN_SECONDS)).fetchall()
+        except ERRORS:
             return own
         for written, failures, dropped, last_error in others:
             own.update(written=own["written"] + written, failures=own["failures"] + failures,
@@ -247,7 +212,7 @@ class UsageLog:
             own["last_error"] = own["last_error"] or last_error
         return own
 
-    def _prune(self, db: sqlite3.Connection, today: date) -> None:
+    def _prune(self, db: Connection, today: date) -> None:
         """Once a day: question texts older than the retention period go."""
         if self.pruned_on != today:
             cutoff = (today - timedelta(days=self.retention_days)).isoformat()

@@ -18,6 +18,17 @@ class Setting:
     parse: Callable[[str], object] = str
 
 
+def named_tokens(raw: str) -> list[tuple[str, str]]:
+    """`name:token,name:token` as (name, token) pairs; ValueError for a pair without both."""
+    pairs = []
+    for item in filter(None, (part.strip() for part in raw.split(","))):
+        name, colon, token = item.partition(":")
+        if not colon or not name.strip() or not token.strip():
+            raise ValueError(item)
+        pairs.append((name.strip(), token.strip()))
+    return pairs
+
+
 SETTINGS = (
     Setting("INDEX_DIR", str(DEFAULT_INDEX_DIR), "the index directory the app serves (its published version)"),
     Setting("MODEL_CACHE", str(MODEL_CACHE),
@@ -26,8 +37,12 @@ SETTINGS = (
             "set it to `~/.cache/curated-search-tests/models` (`$XDG_CACHE_HOME` if set), so that nothing they "
             "make lands in the checkout"),
     Setting("PAGES_DIR", None, "serve these pages under `/pages/` (`make run` sets `corpus/pages`)"),
-    Setting("ADMIN_TOKEN", None, "turns on the maintainers' pages: `/admin/` (dashboard) and `/admin/status`; "
-            "at least 32 characters"),
+    Setting("ADMIN_TOKEN", None, "turns on the maintainers' pages: `/admin/` (dashboard), `/admin/status` and "
+            "`/admin/curation`; an editor's token, named `admin`; at least 32 characters"),
+    Setting("EDITOR_TOKENS", None, "more editors' tokens, comma-separated `name:token` pairs: they view the pages and "
+            "change the live curation; each change is recorded with the name", lambda raw: named_tokens(raw)),
+    Setting("VIEWER_TOKENS", None, "viewers' tokens, as EDITOR_TOKENS: they view the dashboard and status, and "
+            "change nothing", lambda raw: named_tokens(raw)),
     Setting("RATE_LIMIT_PER_MINUTE", 120, "searches a minute per client address (0 turns limiting off)", int),
     Setting("RATE_LIMIT_BURST", 20, "searches a client may make at once before the per-minute pace applies", int),
     Setting("TRUSTED_HOSTS", None, "comma-separated host names the app answers to (others get 400); "
@@ -36,8 +51,11 @@ SETTINGS = (
             "API from a browser: the sites that embed the search widget", lambda raw: [
                 origin.strip().rstrip("/") for origin in raw.split(",") if origin.strip()]),
     Setting("PROXY_HOPS", 0, "trust this many `X-Forwarded-For` hops (behind a load balancer)", int),
-    Setting("QUERY_LOG", None, "turns on the usage log, in this SQLite file: daily counts of searches, "
-            "unanswered and corrected questions, clicks by rank, best bets fired; unanswered questions' text"),
+    Setting("QUERY_LOG", None, "turns on the record, in this SQLite file: the usage log (daily counts of searches, "
+            "unanswered and corrected questions, clicks by rank, best bets fired; unanswered questions' text) and "
+            "the editors' live curation"),
+    Setting("DATABASE_URL", None, "the record in PostgreSQL instead (`postgresql://user:password@host/db`), shared "
+            "by every replica; wins over QUERY_LOG"),
     Setting("QUERY_LOG_DAYS", 90, "days the usage log keeps the text of an unanswered question", int),
 )
 
@@ -53,6 +71,9 @@ SERVER_SETTINGS = (
             "Runtime reads questions on one)", int),
     Setting("ACCESS_LOG", None, "file (or `-`) for gunicorn's access log"),
 )
+
+# Settings whose values are never printed, not even when they are wrong.
+SECRETS = {"ADMIN_TOKEN", "EDITOR_TOKENS", "VIEWER_TOKENS", "DATABASE_URL"}
 
 # Flask settings that are not for operators to change.
 FIXED = {"MAX_CONTENT_LENGTH": 16 * 1024}
@@ -72,7 +93,8 @@ def from_env(environ: Mapping[str, str] = os.environ) -> dict:
         try:
             found[setting.name] = setting.parse(raw)
         except ValueError:
-            raise ValueError(f"{setting.name}={raw!r} is not a valid value: {setting.help}") from None
+            shown = "(not shown: a secret)" if setting.name in SECRETS else repr(raw)
+            raise ValueError(f"{setting.name}={shown} is not a valid value: {setting.help}") from None
     return found
 
 

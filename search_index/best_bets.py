@@ -15,6 +15,7 @@ A target is a page as the search links it (its address, or its original URL) or 
 """
 from __future__ import annotations
 
+import json
 import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -121,6 +122,17 @@ def load_best_bets(path: Path | None) -> Curation:
         return parse_best_bets(Path(path).read_text(encoding="utf-8"), str(path))
     except OSError as exc:
         raise InputError(f"cannot read the best bets file {path}: {exc.strerror or exc}") from None
+
+
+def format_best_bets(curation: Curation) -> str:
+    """The best bets file's text of a curation (parse_best_bets reads it back the same)."""
+    def strings(values: Sequence[str]) -> str:
+        return "[" + ", ".join(json.dumps(value, ensure_ascii=False) for value in values) + "]"
+
+    parts = [f"hide = {strings(curation.hide)}\n"]
+    for bet in curation.bets:
+        parts.append(f"\n[[bet]]\nphrasings = {strings(bet.phrasings)}\nshow = {strings(bet.show)}\n")
+    return "".join(parts)
 
 
 def phrasing_key(text: str, synonyms: Sequence[Sequence[str]] = ()) -> str:

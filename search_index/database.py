@@ -7,6 +7,7 @@ hands out a connection whose `execute` takes them. No call ever waits long: SQLi
 lock, PostgreSQL after `TIMEOUT_SECONDS`; the callers keep what they could not write and try again."""
 from __future__ import annotations
 
+import os
 import queue
 import sqlite3
 import threading
@@ -73,6 +74,7 @@ class Database:
         self._lock = threading.Lock()
         self._sqlite: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
         self._pool: psycopg_pool.ConnectionPool | None = None
+        self._pid = os.getpid()
 
     @property
     def kind(self) -> str:
@@ -109,6 +111,7 @@ class Database:
         error); the schema is migrated first if it was not yet. Raises one of ERRORS when the database
         cannot be reached, is locked or is slow."""
         self.migrate()
+        self._own_connections()
         if self.postgres:
             with self._postgres_pool().connection(timeout=TIMEOUT_SECONDS) as raw:
                 yield Connection(raw, postgres=True)
@@ -122,6 +125,13 @@ class Database:
                 yield Connection(raw, postgres=False)
         finally:
             self._sqlite.put(raw)
+
+    def _own_connections(self) -> None:
+        """A forked worker never uses its parent's connections: it opens its own."""
+        if self._pid != os.getpid():
+            with self._lock:
+                if self._pid != os.getpid():
+                    self._sqlite, self._pool, self._pid = queue.SimpleQueue(), None, os.getpid()
 
     def _open_sqlite(self) -> sqlite3.Connection:
         raw = sqlite3.connect(self.path, timeout=0, check_same_thread=False)
@@ -137,11 +147,11 @@ class Database:
         with self._lock:
             if self._pool is None:
                 timeout = int(TIMEOUT_SECONDS * 1000)
+                options = f"-c statement_timeout={timeout} -c lock_timeout={timeout}"
                 self._pool = psycopg_pool.ConnectionPool(
                     self.url, min_size=1, max_size=POOL_SIZE, timeout=TIMEOUT_SECONDS, open=False,
-                    reconnect_timeout=0, kwargs={"connect_timeout": max(1, round(TIMEOUT_SECONDS)),
-                                                 "options": f"-c statement_timeout={timeout} "
-                                                            f"-c lock_timeout={timeout}"})
+                    check=psycopg_pool.ConnectionPool.check_connection,
+                    kwargs={"connect_timeout": max(1, round(TIMEOUT_SECONDS)), "options": options})
                 self._pool.open(wait=False)
             return self._pool
 

@@ -36,6 +36,11 @@ def parse_synonyms(text: str) -> list[tuple[str, ...]]:
     return groups
 
 
+def format_synonyms(groups: list[tuple[str, ...]]) -> str:
+    """The synonym list's text of these groups (parse_synonyms reads it back the same)."""
+    return "".join(", ".join(group) + "\n" for group in groups)
+
+
 def load_synonyms(path: Path | None) -> list[tuple[str, ...]]:
     if path is None:
         return []

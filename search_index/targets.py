@@ -23,13 +23,15 @@ class ResolvedCuration:
     shown: list[list[PassageRecord]]
 
 
-def resolved_curation(reader: IndexReader) -> ResolvedCuration:
-    """The stored curation with every address resolved: hidden pages and sections by id, and the
-    passages each best bet shows (a section by its first passage; a whole page by the first passage
-    of its first section that is not hidden, linked to the page)."""
-    curation = reader.curation()
-    hidden = [found for found in (reader.resolve(t) for t in curation.hide) if found]
-    hidden_sections = frozenset(section for _, section in hidden if section is not None)
+def resolved_curation(reader: IndexReader, curation: Curation | None = None,
+                      bet_vectors: np.ndarray | None = None) -> ResolvedCuration:
+    """A curation (the version's stored one unless given, with its phrasings' vectors) with every
+    address resolved: hidden pages and sections by id, and the passages each best bet shows (a section
+    by its first passage; a whole page by the first passage of its first section that is not hidden,
+    linked to the page)."""
+    if curation is None:
+        curation, bet_vectors = reader.curation(), reader.bet_vectors()
+    hidden_pages, hidden_sections = hidden_ids(reader, curation.hide)
     shown = []
     for bet in curation.bets:
         records = []
@@ -39,8 +41,28 @@ def resolved_curation(reader: IndexReader) -> ResolvedCuration:
                 record, whole_page = found
                 records.append(replace(record, link=record.url, section="") if whole_page else record)
         shown.append(records)
-    return ResolvedCuration(curation, reader.bet_vectors(), frozenset(p for p, s in hidden if s is None),
-                            hidden_sections, shown)
+    return ResolvedCuration(curation, bet_vectors, hidden_pages, hidden_sections, shown)
+
+
+def hidden_ids(reader: IndexReader, hide: Collection[str]) -> tuple[frozenset[int], frozenset[int]]:
+    """The pages and the sections these addresses hide in a version."""
+    found = [f for f in (reader.resolve(t) for t in hide) if f]
+    return frozenset(p for p, s in found if s is None), frozenset(s for _, s in found if s is not None)
+
+
+def lost_targets(reader: IndexReader, curation: Curation) -> list[str]:
+    """What a curation names that a version cannot show: addresses it does not hold (hidden or shown),
+    and best bets' targets that are hidden, each said in one line."""
+    lost = [f"hidden address {t} is not in this version" for t in curation.hide if reader.resolve(t) is None]
+    hidden_pages, hidden_sections = hidden_ids(reader, curation.hide)
+    for bet in curation.bets:
+        for target in bet.show:
+            found = reader.resolve(target)
+            if found is None:
+                lost.append(f"best bet {bet.name!r}: {target} is not in this version")
+            elif found[0] in hidden_pages or found[1] in hidden_sections:
+                lost.append(f"best bet {bet.name!r}: {target} is hidden")
+    return lost
 
 
 def target_passage(reader: IndexReader, target: str,

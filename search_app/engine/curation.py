@@ -35,6 +35,7 @@ class Curator:
     def __init__(self, resolved: ResolvedCuration, synonyms: Sequence[Sequence[str]], min_cosine: float) -> None:
         self.synonyms = synonyms
         self.min_cosine = min_cosine
+        self.curation = resolved.curation
         self.bets: list[BestBet] = list(resolved.curation.bets)
         self.keys: dict[str, int] = {}
         self.rows: list[int] = []

@@ -99,8 +99,8 @@ def search(snapshot: Snapshot, encoders: Mapping[str, QueryEncoder], config: Ran
         return result
     other = OtherReading(reader, next(model for model in MODELS if model != judge), question.text)
     dense = strategy.candidates(Candidates(judged, other, reader.fuse, config.rrf_k, config.fused_weight), profile)
-    keyword = (snapshot.reader.keyword(keyword_terms(question.text, question.also, snapshot.common),
-                                       config.keyword_candidates) if strategy.asks_keyword(profile) else [])
+    terms = keyword_terms(question.text, snapshot.keyword_also(question.also), snapshot.common)
+    keyword = snapshot.reader.keyword(terms, config.keyword_candidates) if strategy.asks_keyword(profile) else []
     scores = strategy.scores(dense, keyword, profile, config)
     owners = snapshot.curator.visible(snapshot.reader.owners(list(scores), options.site))
     reread = (rereading.reread(pair_reader, question.text, owners, scores, snapshot.reader.passages,

@@ -144,6 +144,11 @@ class Retriever:
         return self.snapshot().version
 
     @property
+    def current(self) -> Snapshot | None:
+        """The snapshot being served, without following a new publication (None while none opens)."""
+        return self._state
+
+    @property
     def serving(self) -> str | None:
         """The version being served, or None."""
         return self._state.version if self._state else None

@@ -2,6 +2,7 @@
 suggestions. A request takes one snapshot and everything it shows comes from it."""
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from search_app.engine.spelling import Speller
 from search_app.engine.suggest import Suggester, topics
 from search_index import keywords, language
 from search_index.best_bets import Curation
+from search_index.curation_store import CurationState
 from search_index.format import StoreError
 from search_index.models import ModelInfo
 from search_index.publishing import open_version
@@ -69,10 +71,35 @@ class Snapshot:
         self.samples = {model: self.reader.sample_vectors(model, config.spread_sample)
                         for model in self.reader.model_vectors}
         self.synonyms = [tuple(group) for group in self.reader.manifest.synonyms]
+        # Synonym phrases the keyword side counts as terms of their own (those of the build's list).
+        self.phrases = frozenset(term for group in self.synonyms for term in group if " " in term)
+        self.headings = self.reader.headings()
+        self.revision = 0
         self.curator = Curator(resolved_curation(self.reader), self.synonyms, config.best_bet_min_cosine)
+        self.suggester = self._suggester()
+
+    def _suggester(self) -> Suggester:
         phrasings = [p for bet in self.curator.bets for p in bet.phrasings]
-        suggested = topics(self.reader.headings(), self.synonyms, self.reader.manifest.phrases, phrasings)
-        self.suggester = Suggester(suggested, self.speller)
+        return Suggester(topics(self.headings, self.synonyms, self.reader.manifest.phrases, phrasings), self.speller)
+
+    def curated(self, state: CurationState, bet_vectors: np.ndarray, revision: int) -> Snapshot:
+        """This version with the editors' live curation (revision `revision` of the record) in place of
+        its own: its best bets (with their phrasings' vectors, one row each), hidden pages and sections,
+        and synonyms. No passage's vector changes."""
+        other = copy.copy(self)
+        other.revision = revision
+        other.synonyms = [tuple(group) for group in state.synonyms]
+        other.speller = self.speller.knowing(term for group in state.synonyms for term in group)
+        other.curator = Curator(resolved_curation(self.reader, state.curation, bet_vectors), other.synonyms,
+                                self.config.best_bet_min_cosine)
+        other.suggester = other._suggester()
+        return other
+
+    def keyword_also(self, also: Sequence[str]) -> list[str]:
+        """Synonym terms as the keyword side can search them: a phrase it counts as a term of its own
+        stays one; another phrase (added after the build) is searched by its words."""
+        return [piece for term in also for piece in ([term] if " " not in term or term in self.phrases
+                                                     else term.split())]
 
     def unmarked(self, question: str) -> frozenset[str]:
         """The question's words that are not highlighted: those most passages hold."""
@@ -126,8 +153,9 @@ class Snapshot:
         return [text for text in dict.fromkeys(found) if text != question.lower()][:limit]
 
     def curation(self) -> Curation:
-        """The best bets and hidden pages of this version."""
-        return self.reader.curation()
+        """The best bets and hidden pages served with this snapshot: the editors' live ones, else the
+        version's own."""
+        return self.curator.curation
 
     def status(self) -> dict:
         """What a maintainer wants to know about this version (`search_index.reader.stats`)."""

@@ -8,6 +8,7 @@ English too, is taken for that word misspelled ("brest", a city, on a breast can
 """
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from importlib.resources import files
@@ -71,6 +72,12 @@ class Speller:
             if count >= MIN_SUGGESTION_COUNT and word.isalpha():
                 self.symspell.create_dictionary_entry(word, count)
         self.corpus_total = sum(self.corpus.values()) or 1
+
+    def knowing(self, terms: Iterable[str]) -> Speller:
+        """This speller, also knowing the words of these terms (the editors' synonyms)."""
+        other = copy.copy(self)
+        other.known = self.known | {word for term in terms for word in term.split()}
+        return other
 
     def suggest(self, word: str) -> str | None:
         """The best correction of one lower-case word, or None to leave it as it is."""

@@ -1,14 +1,21 @@
-"""For maintainers, behind ADMIN_TOKEN (Bearer, or Basic with the token as the password): the usage
-dashboard at /admin/ (and its daily figures as CSV), and the index status at /admin/status."""
+"""For maintainers, behind their tokens (Bearer, or Basic with the token as the password): the usage
+dashboard at /admin/ (and its daily figures as CSV), and the index status at /admin/status.
+
+Two roles: a viewer's token (VIEWER_TOKENS) shows the pages; an editor's (EDITOR_TOKENS, or
+ADMIN_TOKEN, named "admin") also changes the live curation (search_app.web.curating). Each token has
+a name, which the record keeps with every change made with it."""
 from __future__ import annotations
 
 import base64
 import csv
+import hashlib
 import hmac
 import io
+import re
+from dataclasses import dataclass
 from pathlib import Path
 
-from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
+from flask import Blueprint, Response, abort, current_app, g, jsonify, render_template, request
 
 from search_app.web import charts
 from search_app.web.errors import ApiError
@@ -18,6 +25,14 @@ from search_app.web.usage import MAX_RANK, UsageLog
 from search_index.database import ERRORS
 
 bp = Blueprint("admin", __name__)
+
+
+@dataclass(frozen=True)
+class Person:
+    """Who a token is: its name, and whether it may edit."""
+
+    name: str
+    editor: bool
 
 
 def presented_token() -> str:
@@ -33,6 +48,12 @@ def presented_token() -> str:
     return ""
 
 
+def from_browser() -> bool:
+    """Whether the token came as a browser sends it by itself (Basic), so that a form must prove it
+    was this site's (CSRF)."""
+    return request.headers.get("Authorization", "").lower().startswith("basic ")
+
+
 # Wrong tokens a client may present: 5 at once, then one a second. The right token is always let in
 # (no lockout that someone behind the same address could cause); with at least MIN_TOKEN_LENGTH
 # characters, guessing at one a second is hopeless.
@@ -42,21 +63,63 @@ MIN_TOKEN_LENGTH = 32
 ASK_FOR_TOKEN = {"WWW-Authenticate": 'Basic realm="curated-search admin"'}
 
 
-def check_token(token: str | None) -> None:
-    """Refuse to start with a guessable admin token."""
-    if token and len(token) < MIN_TOKEN_LENGTH:
-        raise ValueError(f"ADMIN_TOKEN has {len(token)} characters: use at least {MIN_TOKEN_LENGTH}, for example "
-                         "the output of `python3 -c 'import secrets; print(secrets.token_urlsafe(32))'`")
+NAME = re.compile(r"[\w.@-]{1,40}")
+
+
+def people(config) -> dict[str, Person]:
+    """Every token the settings give, with who it is."""
+    found: dict[str, Person] = {}
+    if config.get("ADMIN_TOKEN"):
+        found[config["ADMIN_TOKEN"]] = Person("admin", editor=True)
+    for setting, editor in (("EDITOR_TOKENS", True), ("VIEWER_TOKENS", False)):
+        for name, token in config.get(setting) or []:
+            found[token] = Person(name, editor)
+    return found
+
+
+def check_tokens(config) -> None:
+    """Refuse to start with a guessable or nameless token, or one token given twice."""
+    given = [("ADMIN_TOKEN", "admin", config["ADMIN_TOKEN"])] if config.get("ADMIN_TOKEN") else []
+    for setting in ("EDITOR_TOKENS", "VIEWER_TOKENS"):
+        given += [(setting, name, token) for name, token in config.get(setting) or []]
+    for setting, name, token in given:
+        if not NAME.fullmatch(name):
+            raise ValueError(f"{setting}: the name {name[:40]!r} must be 1 to 40 letters, digits or . @ - _")
+        if len(token) < MIN_TOKEN_LENGTH:
+            raise ValueError(f"{setting}: the token of {name} has {len(token)} characters: use at least "
+                             f"{MIN_TOKEN_LENGTH}, for example the output of "
+                             "`python3 -c 'import secrets; print(secrets.token_urlsafe(32))'`")
+    if len({token for _, _, token in given}) < len(given):
+        raise ValueError("the same token is given to two people: give each its own")
+
+
+def person() -> Person:
+    """Who makes this admin request (set by require_token)."""
+    return g.person
+
+
+def csrf_token() -> str:
+    """What this site's forms carry to prove they are its own: derived from the token presented, so
+    every replica checks it and no other site can make it."""
+    return hmac.new(presented_token().encode(), b"curated-search forms", hashlib.sha256).hexdigest()
+
+
+@bp.app_context_processor
+def admin_forms() -> dict:
+    return {"csrf_token": csrf_token}
 
 
 @bp.before_request
 def require_token():
-    """Admin pages exist only with ADMIN_TOKEN set; wrong tokens are counted per client and limited."""
-    token = current_app.config.get("ADMIN_TOKEN")
-    if not token:
+    """Admin pages exist only with a token set; wrong tokens are counted per client and limited."""
+    tokens = current_app.config["PEOPLE"]
+    if not tokens:
         abort(404)
-    if hmac.compare_digest(presented_token().encode(), token.encode()):
-        return None
+    presented = presented_token().encode()
+    for token, who in tokens.items():
+        if hmac.compare_digest(presented, token.encode()):
+            g.person = who
+            return None
     wait = services().admin_failures.retry_after(request.remote_addr or "unknown")
     if not wait:
         raise ApiError(401, "This page needs the admin token.", ASK_FOR_TOKEN)

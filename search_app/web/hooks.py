@@ -28,6 +28,12 @@ def is_api(req: Request) -> bool:
     return req.path.startswith("/api/")
 
 
+def json_errors(req: Request) -> bool:
+    """Whether a request's errors are answered as JSON: the API's, and an admin client's that asks for JSON."""
+    return is_api(req) or (req.path.startswith("/admin/") and (
+        req.path.endswith(".json") or req.accept_mimetypes.best == "application/json"))
+
+
 def error_json(code: int, name: str, reason: str) -> Response:
     """The API's one error body."""
     response = jsonify(error=name, reason=reason)
@@ -85,7 +91,7 @@ def security_headers(response):
 def http_error(error: HTTPException):
     """Every HTTP error: JSON where raised as an ApiError or on the API (and for a refused Host), else
     the error page; with the headers the error carries."""
-    if isinstance(error, ApiError | SecurityError) or is_api(request):
+    if isinstance(error, ApiError | SecurityError) or json_errors(request):
         response = error_json(error.code or 500, error.name, error.description or "")
     else:
         response = current_app.make_response(render_template("error.html", error=error))

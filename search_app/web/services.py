@@ -8,8 +8,11 @@ from flask import Flask, current_app, g
 
 from search_app.engine.retrieval import Retriever
 from search_app.engine.snapshot import Snapshot
+from search_app.web.live_curation import LiveCuration
 from search_app.web.ratelimit import RateLimiter
 from search_app.web.usage import UsageLog
+from search_index.curation_store import CurationStore
+from search_index.database import Database
 
 EXTENSION = "curated_search"
 
@@ -17,7 +20,10 @@ EXTENSION = "curated_search"
 @dataclass
 class Services:
     retriever: Retriever
+    database: Database | None = None
     usage_log: UsageLog | None = None
+    curation_store: CurationStore | None = None
+    live_curation: LiveCuration | None = None
     search_limiter: RateLimiter | None = None
     suggest_limiter: RateLimiter | None = None
     click_limiter: RateLimiter | None = None
@@ -36,7 +42,10 @@ def services(app: Flask | None = None) -> Services:
 
 def snapshot() -> Snapshot:
     """The index version this request answers from: taken once, at its first use, so that everything
-    the request shows (sites, results, helpline, curation, suggestions) comes from one version."""
+    the request shows (sites, results, helpline, curation, suggestions) comes from one version, with
+    the editors' live curation as it stood then."""
     if "snapshot" not in g:
-        g.snapshot = services().retriever.snapshot()
+        found = services()
+        served = found.retriever.snapshot()
+        g.snapshot = found.live_curation.apply(served) if found.live_curation else served
     return g.snapshot

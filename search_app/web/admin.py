@@ -17,12 +17,16 @@ from pathlib import Path
 
 from flask import Blueprint, Response, abort, current_app, g, jsonify, render_template, request
 
+from search_app.engine.profiles import spoken
+from search_app.engine.topics import Topic, group
 from search_app.web import charts
 from search_app.web.errors import ApiError
 from search_app.web.params import InvalidParameter, integer
 from search_app.web.services import services, snapshot
 from search_app.web.usage import MAX_RANK, UsageLog
 from search_index.database import ERRORS
+from search_index.query_encoder import EncoderUnavailable
+from search_index.targets import lost_targets
 
 bp = Blueprint("admin", __name__)
 
@@ -145,6 +149,9 @@ def status():
     info = snapshot().status()
     usage = services().usage_log
     info["usage_log"] = usage.status() if usage is not None else None
+    found = services()
+    info["record"] = None if found.database is None else {
+        "kind": found.database.kind, "database": found.database.shown(), **found.live_curation.status()}
     info["skipped"] = [{**item, "path": path_in_source(item["path"], info["sources"])} for item in info["skipped"]]
     if request.accept_mimetypes.best == "application/json":
         return jsonify(info)
@@ -178,7 +185,9 @@ def dashboard():
     curation = snapshot().curation()
     usage = services().usage_log
     context = {"days": days, "usage": usage is not None, "versions": retriever.history(20),
-               "bets": curation.bets, "hidden": curation.hide, "fired": {}, "percent": percent}
+               "bets": curation.bets, "hidden": curation.hide, "fired": {}, "percent": percent,
+               "lost": lost_targets(snapshot().reader, curation), "editor": person().editor,
+               "revision": snapshot().revision}
     if usage is not None:
         try:
             context.update(usage_figures(usage, days))
@@ -195,11 +204,52 @@ def usage_figures(usage: UsageLog, days: int) -> dict:
     rank_labels = [rank_label(r) for r in clicks]
     return dict(
         daily=daily, gaps=usage.top(days, 20), fired=usage.best_bets(days), clicks=clicks, rank_labels=rank_labels,
+        topics=gap_topics(usage, days)[:TOPICS_SHOWN],
         searches_chart=charts.line_chart(labels, [d.searches for d in daily], "searches", "Searches per day"),
         no_match_chart=charts.line_chart(labels, [d.no_match_rate for d in daily], "no-match",
                                          "Share of searches with no good match, per day", percent),
         clicks_chart=charts.bar_chart(rank_labels, list(clicks.values()), "clicks", "Clicks on results by rank"),
     )
+
+
+# The questions grouped into topics: the most asked without a good answer (each encoded once per worker).
+TOPIC_QUESTIONS = 300
+TOPICS_SHOWN = 10
+
+
+def gap_topics(usage: UsageLog, days: int) -> list[Topic]:
+    """The questions without a good answer of the last `days` days, as topics per language (none when
+    questions cannot be encoded just now)."""
+    rows = usage.top(days, TOPIC_QUESTIONS)
+    retriever = services().retriever
+    questions = [(query, count, spoken(query, "en", retriever.config.profiles).code) for query, count, _ in rows]
+    if not questions:
+        return []
+    try:
+        vectors, _ = retriever.encoders["e5"].encode([query for query, _, _ in questions])
+    except EncoderUnavailable:
+        return []
+    return group(questions, vectors)
+
+
+@bp.get("/admin/topics.csv")
+def topics_csv():
+    """What people ask that the pages do not cover, as topics, for the people who write pages."""
+    usage = services().usage_log
+    if usage is None:
+        abort(404, "The usage log is off: set QUERY_LOG or DATABASE_URL.")
+    try:
+        topics = gap_topics(usage, period())
+    except ERRORS as exc:
+        abort(503, f"The usage log cannot be read: {type(exc).__name__}: {exc}")
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["language", "topic", "searches", "questions", "examples"])
+    for topic in topics:
+        writer.writerow([topic.language, topic.name, topic.searches, len(topic.questions),
+                         " | ".join(topic.examples)])
+    return Response(out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": "attachment; filename=search-topics-without-answers.csv"})
 
 
 @bp.get("/admin/daily.csv")

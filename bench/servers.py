@@ -87,3 +87,59 @@ def gunicorn(index_dir: Path, env: dict[str, str] | None = None, quiet: bool = T
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+
+
+def postgres_bin() -> Path | None:
+    """The folder of Debian's PostgreSQL server programs (`make postgres-setup`), if installed."""
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    return found[-1].parent if found else None
+
+
+@dataclass
+class Postgres:
+    """A private PostgreSQL cluster on 127.0.0.1: its folder, port and programs."""
+
+    folder: Path
+    port: int
+    bin: Path
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
+
+    def run(self, *args: str) -> None:
+        """A server program, as the cluster's owner (PostgreSQL refuses to run as root)."""
+        as_owner = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        subprocess.run([*as_owner, *args], check=True, capture_output=True)
+
+    def start(self) -> None:
+        self.run(str(self.bin / "pg_ctl"), "-D", str(self.folder / "data"), "-l", str(self.folder / "log"), "-w",
+                 "-o", f"-k {self.folder} -p {self.port} -h 127.0.0.1 -F", "start")
+
+    def stop(self, mode: str = "fast") -> None:
+        self.run(str(self.bin / "pg_ctl"), "-D", str(self.folder / "data"), "-m", mode, "-w", "stop")
+
+    def create_database(self, name: str) -> str:
+        """A new, empty database; its address."""
+        import psycopg
+
+        with psycopg.connect(self.url(), autocommit=True) as db:
+            db.execute(f'CREATE DATABASE "{name}"')
+        return self.url(name)
+
+
+@contextmanager
+def postgres(folder: Path) -> Iterator[Postgres]:
+    """A fresh PostgreSQL cluster in `folder` (trusting local connections), started, and stopped after."""
+    programs = postgres_bin()
+    if programs is None:
+        raise RuntimeError("PostgreSQL's server is not installed: run `make postgres-setup`")
+    folder.mkdir(parents=True, exist_ok=True)
+    server = Postgres(folder, free_port(), programs)
+    if os.geteuid() == 0:
+        subprocess.run(["chown", "-R", "postgres", str(folder)], check=True)
+    server.run(str(programs / "initdb"), "-D", str(folder / "data"), "-A", "trust", "-U", "postgres", "--no-sync")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop("immediate")

@@ -7,6 +7,11 @@ one marked `slow` starts processes, servers or a browser (which load the real mo
 test builds and searches with the stand-in. `pytest -m "not slow and not model"` runs the last ones."""
 from __future__ import annotations
 
+import itertools
+import shutil
+import tempfile
+from pathlib import Path
+
 import pytest
 
 import search_app
@@ -20,6 +25,7 @@ from search_index.format import set_search_threads
 from tests.helpers import CORPUS_PAGES, ROOT, StandIn, StandInPairReader, stand_in_encoders
 
 REAL_FIXTURES = {"corpus_index", "app", "client"}
+DATABASES = itertools.count(1)
 
 
 def pytest_configure(config) -> None:
@@ -87,3 +93,28 @@ def browser():
 
     with chrome() as driver:
         yield driver
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster():
+    """A private PostgreSQL cluster for the tests that run against it (`make postgres-setup` installs it),
+    in a folder of /tmp its server's user can reach."""
+    from bench.servers import postgres, postgres_bin
+
+    if postgres_bin() is None:
+        pytest.skip("PostgreSQL's server is not installed (make postgres-setup)")
+    folder = Path(tempfile.mkdtemp(prefix="curated-search-tests-postgres-"))
+    try:
+        with postgres(folder) as server:
+            yield server
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def record_url(request, tmp_path):
+    """The address of an empty record: a SQLite file, and a PostgreSQL database (the same tests run on both)."""
+    if request.param == "sqlite":
+        return str(tmp_path / "record.sqlite")
+    cluster = request.getfixturevalue("postgres_cluster")
+    return cluster.create_database(f"test_{next(DATABASES)}")

@@ -177,22 +177,22 @@ class UsageLog:
     def _write_search(db: Connection, day: str, no_match: int, corrected: int, text: str,
                       best_bet: str | None, weak: int) -> None:
         db.execute("INSERT INTO daily (day, searches, no_match, corrected, weak) VALUES (?, 1, ?, ?, ?) "
-                   "ON CONFLICT(day) DO UPDATE SET searches = searches + 1, "
-                   "no_match = no_match + excluded.no_match, corrected = corrected + excluded.corrected, "
-                   "weak = weak + excluded.weak", (day, no_match, corrected, weak))
+                   "ON CONFLICT(day) DO UPDATE SET searches = daily.searches + 1, "
+                   "no_match = daily.no_match + excluded.no_match, corrected = daily.corrected + excluded.corrected, "
+                   "weak = daily.weak + excluded.weak", (day, no_match, corrected, weak))
         if text:
             db.execute("INSERT INTO gaps (query, day, count, weak) VALUES (?, ?, 1, ?) "
-                       "ON CONFLICT(query, day) DO UPDATE SET count = count + 1, weak = weak + excluded.weak",
+                       "ON CONFLICT(query, day) DO UPDATE SET count = gaps.count + 1, weak = gaps.weak + excluded.weak",
                        (text, day, weak))
         if best_bet:
             db.execute("INSERT INTO best_bets VALUES (?, ?, 1) "
-                       "ON CONFLICT(day, bet) DO UPDATE SET count = count + 1", (day, best_bet))
+                       "ON CONFLICT(day, bet) DO UPDATE SET count = best_bets.count + 1", (day, best_bet))
 
     @staticmethod
     def _write_click(db: Connection, day: str, rank: int) -> None:
         db.execute("INSERT INTO daily (day, clicks) VALUES (?, 1) "
-                   "ON CONFLICT(day) DO UPDATE SET clicks = clicks + 1", (day,))
-        db.execute("INSERT INTO clicks VALUES (?, ?, 1) ON CONFLICT(day, rank) DO UPDATE SET count = count + 1",
+                   "ON CONFLICT(day) DO UPDATE SET clicks = daily.clicks + 1", (day,))
+        db.execute("INSERT INTO clicks VALUES (?, ?, 1) ON CONFLICT(day, rank) DO UPDATE SET count = clicks.count + 1",
                    (day, rank))
 
     def status(self) -> dict:

@@ -9,7 +9,7 @@ DEMO_PORT   ?= 8001
 CORPUS      := corpus/pages
 PAGES       := $(wildcard $(CORPUS)/*.html $(CORPUS)/*/*.html)
 
-.PHONY: setup index run serve test system-setup browser-setup eval bench bench-scale bench-update latency shared-index screenshots train-ranker clean
+.PHONY: setup index run serve test system-setup postgres-setup browser-setup eval bench bench-scale bench-update latency shared-index screenshots train-ranker clean
 
 setup: $(VENV)/.installed
 
@@ -44,6 +44,12 @@ serve: setup
 # Debian's nginx, for the test of deploy/nginx.conf in front of two replicas (tests/test_replicas.py).
 system-setup:
 	command -v nginx >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y nginx)
+
+# Debian's PostgreSQL server, for the record's tests on PostgreSQL: each test session starts a private
+# cluster of its own in /tmp (bench.servers.postgres); the package's own cluster is not used.
+postgres-setup:
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || (apt-get update && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql)
 
 # Debian's Chromium and its driver, and axe-core from npm, for the real-browser test.
 browser-setup:

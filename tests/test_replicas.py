@@ -11,6 +11,7 @@ import subprocess
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -29,9 +30,12 @@ TOPICS = [("Volcanoes", "Lava flows from a volcano and cools into rock."),
           ("Forests", "Forests are full of trees and animals.")]
 
 
-def proxy_config(folder: Path, port: int, replicas: list[int]) -> Path:
-    """deploy/nginx.conf with the replicas' local addresses and a local port and paths."""
+def proxy_config(folder: Path, port: int, replicas: list[int], limits: bool = True) -> Path:
+    """deploy/nginx.conf with the replicas' local addresses and a local port and paths; without its
+    per-address limits where a test's load comes from one address on purpose (`limits=False`)."""
     text = (ROOT / "deploy" / "nginx.conf").read_text()
+    if not limits:
+        text = "\n".join(line for line in text.splitlines() if not line.strip().startswith("limit_req zone="))
     servers = "\n        ".join(f"server 127.0.0.1:{p} max_fails=1 fail_timeout=5s;" for p in replicas)
     text = text.replace("server app:8000 max_fails=1 fail_timeout=5s;", servers)
     text = text.replace("listen 80;", f"listen 127.0.0.1:{port};")
@@ -68,7 +72,7 @@ def test_publish_and_a_killed_replica_under_load_lose_no_request(tmp_path):
     with gunicorn(index_dir, env) as one, gunicorn(index_dir, env) as two:
         port = free_port()
         replicas = [int(one.base.rsplit(":", 1)[1]), int(two.base.rsplit(":", 1)[1])]
-        config = proxy_config(tmp_path, port, replicas)
+        config = proxy_config(tmp_path, port, replicas, limits=False)
         proxy = subprocess.Popen(["nginx", "-p", str(tmp_path), "-c", str(config),
                                   "-g", f"daemon off; pid {tmp_path / 'nginx.pid'}; error_log stderr;"],
                                  stderr=subprocess.DEVNULL)
@@ -116,8 +120,8 @@ def test_publish_and_a_killed_replica_under_load_lose_no_request(tmp_path):
     assert publishing.published_version(index_dir) == second
 
 
-def run_proxy(folder: Path, port: int, replicas: list[int]) -> subprocess.Popen:
-    config = proxy_config(folder, port, replicas)
+def run_proxy(folder: Path, port: int, replicas: list[int], limits: bool = True) -> subprocess.Popen:
+    config = proxy_config(folder, port, replicas, limits)
     return subprocess.Popen(["nginx", "-p", str(folder), "-c", str(config),
                              "-g", f"daemon off; pid {folder / 'nginx.pid'}; error_log stderr;"],
                             stderr=subprocess.DEVNULL)
@@ -173,3 +177,123 @@ def test_behind_nginx_a_client_cannot_choose_its_address_for_the_rate_limit(tmp_
             proxy.send_signal(signal.SIGQUIT)
             proxy.wait(timeout=10)
     assert codes[:2] == [200, 200] and codes[2:] == [429, 429], "one bucket: the address nginx saw"
+
+
+EDITOR = "editor-token-0123456789abcdefghijklmn"
+
+
+def admin_call(base: str, path: str, data: dict | None = None):
+    body = urllib.parse.urlencode(data, doseq=True).encode() if data is not None else None
+    status, _, raw = answer(base + path, data=body, headers={"Authorization": f"Bearer {EDITOR}",
+                                                             "Accept": "application/json"})
+    return status, json.loads(raw) if raw.strip().startswith((b"{", b"[")) else raw
+
+
+def recommends(base: str, question: str) -> list[str]:
+    status, _, raw = answer(f"{base}/api/search?" + urllib.parse.urlencode({"q": question}))
+    return [p["link"] for p in json.loads(raw)["recommended"]] if status == 200 else []
+
+
+def within(seconds: float, check) -> float:
+    start = time.monotonic()
+    while not check():
+        assert time.monotonic() - start < seconds, f"not within {seconds} s"
+        time.sleep(0.05)
+    return time.monotonic() - start
+
+
+def test_replicas_on_one_postgresql_share_the_record_through_a_kill_and_a_database_restart(tmp_path, postgres_cluster):
+    pages, index_dir = tmp_path / "pages", tmp_path / "index"
+    for title, text in TOPICS:
+        write_page(pages, f"{title.lower()}.html", page_html(title, [("About", text)]))
+    build_folder(pages, index_dir)
+    env = {"WORKERS": "1", "RATE_LIMIT_PER_MINUTE": "0", "EDITOR_TOKENS": f"ann:{EDITOR}",
+           "DATABASE_URL": postgres_cluster.create_database("replicas")}
+    with gunicorn(index_dir, env) as one, gunicorn(index_dir, env) as two:
+        for base, question in ((one.base, "lava"), (two.base, "ice"), (two.base, "banana bread recipe")):
+            assert answer(f"{base}/api/search?" + urllib.parse.urlencode({"q": question}))[0] == 200
+
+        def counted(base: str) -> bool:
+            status, csv = admin_call(base, "/admin/daily.csv")
+            return status == 200 and csv.decode().splitlines()[-1].split(",")[1] == "3"
+        within(5, lambda: counted(one.base) and counted(two.base))
+
+        status, pinned = admin_call(one.base, "/admin/curation/bets",
+                                    {"phrasings": "hot rock from a mountain", "show": "/pages/volcanoes.html"})
+        assert status == 200, pinned
+        shared = within(2, lambda: recommends(two.base, "hot rock from a mountain") == ["/pages/volcanoes.html"])
+        assert admin_call(two.base, "/admin/curation/restore", {"revision": 0})[0] == 404
+        admin_call(two.base, "/admin/curation/synonyms", {"terms": "magma, lava"})
+        status, undone = admin_call(two.base, "/admin/curation/bets/remove", {"name": "hot rock from a mountain"})
+        assert status == 200
+        within(2, lambda: recommends(one.base, "hot rock from a mountain") == [])
+        status, restored = admin_call(one.base, "/admin/curation/restore", {"revision": 1})
+        assert status == 200 and restored["state"]["synonyms"] == [] and len(restored["state"]["bets"]) == 1
+        within(2, lambda: recommends(two.base, "hot rock from a mountain") == ["/pages/volcanoes.html"])
+
+        port = free_port()
+        proxy = run_proxy(tmp_path, port, [int(one.base.rsplit(":", 1)[1]), int(two.base.rsplit(":", 1)[1])],
+                          limits=False)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            wait_ready(base)
+            failures, answered, stop = [], [], threading.Event()
+
+            def client(number: int) -> None:
+                for i in range(100_000):
+                    if stop.is_set():
+                        return
+                    url = f"{base}/api/search?q=question+{number}+number+{i}+about+lava"
+                    try:
+                        status, _, _ = answer(url, headers={"X-Forwarded-For": f"198.51.100.{number}"})
+                        (answered if status == 200 else failures).append(status)
+                    except OSError as exc:
+                        failures.append(repr(exc))
+                    time.sleep(0.05)  # bounded load
+
+            clients = [threading.Thread(target=client, args=(n,)) for n in range(2)]
+            for thread in clients:
+                thread.start()
+            time.sleep(1)
+            kill_replica(one)
+            postgres_cluster.stop("fast")
+            time.sleep(1)
+            down_edit = admin_call(two.base, "/admin/curation/synonyms", {"terms": "glacier, ice river"})[0]
+            postgres_cluster.start()
+            time.sleep(1)
+            stop.set()
+            for thread in clients:
+                thread.join(timeout=15)
+            assert failures == [] and len(answered) > 10, failures[:5]
+            assert down_edit == 503, "an edit while the database is down is refused, not lost quietly"
+            status, history = admin_call(two.base, "/admin/curation/history.json")
+            assert status == 200 and [h["revision"] for h in history] == [4, 3, 2, 1], "no committed edit lost"
+            status, _ = admin_call(two.base, "/admin/curation/synonyms", {"terms": "glacier, ice river"})
+            assert status == 200, "edits go on once the database is back"
+        finally:
+            proxy.send_signal(signal.SIGQUIT)
+            proxy.wait(timeout=10)
+    print(f"a best bet pinned on one replica was served by the other {shared:.2f} s later")
+
+
+def test_nginx_limits_searches_per_client_address(tmp_path):
+    pages, index_dir = tmp_path / "pages", tmp_path / "index"
+    write_page(pages, "volcanoes.html", page_html(TOPICS[0][0], [("About", TOPICS[0][1])]))
+    build_folder(pages, index_dir)
+    with gunicorn(index_dir, {"WORKERS": "1", "RATE_LIMIT_PER_MINUTE": "0", "PROXY_HOPS": "1"}) as replica:
+        port = free_port()
+        proxy = run_proxy(tmp_path, port, [int(replica.base.rsplit(":", 1)[1])])
+        base = f"http://127.0.0.1:{port}"
+        try:
+            wait_ready(base)
+            searches = [answer(f"{base}/api/search?q=lava+{n}") for n in range(30)]
+            pages_opened = [answer(f"{base}/pages/unknown-{n}.html")[0] for n in range(30)]
+        finally:
+            proxy.send_signal(signal.SIGQUIT)
+            proxy.wait(timeout=10)
+    codes = [status for status, _, _ in searches]
+    assert 20 <= codes.count(200) <= 23 and codes.count(429) == 30 - codes.count(200), codes
+    status, headers, body = next(s for s in searches if s[0] == 429)
+    assert json.loads(body)["error"] == "Too Many Requests" and headers["Retry-After"] == "1"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert 429 not in pages_opened, "only searches and suggestions are limited at the proxy"

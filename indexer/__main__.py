@@ -15,9 +15,12 @@ from indexer.chunking import ChunkConfig
 from indexer.sources import DEFAULT_BASE_URL, SOURCES_FILE, FolderSource, SourcesConfig, WebSource, load_sources_file
 from search_index import models, publishing
 from search_index.best_bets import Curation, load_best_bets
+from search_index.curation_store import CurationStore
+from search_index.database import ERRORS as DATABASE_ERRORS
+from search_index.database import describe, open_database
 from search_index.errors import CuratedSearchError
 from search_index.reader import IndexReader, stats
-from search_index.targets import target_passage
+from search_index.targets import lost_targets, target_passage
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -49,6 +52,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         b.add_argument("--no-embedding-cache", dest="embedding_cache", action="store_const", const=None,
                        help="embed every text not in the published version")
         b.add_argument("--json", action="store_true", help="print the report as JSON")
+        b.add_argument("--record", default=os.environ.get("DATABASE_URL") or os.environ.get("QUERY_LOG"),
+                       help="the app's record (DATABASE_URL or the QUERY_LOG file; default: from the environment): "
+                            "its live curation is checked against the new version")
     r = commands.add_parser("rollback", help="republish the version built before the published one")
     r.add_argument("--index-dir", type=Path, default=publishing.DEFAULT_INDEX_DIR)
     e = commands.add_parser("export-onnx", help="export the model for the app's query encoder (checked against it)")
@@ -99,6 +105,32 @@ def print_build(report: dict) -> None:
         print(f"  {label}: {len(report[key])}")
         for item in report[key]:
             print(f"    {item['path']}: {item['reason']}")
+    if "live_curation" in report:
+        print_live_curation(report["live_curation"])
+
+
+def live_curation_check(record: str, index_dir: Path) -> dict:
+    """What the editors' live curation (the record's newest revision) names that the published version
+    cannot show; or why it could not be checked."""
+    store = CurationStore(open_database(record))
+    try:
+        latest = store.latest()
+    except DATABASE_ERRORS as exc:
+        return {"error": f"the record cannot be read: {describe(exc)}"}
+    finally:
+        store.database.close()
+    if latest is None:
+        return {"revision": None, "lost": []}
+    return {"revision": latest.number, "lost": lost_targets(publishing.open_version(index_dir), latest.state.curation)}
+
+
+def print_live_curation(check: dict) -> None:
+    if "error" in check:
+        print(f"  live curation not checked: {check['error']}")
+    elif check["revision"] is not None:
+        print(f"  live curation (revision {check['revision']}): {len(check['lost'])} lost against this version")
+        for line in check["lost"]:
+            print(f"    {line}")
 
 
 def print_stats(info: dict) -> None:
@@ -188,6 +220,8 @@ def main(argv: list[str] | None = None) -> int:
             incremental = args.command == "update"
             report = build(sources, args.index_dir, args.device, config, incremental=incremental,
                            keep=args.keep, embedding_cache=args.embedding_cache).to_json()
+            if args.record:
+                report["live_curation"] = live_curation_check(args.record, args.index_dir)
             print(json.dumps(report, indent=2)) if args.json else print_build(report)
             if report["failed_sources"]:
                 print(f"error: {len(report['failed_sources'])} sources failed and kept their indexed pages "

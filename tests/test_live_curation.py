@@ -257,3 +257,19 @@ def test_questions_group_into_topics_per_language_by_their_vectors():
         ("en", "wigs after chemo", 8, ["wigs after chemo", "where can i buy a wig", "does insurance pay for a wig"]),
         ("es", "dónde comprar una peluca", 3, ["dónde comprar una peluca"]),
         ("en", "pizza near me", 1, ["pizza near me"])], "the most asked question names its topic; languages apart"
+
+
+def test_the_build_report_names_live_targets_the_new_version_lacks(garden, record_url, tmp_path, capsys):
+    from indexer.__main__ import main
+
+    pages, index_dir = tmp_path / "pages", tmp_path / "index"
+    shutil.copytree(garden / "pages", pages)
+    build_folder(pages, index_dir, embedder=StandIn())
+    client = replica(index_dir, record_url)
+    client.post("/admin/curation/bets", headers=AS_EDITOR, data={"phrasings": "tools", "show": "/pages/tools.html"})
+    (pages / "tools.html").unlink()
+    assert main(["update", "--source", str(pages), "--index-dir", str(index_dir), "--no-embedding-cache",
+                 "--record", record_url]) == 0
+    out = capsys.readouterr().out
+    assert "live curation (revision 1): 1 lost against this version" in out
+    assert "best bet 'tools': /pages/tools.html is not in this version" in out

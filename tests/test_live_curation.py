@@ -273,3 +273,22 @@ def test_the_build_report_names_live_targets_the_new_version_lacks(garden, recor
     out = capsys.readouterr().out
     assert "live curation (revision 1): 1 lost against this version" in out
     assert "best bet 'tools': /pages/tools.html is not in this version" in out
+
+
+def test_the_command_line_exports_and_imports_the_reviewed_files(garden, record_url, tmp_path, capsys):
+    from search_app.__main__ import main
+
+    client = replica(garden / "index", record_url)
+    client.post("/admin/curation/bets", headers=AS_EDITOR, data={"phrasings": "pruning", "show": "/pages/roses.html"})
+    client.post("/admin/curation/synonyms", headers=AS_EDITOR, data={"terms": "pruners, secateurs"})
+    files = ["--best-bets", str(tmp_path / "best-bets.toml"), "--synonyms", str(tmp_path / "synonyms.txt")]
+    assert main(["--record", record_url, "curation", "export", *files]) == 0
+    assert "exported revision 2" in capsys.readouterr().out
+    other = str(tmp_path / "fresh.sqlite")
+    assert main(["--record", other, "curation", "import", "--index-dir", str(garden / "index"), *files]) == 0
+    assert "imported as revision 1: 1 best bets, 0 hidden, 1 synonym groups" in capsys.readouterr().out
+    fresh = replica(garden / "index", other).get("/admin/curation.json", headers=AS_EDITOR).get_json()
+    assert fresh["state"] == client.get("/admin/curation.json", headers=AS_EDITOR).get_json()["state"]
+    (tmp_path / "best-bets.toml").write_text('[[bet]]\nphrasings = ["x"]\nshow = ["/pages/gone.html"]\n')
+    assert main(["--record", other, "curation", "import", "--index-dir", str(garden / "index"), *files]) == 1
+    assert "/pages/gone.html is not in this version" in capsys.readouterr().err

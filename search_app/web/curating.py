@@ -162,12 +162,16 @@ def history_json():
 
 @bp.get("/admin/curation/pin")
 def pin():
-    """The sections the ranking scores highest for a question, to recommend (or hide) any of them."""
+    """The sections the ranking scores highest for a question (`q`), to recommend (or hide) any of them;
+    `phrasing`: what people asked (a question from the dashboard), kept while the editor searches with
+    other words."""
     question = request.args.get("q", "").strip()[:MAX_QUERY]
+    asked = request.args.get("phrasing", "").strip()[:MAX_QUERY]
     result = None
     if question:
         result = services().retriever.search(question, SearchOptions(limit=PIN_RESULTS), snapshot())
-    return render_template("pin.html", question=question, result=result, editor=admin.person().editor,
+    return render_template("pin.html", question=question, asked=asked, phrasing=asked or question, result=result,
+                           editor=admin.person().editor,
                            refused=request.args.get("refused", "")[:300], done=request.args.get("done", "")[:300])
 
 

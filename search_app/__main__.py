@@ -72,7 +72,7 @@ def export_curation(store: CurationStore, index_dir: Path, best_bets: Path, syno
 def import_curation(store: CurationStore, index_dir: Path, best_bets: Path, synonyms: Path, editor: str) -> int:
     state = CurationState(load_best_bets(best_bets), tuple(load_synonyms(synonyms)))
     try:
-        editing.checked(state, publishing.open_version(index_dir))
+        editing.imported(state, publishing.open_version(index_dir))
     except editing.EditRefused as exc:
         print(f"error: not imported: {exc}", file=sys.stderr)
         return 1

@@ -121,7 +121,7 @@ def test_undo_restores_any_earlier_state(garden, record_url):
 def test_a_change_the_served_version_cannot_take_is_refused_with_the_reason(garden, record_url, path, data, reason):
     client = replica(garden / "index", record_url)
     response = client.post(path, headers=AS_EDITOR, data=data)
-    assert response.status_code == 422 and reason in response.get_json()["message"]
+    assert response.status_code == 422 and reason in response.get_json()["reason"]
     assert client.get("/admin/curation.json", headers=AS_EDITOR).get_json()["revision"] == 0, "nothing recorded"
 
 
@@ -129,14 +129,14 @@ def test_a_bet_never_points_at_a_hidden_section(garden, record_url):
     client = replica(garden / "index", record_url)
     client.post("/admin/curation/bets", headers=AS_EDITOR, data={"phrasings": "pruning", "show": "/pages/roses.html#pruning"})
     refused = client.post("/admin/curation/hide", headers=AS_EDITOR, data={"target": "/pages/roses.html"})
-    assert refused.status_code == 422 and "the best bet 'pruning' recommends it" in refused.get_json()["message"]
+    assert refused.status_code == 422 and "the best bet 'pruning' recommends it" in refused.get_json()["reason"]
     client.post("/admin/curation/hide", headers=AS_EDITOR, data={"target": "/pages/garden.html#weeds"})
     refused = client.post("/admin/curation/bets", headers=AS_EDITOR,
                           data={"phrasings": "weeds", "show": "/pages/garden.html#weeds"})
-    assert refused.status_code == 422 and "/pages/garden.html#weeds is hidden" in refused.get_json()["message"]
+    assert refused.status_code == 422 and "/pages/garden.html#weeds is hidden" in refused.get_json()["reason"]
     taken = client.post("/admin/curation/bets", headers=AS_EDITOR,
                         data={"phrasings": "Pruning?", "show": "/pages/tools.html"})
-    assert taken.status_code == 422 and "already fires the best bet 'pruning'" in taken.get_json()["message"]
+    assert taken.status_code == 422 and "already fires the best bet 'pruning'" in taken.get_json()["reason"]
 
 
 def test_viewers_change_nothing_and_forms_must_be_this_sites(garden, record_url):
@@ -187,7 +187,12 @@ def test_export_then_import_round_trips(garden, record_url, tmp_path):
     assert imported.get_json()["state"] == source.get("/admin/curation.json", headers=AS_EDITOR).get_json()["state"]
     broken = target.post("/admin/curation/import", headers=AS_EDITOR,
                          data={"best_bets": '[[bet]]\nphrasings = ["x"]\nshow = ["/pages/gone.html"]', "synonyms": ""})
-    assert broken.status_code == 422 and "/pages/gone.html is not in this version" in broken.get_json()["message"]
+    assert broken.status_code == 422 and "/pages/gone.html is not in this version" in broken.get_json()["reason"]
+    empty = target.post("/admin/curation/import", headers=AS_EDITOR, data={"best_bets": "", "synonyms": "# none\n"})
+    assert empty.status_code == 422 and "an import never empties the curation" in empty.get_json()["reason"]
+    missing = target.post("/admin/curation/import", headers=AS_EDITOR, data={"best_bets": exported["best-bets.toml"]})
+    assert missing.status_code == 400 and "synonyms is required" in missing.get_json()["reason"]
+    assert target.get("/admin/curation.json", headers=AS_EDITOR).get_json()["revision"] == 1, "nothing lost"
 
 
 def test_a_new_version_without_a_target_is_reported_on_the_dashboard(garden, record_url, tmp_path):

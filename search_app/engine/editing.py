@@ -33,6 +33,15 @@ def checked(state: CurationState, reader: IndexReader) -> CurationState:
     return state
 
 
+def imported(state: CurationState, reader: IndexReader) -> CurationState:
+    """The reviewed files' curation, checked; never an empty one (an empty file is a mistake more often
+    than a decision, and would remove everything at once)."""
+    if not (state.curation.bets or state.curation.hide or state.synonyms):
+        raise EditRefused("the files hold no best bet, hidden address or synonym group: an import never empties "
+                          "the curation (remove entries one by one, or restore an earlier revision)")
+    return checked(state, reader)
+
+
 def phrasings_of(text: str | Sequence[str]) -> list[str]:
     """Phrasings given one per line (or as a list), blank ones left out, each checked."""
     lines = text.splitlines() if isinstance(text, str) else list(text)

@@ -124,6 +124,8 @@ def require_token():
         if hmac.compare_digest(presented, token.encode()):
             g.person = who
             return None
+    if not presented:  # no token at all is no guess: asked for one, not counted
+        raise ApiError(401, "This page needs a token.", ASK_FOR_TOKEN)
     wait = services().admin_failures.retry_after(request.remote_addr or "unknown")
     if not wait:
         raise ApiError(401, "This page needs the admin token.", ASK_FOR_TOKEN)

@@ -15,11 +15,13 @@ from datetime import UTC, datetime
 from urllib.parse import urlencode, urlsplit
 
 from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request, url_for
+from werkzeug.http import HTTP_STATUS_CODES
 
 from search_app.engine import editing
 from search_app.engine.editing import EditRefused
 from search_app.engine.results import SearchOptions
-from search_app.web import admin
+from search_app.web import admin, openapi
+from search_app.web.hooks import error_json
 from search_app.web.params import MAX_QUERY
 from search_app.web.services import services, snapshot
 from search_index.best_bets import format_best_bets, parse_best_bets
@@ -34,10 +36,13 @@ bp.before_request(admin.require_token)
 bp.after_request(admin.never_cached)
 
 HISTORY_SHOWN = 50
+MAX_REVISION = 2**31 - 1  # the column's range on PostgreSQL
 PIN_RESULTS = 10
 MAX_FIELD = 4_000
-# The files an import takes (the limits of search_index.best_bets and search_index.synonyms also apply).
+# The files an import takes (the limits of search_index.best_bets and search_index.synonyms also apply),
+# and the body that brings both: the one request allowed more than the app's 16 KiB.
 MAX_IMPORT_BYTES = 1_000_000
+IMPORT_BODY_BYTES = 3 * MAX_IMPORT_BYTES
 
 
 @bp.app_template_filter("utc")
@@ -111,9 +116,9 @@ def change(action: str, edit: Callable[[CurationState], CurationState]) -> Respo
 
 def outcome(message: str, status: int, revision: Revision | None = None) -> Response:
     if wants_json():
-        body = {"message": message} if revision is None else {
-            "message": message, "revision": revision.number, "state": revision.state.to_json()}
-        return jsonify(body), status
+        if revision is None:
+            return error_json(status, HTTP_STATUS_CODES[status], message)
+        return jsonify({"message": message, "revision": revision.number, "state": revision.state.to_json()})
     back = request.form.get("back", "")
     target = back if back.startswith("/admin/") and not back.startswith("//") else url_for("curating.page")
     separator = "&" if "?" in target else "?"
@@ -142,6 +147,12 @@ def page():
         lost=lost_targets(snapshot().reader, state.curation), describe_target=describe_target,
         editor=admin.person().editor, synonym=request.args.get("synonym", "")[:MAX_QUERY],
         done=request.args.get("done", "")[:300], refused=request.args.get("refused", "")[:300])
+
+
+@bp.get("/admin/openapi.json")
+def admin_openapi():
+    """The OpenAPI description of the admin's JSON side."""
+    return jsonify(openapi.admin_document())
 
 
 @bp.get("/admin/curation.json")
@@ -219,9 +230,11 @@ def restore():
     """Undo: an earlier revision's state becomes the newest."""
     try:
         number = int(field("revision"))
+        if not 1 <= number <= MAX_REVISION:
+            raise ValueError(number)
         earlier = store().get(number)
     except ValueError:
-        abort(400, "revision must be a whole number")
+        abort(400, f"revision must be a whole number from 1 to {MAX_REVISION}")
     except ERRORS as exc:
         return outcome(f"The record cannot be read just now ({describe(exc)}). Try again.", 503)
     if earlier is None:
@@ -233,11 +246,14 @@ def restore():
 @bp.post("/admin/curation/import")
 def import_files():
     """The reviewed files (best bets, synonyms) as the newest revision, checked like any change."""
+    request.max_content_length = request.max_form_memory_size = IMPORT_BODY_BYTES
     require_editor()
     texts = {}
     for name in ("best_bets", "synonyms"):
         upload = request.files.get(name)
-        raw = upload.read(MAX_IMPORT_BYTES + 1) if upload else request.form.get(name, "").encode()
+        if upload is None and name not in request.form:
+            abort(400, f"{name} is required: the file's text, or the file (empty text for an empty file)")
+        raw = upload.read(MAX_IMPORT_BYTES + 1) if upload else request.form[name].encode()
         if len(raw) > MAX_IMPORT_BYTES:
             abort(400, f"{name} is larger than {MAX_IMPORT_BYTES} bytes")
         try:
@@ -250,7 +266,7 @@ def import_files():
     except InputError as exc:
         return outcome(str(exc), 422)
     reader = snapshot().reader
-    return change("imported from the files", lambda _: editing.checked(state, reader))
+    return change("imported from the files", lambda _: editing.imported(state, reader))
 
 
 @bp.get("/admin/curation/best-bets.toml")

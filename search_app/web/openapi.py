@@ -185,3 +185,89 @@ def document(sites: list[str]) -> dict:
                 "503": _json(status, "not ready, with the reason")}}},
         },
     }
+
+
+CURATION_STATE = {
+    "type": "object",
+    "required": ["bets", "hide", "synonyms"],
+    "properties": {
+        "bets": {"type": "array", "items": {
+            "type": "object", "required": ["phrasings", "show"],
+            "properties": {"phrasings": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+                           "show": {"type": "array", "items": {"type": "string"}, "minItems": 1,
+                                    "maxItems": MAX_SHOWN}}}},
+        "hide": {"type": "array", "items": {"type": "string"}},
+        "synonyms": {"type": "array", "items": {"type": "array", "items": {"type": "string"}, "minItems": 2}},
+    },
+}
+SAVED = {
+    "type": "object",
+    "required": ["message", "revision", "state"],
+    "properties": {"message": {"type": "string"}, "revision": {"type": "integer", "minimum": 1},
+                   "state": CURATION_STATE},
+}
+
+
+def _change(summary: str, fields: dict[str, dict], required: list[str]) -> dict:
+    """A change of the live curation: a form-encoded body in, the new revision (or the refusal) out."""
+    body = {"type": "object", "properties": fields, "required": required}
+    return {"post": {
+        "summary": summary,
+        "requestBody": {"required": True, "content": {"application/x-www-form-urlencoded": {"schema": body}}},
+        "responses": {
+            "200": _json(SAVED, "recorded as the newest revision, served by every replica within a second"),
+            "400": _json(ERROR, "a field missing, too long or malformed"),
+            "401": _json(ERROR, "no valid token"),
+            "403": _json(ERROR, "a viewer's token, or a browser form without this site's CSRF token"),
+            "404": _json(ERROR, "no such revision, or no record (QUERY_LOG / DATABASE_URL unset)"),
+            "413": _json(ERROR, "the body is too large"),
+            "422": _json(ERROR, "refused: the served version cannot take it, with the reason"),
+            "429": _json(ERROR, "too many wrong tokens from this address"),
+            "503": _json(ERROR, "the record cannot be read or written just now"),
+        },
+    }}
+
+
+def admin_document() -> dict:
+    """The admin's JSON side: the live curation, read and changed with an editor's Bearer token
+    (viewers read only) and `Accept: application/json`."""
+    text = {"type": "string", "minLength": 1, "maxLength": 4000, "pattern": "\\S"}
+    read = {"401": _json(ERROR, "no valid token"), "429": _json(ERROR, "too many wrong tokens"),
+            "404": _json(ERROR, "no record (QUERY_LOG / DATABASE_URL unset)"),
+            "503": _json(ERROR, "the record cannot be read just now")}
+    history = {"type": "array", "items": {
+        "type": "object", "required": ["revision", "at", "editor", "action"],
+        "properties": {"revision": {"type": "integer"}, "at": {"type": "number"}, "editor": {"type": "string"},
+                       "action": {"type": "string"}}}}
+    served = {"type": "object", "required": ["revision", "state", "lost"],
+              "properties": {"revision": {"type": "integer", "minimum": 0}, "state": CURATION_STATE,
+                             "lost": {"type": "array", "items": {"type": "string"}}}}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "curated-search admin", "version": "1.0.0"},
+        "components": {"securitySchemes": {"token": {"type": "http", "scheme": "bearer"}}},
+        "security": [{"token": []}],
+        "paths": {
+            "/admin/curation.json": {"get": {"summary": "The curation served, and what of it the version lacks",
+                                              "responses": {"200": _json(served, "revision 0: the version's own"),
+                                                            **read}}},
+            "/admin/curation/history.json": {"get": {"summary": "The latest revisions, newest first",
+                                                     "responses": {"200": _json(history, "revisions"), **read}}},
+            "/admin/curation/bets": _change("Add a best bet", {
+                "phrasings": {**text, "description": "one a line"},
+                "show": {"type": "array", "items": text, "minItems": 1, "maxItems": MAX_SHOWN,
+                         "description": "pages or sections of the served version, in order"}},
+                ["phrasings", "show"]),
+            "/admin/curation/bets/remove": _change("Remove a best bet", {"name": text}, ["name"]),
+            "/admin/curation/hide": _change("Hide a page or section", {"target": text}, ["target"]),
+            "/admin/curation/unhide": _change("Show a hidden page or section again", {"target": text}, ["target"]),
+            "/admin/curation/synonyms": _change("Add a synonym group", {
+                "terms": {**text, "description": "two or more terms, comma-separated"}}, ["terms"]),
+            "/admin/curation/synonyms/remove": _change("Remove a synonym group", {"first": text}, ["first"]),
+            "/admin/curation/restore": _change("Make an earlier revision the newest (undo)", {
+                "revision": {"type": "integer", "minimum": 1}}, ["revision"]),
+            "/admin/curation/import": _change("Replace the live curation with the reviewed files' text", {
+                "best_bets": {"type": "string", "maxLength": 250_000},
+                "synonyms": {"type": "string", "maxLength": 250_000}}, ["best_bets", "synonyms"]),
+        },
+    }

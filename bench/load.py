@@ -6,7 +6,9 @@
 Every step starts a fresh server and asks questions it has never seen (each wrk thread takes its own
 share of the evaluation questions, in order), so the query cache cannot answer them; the cache hits
 the server reports are counted and shown beside every row. The servers: the default configuration
-(search_app/gunicorn_conf.py), a single worker, and, with --baseline-repo, the
+(search_app/gunicorn_conf.py) without a record, with the usage log and live curation in a SQLite file
+(QUERY_LOG) and in PostgreSQL (DATABASE_URL, a private cluster started for the run, where Debian's
+server is installed: `make postgres-setup`), a single worker, and, with --baseline-repo, the
 default configuration of another checkout (an earlier release) serving its own index. Each row gives
 queries per second, latency median / 95th / 99th percentile, errors, cache hits, and the workers'
 resident memory after the step (all of it, and the part shared between processes). Errors count
@@ -15,6 +17,7 @@ failed requests and answers other than 2xx.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import shutil
 import statistics
@@ -27,7 +30,7 @@ import urllib.request
 from pathlib import Path
 
 from bench.evaluate import load_queries
-from bench.servers import ROOT, gunicorn, totals
+from bench.servers import ROOT, gunicorn, postgres, postgres_bin, totals
 from indexer import embedding
 from search_app.web.params import MAX_QUERY
 from search_index import models
@@ -107,8 +110,16 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     pool = questions(args.eval_dir)
     warm, measured = pool[-WARM_UP:], pool[:-WARM_UP]
+    records = contextlib.ExitStack()
+    folder = Path(records.enter_context(tempfile.TemporaryDirectory(prefix="curated-search-bench-")))
     servers = [("this release", args.index_dir, {}, ROOT),
-               ("this release", args.index_dir, {"WORKERS": "1"}, ROOT)]
+               ("this release, record in SQLite", args.index_dir, {"QUERY_LOG": str(folder / "record.sqlite")}, ROOT)]
+    if postgres_bin() is not None:
+        folder.chmod(0o755)
+        cluster = records.enter_context(postgres(folder / "postgres"))
+        servers.append(("this release, record in PostgreSQL", args.index_dir,
+                        {"DATABASE_URL": cluster.create_database("bench")}, ROOT))
+    servers.append(("this release", args.index_dir, {"WORKERS": "1"}, ROOT))
     if args.baseline_repo:
         servers.append(("earlier release", args.baseline_index or args.index_dir, {}, args.baseline_repo))
     rows = []
@@ -123,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(name, concurrency, result, file=sys.stderr)
     finally:
         paths_file.unlink()
+        records.close()
     reference = reference_encode_ms(measured[:200])
     print(f"{len(measured)} distinct questions, a fresh server for every row; a bare PyTorch MiniLM encode of "
           f"one question: {reference:.1f} ms (median of 200)\n")

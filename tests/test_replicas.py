@@ -222,7 +222,7 @@ def test_replicas_on_one_postgresql_share_the_record_through_a_kill_and_a_databa
                                     {"phrasings": "hot rock from a mountain", "show": "/pages/volcanoes.html"})
         assert status == 200, pinned
         shared = within(2, lambda: recommends(two.base, "hot rock from a mountain") == ["/pages/volcanoes.html"])
-        assert admin_call(two.base, "/admin/curation/restore", {"revision": 0})[0] == 404
+        assert admin_call(two.base, "/admin/curation/restore", {"revision": 99})[0] == 404
         admin_call(two.base, "/admin/curation/synonyms", {"terms": "magma, lava"})
         status, undone = admin_call(two.base, "/admin/curation/bets/remove", {"name": "hot rock from a mountain"})
         assert status == 200

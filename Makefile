@@ -9,7 +9,7 @@ DEMO_PORT   ?= 8001
 CORPUS      := corpus/pages
 PAGES       := $(wildcard $(CORPUS)/*.html $(CORPUS)/*/*.html)
 
-.PHONY: setup index run serve test system-setup postgres-setup browser-setup eval bench bench-scale bench-update latency shared-index screenshots train-ranker clean
+.PHONY: setup index run serve test system-setup postgres-setup browser-setup eval bench bench-curation bench-scale bench-update latency shared-index screenshots train-ranker clean
 
 setup: $(VENV)/.installed
 
@@ -92,6 +92,10 @@ bench: shared-index
 	command -v wrk >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y wrk)
 	$(PY) -m bench.load --index-dir $(SHARED_INDEX) --eval-dir $(SHARED)/eval --seconds 15 --concurrency 1 16 \
 		$(if $(BASELINE_REPO),--baseline-repo $(BASELINE_REPO) --baseline-index $(BASELINE_INDEX))
+
+# How fast an editor's change reaches another replica, on SQLite and PostgreSQL (bench/curation.py).
+bench-curation: index
+	$(PY) -m bench.curation --index-dir $(INDEX_DIR)
 
 # An index of N passages made from the benchmark's (bench/scale.py): build, search, recall, memory.
 N ?= 1000000

@@ -8,6 +8,7 @@ test builds and searches with the stand-in. `pytest -m "not slow and not model"`
 from __future__ import annotations
 
 import itertools
+import logging
 import shutil
 import tempfile
 from pathlib import Path
@@ -107,6 +108,8 @@ def postgres_cluster():
     try:
         with postgres(folder) as server:
             yield server
+            # The tests' apps keep their pools to the end; once the cluster stops, their reconnecting is noise.
+            logging.getLogger("psycopg.pool").setLevel(logging.CRITICAL)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 

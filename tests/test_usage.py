@@ -9,6 +9,7 @@ import pytest
 
 from search_app import create_app
 from search_app.web.services import services
+from search_index.database import Database
 
 TOKEN = {"Authorization": "Bearer dashboard-token-0123456789abcdefghijklmn"}
 VISITOR = {"REMOTE_ADDR": "203.0.113.9", "HTTP_USER_AGENT": "VisitorBrowser/1.0", "HTTP_COOKIE": "session=abc123"}
@@ -18,17 +19,17 @@ def usage_app(index_dir, log=None):
     config = {"TESTING": True, "INDEX_DIR": str(index_dir), "RATE_LIMIT_PER_MINUTE": 0,
               "ADMIN_TOKEN": "dashboard-token-0123456789abcdefghijklmn"}
     if log is not None:
-        config["QUERY_LOG"] = str(log)
+        config["DATABASE_URL" if str(log).startswith("postgresql://") else "QUERY_LOG"] = str(log)
     return create_app(config).test_client()
 
 
 def rows(log, table):
-    with sqlite3.connect(log) as db:
-        return sorted(db.execute(f"SELECT * FROM {table}").fetchall())
+    with Database(str(log)).connect() as db:
+        return sorted(tuple(row) for row in db.execute(f"SELECT * FROM {table}").fetchall())
 
 
-def test_searches_and_clicks_are_counted_without_personal_data(corpus_index, tmp_path):
-    log = tmp_path / "usage.sqlite"
+def test_searches_and_clicks_are_counted_without_personal_data(corpus_index, tmp_path, record_url):
+    log = record_url
     client = usage_app(corpus_index, log)
     for question in ("can stage iv be cured", "what is a mastectomy", "recipe for banana bread",
                      "Recipe for   BANANA bread?", "mastectomy recovry time"):
@@ -42,14 +43,18 @@ def test_searches_and_clicks_are_counted_without_personal_data(corpus_index, tmp
     assert rows(log, "clicks") == [(today, 0, 1), (today, 1, 2), (today, 3, 1), (today, 20, 1)]
     assert rows(log, "gaps") == [("recipe for banana bread", today, 2, 0)], "only unanswered questions keep their text"
     assert rows(log, "best_bets") == [(today, "can stage 4 be cured", 1)]
-    with sqlite3.connect(log) as db:
-        tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    assert {t for t in tables if "yoyo" not in t} == {"daily", "clicks", "gaps", "best_bets", "writers", "curation"}
-    [(pid, written, failures, dropped, last_error, _)] = rows(log, "writers")
+    tables = ("daily", "clicks", "gaps", "best_bets", "writers", "curation")
+    with Database(log).connect() as db:
+        listed = db.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"
+                            if log.startswith("postgresql://") else
+                            "SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+    assert {t for (t,) in listed if "yoyo" not in t} == set(tables)
+    [(writer, written, failures, dropped, last_error, _)] = rows(log, "writers")
     assert (written, failures, dropped, last_error) == (10, 0, 0, None), "the writer's own figures, nothing else"
-    raw = b"".join(path.read_bytes() for path in tmp_path.glob("usage.sqlite*"))
+    stored = repr([rows(log, table) for table in tables]).encode()
+    raw = b"".join(path.read_bytes() for path in tmp_path.glob("record.sqlite*")) or stored
     for personal in (b"203.0.113.9", b"VisitorBrowser", b"abc123", b"mastectomy", b"stage iv"):
-        assert personal not in raw
+        assert personal not in raw and personal not in stored
 
 
 def test_nothing_is_logged_unless_turned_on(corpus_index):
@@ -97,8 +102,8 @@ def test_dashboard_with_an_empty_log(corpus_index, tmp_path):
     assert "not medical advice" in client.get("/").get_data(as_text=True)
 
 
-def test_dashboard_with_a_filled_log(corpus_index, tmp_path):
-    client = usage_app(corpus_index, tmp_path / "usage.sqlite")
+def test_dashboard_with_a_filled_log(corpus_index, tmp_path, record_url):
+    client = usage_app(corpus_index, record_url)
     for question in ("is stage 4 curable", "can stage 4 be cured", "what is the weather in paris",
                      "what is the weather in paris"):
         client.get("/api/search", query_string={"q": question})
@@ -116,8 +121,8 @@ def test_dashboard_with_a_filled_log(corpus_index, tmp_path):
 
 
 @pytest.mark.parametrize("name", ["<script>alert(1)</script>"])
-def test_dashboard_escapes_logged_questions(corpus_index, tmp_path, name):
-    client = usage_app(corpus_index, tmp_path / "usage.sqlite")
+def test_dashboard_escapes_logged_questions(corpus_index, tmp_path, name, record_url):
+    client = usage_app(corpus_index, record_url)
     client.get("/api/search", query_string={"q": f"{name} zzqx"})
     page = client.get("/admin/", headers=TOKEN).get_data(as_text=True)
     assert "<script>alert" not in page
@@ -176,10 +181,10 @@ def _worker_searches(log: str, count: int) -> None:
     assert usage.flush()
 
 
-def test_the_status_page_counts_every_workers_writes(corpus_index, tmp_path):
+def test_the_status_page_counts_every_workers_writes(corpus_index, tmp_path, record_url):
     import multiprocessing
 
-    log = tmp_path / "usage.sqlite"
+    log = record_url
     client = usage_app(corpus_index, log)
     for question in ("what is a mastectomy", "can stage iv be cured"):
         client.get("/api/search", query_string={"q": question})
@@ -213,8 +218,8 @@ def test_a_locked_log_is_never_waited_for_and_is_written_once_free(corpus_index,
     assert usage.flush() and rows(log, "gaps")[0][2] == 6
 
 
-def test_weak_matches_are_counted_and_listed_like_unanswered_questions(corpus_index, tmp_path):
-    log = tmp_path / "usage.sqlite"
+def test_weak_matches_are_counted_and_listed_like_unanswered_questions(corpus_index, tmp_path, record_url):
+    log = record_url
     client = usage_app(corpus_index, log)
     client.get("/api/search", query_string={"q": "does turmeric cure breast cancer"})
     client.get("/api/search", query_string={"q": "can men get breast cancer"})
@@ -297,13 +302,13 @@ def test_names_addresses_dates_and_spelled_addresses_are_removed_in_both_languag
     assert set(kept.split()) <= set(stored), stored
 
 
-def test_the_dashboard_begins_when_the_log_began_and_names_its_last_day(tmp_path):
+def test_the_dashboard_begins_when_the_log_began_and_names_its_last_day(tmp_path, record_url):
     from datetime import timedelta
 
     from search_app.web import charts
     from search_app.web.usage import UsageLog
 
-    usage = UsageLog(tmp_path / "usage.sqlite")
+    usage = UsageLog(record_url)
     today = date(2026, 12, 7)
     usage.record_search("a question", no_match=True, corrected=False, today=today - timedelta(days=3))
     assert usage.flush()

@@ -50,5 +50,26 @@ def test_cli_stats_json(corpus_index):
 
 
 def test_a_short_admin_token_refuses_to_start_and_says_how_to_make_one(corpus_index):
-    with pytest.raises(ValueError, match="ADMIN_TOKEN has 12 characters: use at least 32.*secrets.token_urlsafe"):
+    with pytest.raises(ValueError, match="ADMIN_TOKEN: the token of admin has 12 characters: use at least 32.*"
+                                         "secrets.token_urlsafe"):
         create_app({"TESTING": True, "INDEX_DIR": str(corpus_index), "ADMIN_TOKEN": "s3cret-token"})
+
+
+@pytest.mark.parametrize(("tokens", "problem"), [
+    ({"EDITOR_TOKENS": [("ann", "short")]}, "EDITOR_TOKENS: the token of ann has 5 characters"),
+    ({"VIEWER_TOKENS": [("a b", "x" * 40)]}, "the name 'a b' must be"),
+    ({"EDITOR_TOKENS": [("ann", "x" * 40)], "VIEWER_TOKENS": [("bob", "x" * 40)]}, "the same token is given to two"),
+])
+def test_named_tokens_are_checked_at_start(corpus_index, tokens, problem):
+    with pytest.raises(ValueError, match=problem):
+        create_app({"TESTING": True, "INDEX_DIR": str(corpus_index), **tokens})
+
+
+def test_a_wrong_token_setting_never_prints_the_tokens():
+    from search_app.settings import from_env
+
+    with pytest.raises(ValueError) as refused:
+        from_env({"EDITOR_TOKENS": "ann:secret-value-0123456789abcdefghijklmn,nameless"})
+    assert "EDITOR_TOKENS=(not shown: a secret)" in str(refused.value) and "secret-value" not in str(refused.value)
+    assert from_env({"VIEWER_TOKENS": " nurse : t0123456789abcdefghijklmnopqrstuv , "})["VIEWER_TOKENS"] == [
+        ("nurse", "t0123456789abcdefghijklmnopqrstuv")]

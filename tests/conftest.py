@@ -108,8 +108,10 @@ def postgres_cluster():
     try:
         with postgres(folder) as server:
             yield server
-            # The tests' apps keep their pools to the end; once the cluster stops, their reconnecting is noise.
-            logging.getLogger("psycopg.pool").setLevel(logging.CRITICAL)
+            # The tests' apps keep their pools and pollers to the end; once the cluster stops, their
+            # reconnecting is noise.
+            for name in ("psycopg.pool", "search_app"):
+                logging.getLogger(name).setLevel(logging.CRITICAL)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 

@@ -12,7 +12,7 @@ import time
 import pytest
 
 from search_app import create_app
-from search_app.web.services import services
+from search_app.web.services import close, services
 from search_index.best_bets import parse_best_bets
 from search_index.synonyms import parse_synonyms
 from tests.helpers import StandIn, build_folder, page_html, write_page
@@ -225,6 +225,7 @@ def test_a_record_that_cannot_be_reached_fails_no_search(garden):
     status = client.get("/admin/status", headers=AS_EDITOR).get_json()
     assert status["record"]["kind"] == "postgresql" and status["record"]["failures"] >= 1
     assert services(client.application).usage_log.flush() is False
+    close(services(client.application))
 
 
 def test_searches_on_two_replicas_are_counted_on_either_dashboard(garden, record_url):

@@ -15,6 +15,10 @@ from search_index.targets import lost_targets
 from search_index.text import words
 
 MAX_PHRASINGS = 20  # of one best bet
+# The reviewed files an import takes: uploaded, up to 1 MB each; as text, up to 300,000 characters each
+# (the limits of search_index.best_bets and search_index.synonyms also apply).
+MAX_IMPORT_BYTES = 1_000_000
+MAX_IMPORT_CHARS = 300_000
 
 
 class EditRefused(ValueError):

@@ -18,7 +18,7 @@ from flask import Blueprint, Response, abort, jsonify, redirect, render_template
 from werkzeug.http import HTTP_STATUS_CODES
 
 from search_app.engine import editing
-from search_app.engine.editing import EditRefused
+from search_app.engine.editing import MAX_IMPORT_BYTES, MAX_IMPORT_CHARS, EditRefused
 from search_app.engine.results import SearchOptions
 from search_app.web import admin, openapi
 from search_app.web.hooks import error_json
@@ -39,10 +39,9 @@ HISTORY_SHOWN = 50
 MAX_REVISION = 2**31 - 1  # the column's range on PostgreSQL
 PIN_RESULTS = 10
 MAX_FIELD = 4_000
-# The files an import takes (the limits of search_index.best_bets and search_index.synonyms also apply),
-# and the body that brings both: the one request allowed more than the app's 16 KiB.
-MAX_IMPORT_BYTES = 1_000_000
-IMPORT_BODY_BYTES = 3 * MAX_IMPORT_BYTES
+# The body that brings both files of an import (editing.MAX_IMPORT_CHARS each), even with every character
+# percent-encoded (up to 12 bytes): the one request allowed more than the app's 16 KiB.
+IMPORT_BODY_BYTES = 8_000_000
 
 
 @bp.app_template_filter("utc")
@@ -253,6 +252,8 @@ def import_files():
         upload = request.files.get(name)
         if upload is None and name not in request.form:
             abort(400, f"{name} is required: the file's text, or the file (empty text for an empty file)")
+        if upload is None and len(request.form[name]) > MAX_IMPORT_CHARS:
+            abort(400, f"{name} is longer than {MAX_IMPORT_CHARS} characters")
         raw = upload.read(MAX_IMPORT_BYTES + 1) if upload else request.form[name].encode()
         if len(raw) > MAX_IMPORT_BYTES:
             abort(400, f"{name} is larger than {MAX_IMPORT_BYTES} bytes")

@@ -50,6 +50,7 @@ class LiveCuration:
         self._vectors: dict[str, np.ndarray] = {}
         self._lock = threading.Lock()
         self._poller_pid: int | None = None
+        self.stopped = threading.Event()
         self.poll()
 
     def poll(self) -> bool:
@@ -77,10 +78,13 @@ class LiveCuration:
                 threading.Thread(target=self._poll_forever, name="live-curation", daemon=True).start()
 
     def _poll_forever(self) -> None:
-        while True:
-            time.sleep(self.poll_seconds)
+        while not self.stopped.wait(self.poll_seconds):
             if self.poll() and (served := self.served()) is not None:
                 self.apply(served, start=False)
+
+    def close(self) -> None:
+        """Stop this process's poller."""
+        self.stopped.set()
 
     def apply(self, snapshot: Snapshot, start: bool = True) -> Snapshot:
         """The snapshot with the newest revision read applied (the same object until either changes)."""

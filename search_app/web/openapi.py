@@ -1,6 +1,7 @@
 """The OpenAPI 3.1 description of the JSON API."""
 from __future__ import annotations
 
+from search_app.engine.editing import MAX_IMPORT_CHARS
 from search_app.engine.ranking import RankingConfig
 from search_app.engine.strategies import MODES
 from search_app.engine.suggest import MAX_SUGGESTIONS
@@ -267,7 +268,7 @@ def admin_document() -> dict:
             "/admin/curation/restore": _change("Make an earlier revision the newest (undo)", {
                 "revision": {"type": "integer", "minimum": 1}}, ["revision"]),
             "/admin/curation/import": _change("Replace the live curation with the reviewed files' text", {
-                "best_bets": {"type": "string", "maxLength": 250_000},
-                "synonyms": {"type": "string", "maxLength": 250_000}}, ["best_bets", "synonyms"]),
+                "best_bets": {"type": "string", "maxLength": MAX_IMPORT_CHARS},
+                "synonyms": {"type": "string", "maxLength": MAX_IMPORT_CHARS}}, ["best_bets", "synonyms"]),
         },
     }

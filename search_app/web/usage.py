@@ -85,6 +85,7 @@ class UsageLog:
         self._writer_pid: int | None = None
         self._start_lock = threading.Lock()
         self._flush_lock = threading.Lock()
+        self.stopped = threading.Event()
         self._prepare()
 
     @property
@@ -140,9 +141,13 @@ class UsageLog:
                 threading.Thread(target=self._write_forever, name="usage-log", daemon=True).start()
 
     def _write_forever(self) -> None:
-        while True:
-            time.sleep(self.flush_seconds)
+        while not self.stopped.wait(self.flush_seconds):
             self.flush()
+
+    def close(self) -> None:
+        """Write what is queued, if the database takes it, and stop this process's writer."""
+        self.flush()
+        self.stopped.set()
 
     def flush(self) -> bool:
         """Write every queued event now; False when they could not be written (they stay queued)."""

@@ -96,3 +96,13 @@ def test_the_dashboard_is_usable_on_a_phone(corpus_index, tmp_path):
             return parseFloat(getComputedStyle(svg.querySelector('text.axis')).fontSize) * scale;""")
         assert label_px >= 10
         assert violations(driver) == []
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_the_site_menu_keeps_its_label_beside_it(server, sized, lang):
+    sized.get(f"{server}/?lang={lang}&q=mastectomy")
+    label, menu = sized.execute_script(
+        "const box = e => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; };"
+        "return [box(document.querySelector('label[for=source]')), box(document.getElementById('source'))];")
+    assert menu[1] <= (label[1] + label[3]) / 2 <= menu[3], "the label sits on the menu's line"
+    assert 0 <= menu[0] - label[2] <= 16, "right before it"

@@ -95,6 +95,11 @@ def test_the_dashboard_is_usable_on_a_phone(corpus_index, tmp_path):
             const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
             return parseFloat(getComputedStyle(svg.querySelector('text.axis')).fontSize) * scale;""")
         assert label_px >= 10
+        latest, frame = driver.execute_script("""
+            const frame = document.querySelector('.chart-frame'), points = frame.querySelectorAll('.point');
+            const box = e => { const r = e.getBoundingClientRect(); return [r.left, r.right]; };
+            return [box(points[points.length - 1]), box(frame)];""")
+        assert frame[0] <= latest[0] and latest[1] <= frame[1], "a chart by day opens at its latest day"
         assert violations(driver) == []
 
 

@@ -300,3 +300,22 @@ def test_a_question_about_clinical_trials_lands_first_on_a_section_about_them(cl
     body = client.get("/api/search", query_string={"q": "clinical trials for metastatic breast cancer"}).get_json()
     first = body["results"][0]["passages"][0]
     assert "trial" in first["section"].lower(), first["section"]
+
+
+def test_a_recommended_section_is_shown_from_its_start_and_not_repeated_below(client):
+    question = "life expectancy stage 4 breast cancer"
+    body = client.get("/api/search", query_string={"q": question}).get_json()
+    [recommended] = body["recommended"]
+    assert recommended["link"] == "/pages/metastatic-breast-cancer-introduction.html#prognosis"
+    excerpt = recommended["excerpt"]["text"]
+    assert recommended["text"].startswith(excerpt.removesuffix(" …")) and "15 percent" in excerpt, \
+        "the editors' section from its start, with the figures its later sentences refer to"
+    below = [p for result in body["results"] for p in result["passages"] if p["link"] == recommended["link"]]
+    assert below and all(p["shown_above"] for p in below)
+    assert not any(p["shown_above"] for result in body["results"] for p in result["passages"]
+                   if p["link"] != recommended["link"])
+    page = client.get("/", query_string={"q": question}).get_data(as_text=True)
+    assert page.count("Shown above, as recommended.") == len(below)
+    assert page.count(excerpt.split(". ")[0]) == 1, "the excerpt is shown once"
+    spanish = client.get("/", query_string={"q": question, "lang": "es"}).get_data(as_text=True)
+    assert "Se muestra arriba, como recomendado." in spanish

@@ -74,6 +74,9 @@ def test_question_typed_in_full_and_link_followed_to_its_section(host_page, brow
         "/pages/metastatic-breast-cancer-introduction.html#treatment")
     section = root.find_element(By.CSS_SELECTOR, "li.cs-page .cs-section .cs-section-title a")
     assert section.text == "Treatment for metastatic breast cancer"
+    first = root.find_element(By.CSS_SELECTOR, "li.cs-page .cs-section")
+    assert first.find_element(By.CSS_SELECTOR, ".cs-above").text == "Shown above, as recommended." and not \
+        first.find_elements(By.CSS_SELECTOR, ".cs-excerpt"), "the recommended section's excerpt is not repeated"
     addresses = [code.text for code in root.find_elements(By.CSS_SELECTOR, ".cs-link code")]
     assert addresses and all("%20" not in text for text in addresses), "the address copied, readable"
     assert not root.find_elements(By.CSS_SELECTOR, ".cs-link a"), "an address to copy, not one more link to tab through"

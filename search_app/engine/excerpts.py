@@ -31,17 +31,19 @@ def highlights(text: str, query: str, unmarked: frozenset[str] = frozenset()) ->
             if (token := match.group(0).lower()) in stems or token.startswith(prefixes)]
 
 
-def excerpt(text: str, spans: list[tuple[int, int]], size: int = MAX_EXCERPT) -> tuple[str, list[tuple[int, int]]]:
+def excerpt(text: str, spans: list[tuple[int, int]], size: int = MAX_EXCERPT,
+            opening: bool = False) -> tuple[str, list[tuple[int, int]]]:
     """Whole sentences of the passage, about `size` characters: the sentence with the most different
     question words marked (the first of those, or the first sentence), then its neighbours while they
-    fit, the next before the previous. It starts at a sentence start and ends at a sentence end, so a
-    sentence is never cut into a claim it does not make ("... cannot be cured"); "…" marks text left
-    out. Spans are shifted to it."""
+    fit, the next before the previous; with `opening`, the passage's first sentences (a section the
+    editors recommend is shown from its start, as they chose it). It starts at a sentence start and
+    ends at a sentence end, so a sentence is never cut into a claim it does not make ("... cannot be
+    cured"); "…" marks text left out. Spans are shifted to it."""
     if len(text) <= size:
         return text, spans
     sentences = sentence_spans(text)
     counts = [len({stem(text[s:e].lower()) for s, e in spans if s >= start and e <= end}) for start, end in sentences]
-    lo = hi = max(range(len(sentences)), key=lambda i: (counts[i], -i))
+    lo = hi = 0 if opening else max(range(len(sentences)), key=lambda i: (counts[i], -i))
     while True:
         if hi + 1 < len(sentences) and sentences[hi + 1][1] - sentences[lo][0] <= size:
             hi += 1

@@ -4,7 +4,7 @@ search page, the API (and so the widget) and bench.evaluate all show this; none 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -56,6 +56,8 @@ class ShownPassage:
     highlights: list[tuple[int, int]]
     excerpt: Excerpt
     score: float | None = None
+    # A result's passage that a recommended one already shows above it (its excerpt is not repeated).
+    shown_above: bool = False
 
 
 @dataclass(frozen=True)
@@ -105,19 +107,21 @@ def finish(result: SearchResult, mark: Mark | None) -> SearchResult:
     marked = bool(records) or not result.recommended
     marks = iter([marked] + [False] * (len(records) + sum(len(page.sections) for page in result.pages)))
     result.shown_recommended = [shown(record, record.section, record.link, result, None,
-                                      mark if next(marks) else None) for record in records]
+                                      mark if next(marks) else None, opening=True) for record in records]
+    above = {record.id for record in records}
     result.shown_pages = [
-        ShownPage(page, detail, [shown(hit.passage, hit.heading, passage_link(hit.passage), result, hit.score,
-                                       mark if next(marks) else None, page)
+        ShownPage(page, detail, [replace(shown(hit.passage, hit.heading, passage_link(hit.passage), result, hit.score,
+                                               mark if next(marks) else None, page),
+                                         shown_above=hit.passage.id in above)
                                  for hit in page.sections])
         for page, detail in zip(result.pages, distinct_labels(result.pages), strict=True)]
     return result
 
 
 def shown(record: PassageRecord, section: str, link: str, result: SearchResult, score: float | None,
-          mark: Mark | None, page: ranking.PageHit | None = None) -> ShownPassage:
+          mark: Mark | None, page: ranking.PageHit | None = None, opening: bool = False) -> ShownPassage:
     spans = highlights(record.text, result.searched, result.unmarked)
-    text, inside = excerpt(record.text, spans)
+    text, inside = excerpt(record.text, spans, opening=opening)
     answer = mark(record, text) if mark is not None else None
     url, original = (page.url, page.original_url) if page else (record.url, record.original_url)
     return ShownPassage(record, section, link, public_link(link, url, original), spans,

@@ -212,7 +212,8 @@
       const shared = absolute(base, hit.public_link || hit.link);
       return el("li", { class: "cs-section" },
         el(heading(1), { class: "cs-section-title" }, link(hit.link, hit.section || say.introduction, rank)),
-        excerpt(hit.excerpt || { text: hit.text || "", highlights: [] }),
+        hit.shown_above ? el("p", { class: "cs-above", text: say.above })
+          : excerpt(hit.excerpt || { text: hit.text || "", highlights: [] }),
         shared ? el("p", { class: "cs-link" }, el("span", { class: "cs-hidden", text: say.link + " " }),
                     el("code", { text: readable(shared) }), " ", copyButton(shared, say)) : null);
     };

@@ -34,10 +34,11 @@ def excerpt_json(excerpt: Excerpt) -> dict:
 
 def passage_json(passage: ShownPassage) -> dict:
     """A result's passage: its section, links, text with the question's words, excerpt (with its answer
-    sentence, if marked) and score."""
+    sentence, if marked), score, and whether a recommended passage already shows it."""
     return {"section": passage.section, "link": passage.link, "public_link": passage.public_link,
             "text": passage.record.text, "highlights": [list(span) for span in passage.highlights],
-            "excerpt": excerpt_json(passage.excerpt), "score": round(passage.score or 0.0, 4)}
+            "excerpt": excerpt_json(passage.excerpt), "score": round(passage.score or 0.0, 4),
+            "shown_above": passage.shown_above}
 
 
 def recommended_json(passage: ShownPassage) -> dict:

@@ -31,7 +31,7 @@ EXCERPT = {
 }
 PASSAGE = {
     "type": "object",
-    "required": ["section", "link", "public_link", "text", "highlights", "excerpt", "score"],
+    "required": ["section", "link", "public_link", "text", "highlights", "excerpt", "score", "shown_above"],
     "properties": {
         "section": {"type": "string", "description": "the section's <h2> text; empty for the page's lead text"},
         "link": {"type": "string", "description": "opens the page at this passage (a text fragment of its "
@@ -41,6 +41,8 @@ PASSAGE = {
         "highlights": SPANS,
         "excerpt": EXCERPT,
         "score": {"type": "number"},
+        "shown_above": {"type": "boolean", "description": "a recommended passage above shows this one: "
+                                                          "show its section, not its excerpt again"},
     },
 }
 PAGE_RESULT = {

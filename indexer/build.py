@@ -157,7 +157,8 @@ def build(
         log.info("%d pages, %d passages", len(pages), len(passages))
         if incremental and previous and nothing_changed(previous.reader.manifest, report, len(pages), {
                 "sources": [s.origin for s in config_sources.sources], "synonyms": [list(g) for g in synonyms],
-                "best_bets": curation.to_json(), "helpline": config_sources.helpline}):
+                "best_bets": curation.to_json(), "helpline": config_sources.helpline,
+                "share_copies": config_sources.share_copies}):
             report.version, report.published = previous.reader.version, False
             return finished(report, pages, passages, started, index_dir)
         texts = [embed_text(pages[p.page_index].title, p) for p in passages] + [page.title for page in pages]
@@ -185,7 +186,8 @@ def build(
             off_topic_scores=calibration.off_topic_scores(passage_vectors["minilm"], embedder),
             e5_off_topic_scores=calibration.off_topic_scores(passage_vectors["e5"], embedder, models.E5),
             synonyms=[list(group) for group in synonyms], best_bets=curation.to_json(),
-            helpline=config_sources.helpline, phrases=common_phrases(p.text for p in passages),
+            helpline=config_sources.helpline, share_copies=config_sources.share_copies,
+            phrases=common_phrases(p.text for p in passages),
             changes={"added": len(report.added), "changed": len(report.changed), "removed": len(report.removed)})
         log.info("writing the index")
         vocabulary = page_vocabulary(pages)
@@ -206,7 +208,7 @@ def build(
 
 def nothing_changed(manifest: Manifest, report: BuildReport, pages: int, inputs: Mapping) -> bool:
     """Whether an update would publish what the published version already holds: the same pages, all
-    unchanged, the same failures, and the same sources, synonyms, best bets and helpline."""
+    unchanged, the same failures, and the same sources, synonyms, best bets, helpline and shared copies."""
     return (manifest.format == FORMAT_VERSION and not (report.added or report.changed or report.removed)
             and report.unchanged == pages == manifest.counts["pages"]
             and manifest.skipped == [asdict(s) for s in report.skipped]

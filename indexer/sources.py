@@ -167,6 +167,9 @@ class SourcesConfig:
     best_bets: Path | None = None
     allow_shrink: bool = False
     helpline: str = ""
+    # Hosts whose originals are not shared (a retired site, or copies whose section ids are their own):
+    # "Copy link" shares the search's own copy of their pages.
+    share_copies: list[str] = field(default_factory=list)
 
     def reading(self) -> Reading:
         """Trusted origins: the configured hosts and each source's own; a crawler when a source is on the web."""
@@ -189,6 +192,7 @@ TEXT_MAP = Table({})  # any keys, text values: `sites`
 NUMBER = (int, float)
 SCHEMA = Table({
     "base_url": str, "allow_hosts": [str], "synonyms": str, "best_bets": str, "helpline": str,
+    "share_copies": [str],
     "folder": [Table({"path": str, "base_url": str, "name": str, "sites": TEXT_MAP}, ("path",))],
     "sitemap": [Table({"url": str, "name": str}, ("url",))],
     "url_list": [Table({"path": str, "name": str}, ("path",))],
@@ -252,4 +256,5 @@ def load_sources_file(path: Path) -> SourcesConfig:
     if not isinstance(helpline, str) or len(helpline) > MAX_HELPLINE:
         raise InputError(f"{path}: helpline must be one line of text of at most {MAX_HELPLINE} characters")
     return SourcesConfig(sources, set(data.get("allow_hosts", [])), crawl, synonyms, best_bets,
-                         helpline=" ".join(helpline.split()))
+                         helpline=" ".join(helpline.split()),
+                         share_copies=sorted({host.strip().lower() for host in data.get("share_copies", [])}))

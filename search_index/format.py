@@ -137,6 +137,7 @@ class Manifest:
     synonyms: list[list[str]] = field(default_factory=list)
     best_bets: dict | None = None
     helpline: str = ""
+    share_copies: list[str] = field(default_factory=list)  # hosts whose originals are not shared
     phrases: list = field(default_factory=list)  # the corpus's most used phrases, for suggestions
     changes: dict[str, int] = field(default_factory=dict)  # pages added, changed, removed
     vector_index: dict = field(default_factory=dict)

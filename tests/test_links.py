@@ -6,6 +6,7 @@ import pytest
 from indexer.build import build
 from indexer.sources import FolderSource, SourcesConfig
 from search_index import publishing
+from search_index.errors import InputError
 from tests.helpers import StandIn, build_folder, page_html, write_page
 
 HOSTILE = [
@@ -100,3 +101,42 @@ def test_untrusted_canonical_on_a_local_folder_keeps_the_local_link(tmp_path):
     reader = publishing.open_version(tmp_path / "index")
     urls = sorted(r.url for r in reader.passages(list(range(1, reader.vectors.ntotal + 1))).values())
     assert urls == ["/pages/a.html", "/pages/b.html"]
+
+
+def test_a_retired_sites_pages_are_shared_by_the_searchs_own_copy(tmp_path):
+    from search_app import create_app
+    from search_app.web.services import services
+
+    pages = tmp_path / "pages"
+    write_page(pages, "old/knees.html", page_html("Knees", [("Knee pain", "Rest and ice help knee pain.")],
+                                                  canonical="https://retired.example/knees"))
+    write_page(pages, "live/elbows.html", page_html("Elbows", [("Elbow pain", "Rest and ice help elbow pain.")],
+                                                    canonical="https://live.example/elbows"))
+    config = SourcesConfig([FolderSource(pages)], allow_hosts={"retired.example", "live.example"},
+                           share_copies=["retired.example"])
+    build(config, tmp_path / "index", device="cpu", progress=False)
+    client = create_app({"TESTING": True, "INDEX_DIR": str(tmp_path / "index"), "PAGES_DIR": str(pages),
+                         "RATE_LIMIT_PER_MINUTE": 0}).test_client()
+    shared = {p["link"].split("#")[0]: (p["public_link"], result["page"]["original_url"])
+              for result in client.get("/api/search", query_string={"q": "rest and ice for pain"}).get_json()["results"]
+              for p in result["passages"]}
+    assert shared["/pages/old/knees.html"] == ("/pages/old/knees.html#knee-pain", "https://retired.example/knees"), \
+        "the retired original is still named, but the copy is what is shared"
+    assert shared["/pages/live/elbows.html"] == ("https://live.example/elbows#elbow-pain", "https://live.example/elbows")
+    old = client.get("/pages/old/knees.html").get_data(as_text=True)
+    assert "the original is at" not in old and "retired.example/knees</a>" not in old
+    assert "the original is at <a href=\"https://live.example/elbows\">" in client.get("/pages/live/elbows.html").get_data(
+        as_text=True)
+    assert services(client.application).retriever.snapshot().share_copies == {"retired.example"}
+
+
+def test_the_sources_file_names_the_hosts_whose_copies_are_shared(tmp_path):
+    from indexer.sources import load_sources_file
+
+    (tmp_path / "pages").mkdir()
+    (tmp_path / "sources.toml").write_text('share_copies = ["NIHSeniorHealth.gov ", "ghr.nlm.nih.gov"]\n'
+                                           '[[folder]]\npath = "pages"\n')
+    assert load_sources_file(tmp_path / "sources.toml").share_copies == ["ghr.nlm.nih.gov", "nihseniorhealth.gov"]
+    (tmp_path / "sources.toml").write_text('share_copies = "nihseniorhealth.gov"\n[[folder]]\npath = "pages"\n')
+    with pytest.raises(InputError, match="share_copies must be a list"):
+        load_sources_file(tmp_path / "sources.toml")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from urllib.parse import quote, urlsplit
 
 from search_app.engine.ranking import PageHit
@@ -36,9 +36,11 @@ def text_directive(text: str) -> str:
     return quote(text, safe="").replace("-", "%2D")
 
 
-def public_link(link: str, url: str, original_url: str | None) -> str:
-    """The address to share: a local copy's link moved to the public original (same fragment)."""
-    if original_url and link.startswith(url):
+def public_link(link: str, url: str, original_url: str | None, share_copies: Collection[str] = ()) -> str:
+    """The address to share: a local copy's link moved to the public original (same fragment), unless
+    the original's host is one whose originals are not shared (`share_copies`: retired, or section ids
+    the live pages do not have)."""
+    if original_url and link.startswith(url) and urlsplit(original_url).hostname not in share_copies:
         return original_url + link[len(url):]
     return link
 

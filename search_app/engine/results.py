@@ -3,7 +3,7 @@ it, its whole-sentence excerpt and, for the excerpt read first, the sentence tha
 search page, the API (and so the widget) and bench.evaluate all show this; none computes its own."""
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -100,18 +100,20 @@ class SearchResult:
 Mark = Callable[[PassageRecord, str], "tuple[int, int] | None"]
 
 
-def finish(result: SearchResult, mark: Mark | None) -> SearchResult:
+def finish(result: SearchResult, mark: Mark | None, share_copies: Collection[str] = ()) -> SearchResult:
     """`result` with what it shows: the first recommended passage's excerpt, else the first result's
-    first one, has its answer sentence marked (by `mark`)."""
+    first one, has its answer sentence marked (by `mark`); addresses to share are the originals', but
+    on `share_copies` hosts (search_app.engine.links.public_link)."""
     records = result.recommended.passages if result.recommended else []
     marked = bool(records) or not result.recommended
     marks = iter([marked] + [False] * (len(records) + sum(len(page.sections) for page in result.pages)))
     result.shown_recommended = [shown(record, record.section, record.link, result, None,
-                                      mark if next(marks) else None, opening=True) for record in records]
+                                      mark if next(marks) else None, opening=True, share_copies=share_copies)
+                                for record in records]
     above = {record.id for record in records}
     result.shown_pages = [
         ShownPage(page, detail, [replace(shown(hit.passage, hit.heading, passage_link(hit.passage), result, hit.score,
-                                               mark if next(marks) else None, page),
+                                               mark if next(marks) else None, page, share_copies=share_copies),
                                          shown_above=hit.passage.id in above)
                                  for hit in page.sections])
         for page, detail in zip(result.pages, distinct_labels(result.pages), strict=True)]
@@ -119,10 +121,11 @@ def finish(result: SearchResult, mark: Mark | None) -> SearchResult:
 
 
 def shown(record: PassageRecord, section: str, link: str, result: SearchResult, score: float | None,
-          mark: Mark | None, page: ranking.PageHit | None = None, opening: bool = False) -> ShownPassage:
+          mark: Mark | None, page: ranking.PageHit | None = None, opening: bool = False,
+          share_copies: Collection[str] = ()) -> ShownPassage:
     spans = highlights(record.text, result.searched, result.unmarked)
     text, inside = excerpt(record.text, spans, opening=opening)
     answer = mark(record, text) if mark is not None else None
     url, original = (page.url, page.original_url) if page else (record.url, record.original_url)
-    return ShownPassage(record, section, link, public_link(link, url, original), spans,
+    return ShownPassage(record, section, link, public_link(link, url, original, share_copies), spans,
                         Excerpt(text, inside, answer), score)

@@ -85,9 +85,9 @@ class Retriever:
     def search(self, query: str, options: SearchOptions = SearchOptions(),
                snapshot: Snapshot | None = None) -> SearchResult:
         """The question's results on `snapshot` (the served version unless given), finished to be shown."""
-        result = pipeline.search(snapshot or self.snapshot(), self.encoders, self.config, query, options,
-                                 self.pair_reader)
-        return finish(result, self.marker(result))
+        snapshot = snapshot or self.snapshot()
+        result = pipeline.search(snapshot, self.encoders, self.config, query, options, self.pair_reader)
+        return finish(result, self.marker(result), snapshot.share_copies)
 
     def marker(self, result: SearchResult) -> Mark | None:
         """What marks the result's answer sentence: the pair reader where it read the question, else

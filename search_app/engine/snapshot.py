@@ -66,6 +66,7 @@ class Snapshot:
         self.everywhere = self.reader.terms_held_by(config.highlight_max_share)
         self.sites = self.reader.sites()
         self.helpline: str = self.reader.manifest.helpline
+        self.share_copies = frozenset(self.reader.manifest.share_copies)
         self.reader.owners([])  # reads the passages' owners now rather than in the first search
         self.thresholds: dict[tuple[str, float], float] = {}
         self.samples = {model: self.reader.sample_vectors(model, config.spread_sample)

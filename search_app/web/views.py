@@ -94,7 +94,9 @@ def page(name: str):
     if info is None:
         abort(404)
     copy = read_copy(resolved, info.original_url)
-    return render_template("copy.html", copy=copy, info=info, back=search_left())
+    shared = info.original_url and urlsplit(info.original_url).hostname not in snapshot().share_copies
+    return render_template("copy.html", copy=copy, info=info, original=info.original_url if shared else None,
+                           back=search_left())
 
 
 def search_left() -> str:

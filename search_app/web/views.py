@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import quote, unquote, urljoin, urlsplit
 
 from flask import Blueprint, abort, current_app, render_template, request, url_for
 from werkzeug.security import safe_join
@@ -21,8 +21,9 @@ bp = Blueprint("views", __name__)
 
 @bp.app_template_filter("readable")
 def readable(url: str) -> str:
-    """An address as a person reads it: its escapes decoded (a text fragment's words with their spaces)."""
-    return unquote(url)
+    """An address as a person reads it, whole (an address on this site with its host, as "Copy link"
+    copies it) and with its escapes decoded (a text fragment's words with their spaces)."""
+    return unquote(urljoin(request.host_url, url))
 
 
 @bp.app_template_filter("host")

@@ -44,6 +44,8 @@ def reading(index_dir: str, out: Path) -> None:
         driver.save_screenshot(str(out / "pacientes-es-phone.png"))
         driver.get(base + "/pages/cancer.gov/breast-treatment-pdq.html")
         driver.save_screenshot(str(out / "copy-phone.png"))
+        driver.get(base + "/?" + urllib.parse.urlencode({"q": "best pizza in town"}))
+        driver.save_screenshot(str(out / "no-match-phone.png"))
 
 
 def widget(index_dir: str, out: Path) -> None:
@@ -94,9 +96,32 @@ def dashboard(index_dir: str, out: Path) -> None:
     with tempfile.TemporaryDirectory() as folder:
         filled_log(Path(folder) / "usage.sqlite")
         app = create_app({"INDEX_DIR": index_dir, "ADMIN_TOKEN": TOKEN, "QUERY_LOG": str(Path(folder) / "usage.sqlite")})
-        with live_server(app) as base, chrome(1280, 3150) as driver:
-            driver.get(base.replace("http://", f"http://staff:{TOKEN}@") + "/admin/")
-            driver.save_screenshot(str(out / "dashboard.png"))
+        with live_server(app) as base:
+            for name, (width, height, mobile) in {"": (1280, 3600, False), "-phone": (390, 1400, True)}.items():
+                with chrome(width, height, mobile) as driver:
+                    driver.get(base.replace("http://", f"http://staff:{TOKEN}@") + "/admin/")
+                    driver.save_screenshot(str(out / f"dashboard{name}.png"))
+
+
+def curation(index_dir: str, out: Path) -> None:
+    """The curation page after a few edits, and the pin page on a phone."""
+    with tempfile.TemporaryDirectory() as folder:
+        app = create_app({"INDEX_DIR": index_dir, "ADMIN_TOKEN": TOKEN, "QUERY_LOG": str(Path(folder) / "record.sqlite"),
+                          "RATE_LIMIT_PER_MINUTE": 0})
+        client, editor = app.test_client(), {"Authorization": f"Bearer {TOKEN}", "Accept": "application/json"}
+        client.post("/admin/curation/bets", headers=editor, data={
+            "phrasings": "where can i buy a wig", "show": "/pages/medlineplus/breastcancer.html"})
+        client.post("/admin/curation/synonyms", headers=editor, data={"terms": "wig, hairpiece"})
+        with live_server(app) as base:
+            signed_in = base.replace("http://", f"http://staff:{TOKEN}@")
+            with chrome(1280, 2000) as driver:
+                driver.get(signed_in + "/admin/curation")
+                driver.save_screenshot(str(out / "curation.png"))
+            width, height, mobile = SIZES["phone"]
+            with chrome(width, height, mobile) as driver:
+                driver.get(signed_in + "/admin/curation/pin?" + urllib.parse.urlencode(
+                    {"q": "hair loss from chemotherapy", "phrasing": "where can i buy a wig"}))
+                driver.save_screenshot(str(out / "pin-phone.png"))
 
 
 def main(index_dir: str, out_dir: str, query: str, widget_index_dir: str | None = None) -> None:
@@ -107,6 +132,7 @@ def main(index_dir: str, out_dir: str, query: str, widget_index_dir: str | None 
         reading(widget_index_dir, out)
         widget(widget_index_dir, out)
         dashboard(widget_index_dir, out)
+        curation(widget_index_dir, out)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -103,6 +104,8 @@ def postgres_cluster():
     from bench.servers import postgres, postgres_bin
 
     if postgres_bin() is None:
+        if os.environ.get("CI"):
+            raise RuntimeError("CI needs PostgreSQL's server: run `make postgres-setup`")
         pytest.skip("PostgreSQL's server is not installed (make postgres-setup)")
     folder = Path(tempfile.mkdtemp(prefix="curated-search-tests-postgres-"))
     try:

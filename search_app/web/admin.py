@@ -12,8 +12,10 @@ import hashlib
 import hmac
 import io
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from flask import Blueprint, Response, abort, current_app, g, jsonify, render_template, request
 
@@ -29,6 +31,7 @@ from search_index.query_encoder import EncoderUnavailable
 from search_index.targets import lost_targets
 
 bp = Blueprint("admin", __name__)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -204,9 +207,10 @@ def usage_figures(usage: UsageLog, days: int) -> dict:
     labels = [day.day for day in daily]
     clicks = usage.clicks_by_rank(days)
     rank_labels = [rank_label(r) for r in clicks]
+    gaps = usage.top(days, TOPIC_QUESTIONS)
     return dict(
-        daily=daily, gaps=usage.top(days, 20), fired=usage.best_bets(days), clicks=clicks, rank_labels=rank_labels,
-        topics=gap_topics(usage, days)[:TOPICS_SHOWN],
+        daily=daily, gaps=gaps[:GAPS_SHOWN], fired=usage.best_bets(days), clicks=clicks, rank_labels=rank_labels,
+        topics=gap_topics(gaps)[:TOPICS_SHOWN],
         searches_chart=charts.line_chart(labels, [d.searches for d in daily], "searches", "Searches per day"),
         no_match_chart=charts.line_chart(labels, [d.no_match_rate for d in daily], "no-match",
                                          "Share of searches with no good match, per day", percent),
@@ -214,15 +218,16 @@ def usage_figures(usage: UsageLog, days: int) -> dict:
     )
 
 
-# The questions grouped into topics: the most asked without a good answer (each encoded once per worker).
+# The questions grouped into topics: the most asked without a good answer (each encoded once per worker);
+# the dashboard lists the first GAPS_SHOWN of them.
 TOPIC_QUESTIONS = 300
 TOPICS_SHOWN = 10
+GAPS_SHOWN = 20
 
 
-def gap_topics(usage: UsageLog, days: int) -> list[Topic]:
-    """The questions without a good answer of the last `days` days, as topics per language (none when
-    questions cannot be encoded just now)."""
-    rows = usage.top(days, TOPIC_QUESTIONS)
+def gap_topics(rows: list[tuple[str, int, int]]) -> list[Topic]:
+    """Questions without a good answer (UsageLog.top's rows) as topics per language (none when questions
+    cannot be encoded just now)."""
     retriever = services().retriever
     questions = [(query, count, spoken(query, "en", retriever.config.profiles).code) for query, count, _ in rows]
     if not questions:
@@ -234,39 +239,38 @@ def gap_topics(usage: UsageLog, days: int) -> list[Topic]:
     return group(questions, vectors)
 
 
-@bp.get("/admin/topics.csv")
-def topics_csv():
-    """What people ask that the pages do not cover, as topics, for the people who write pages."""
+def logged(read: Callable[[UsageLog], T]) -> T:
+    """What `read` takes from the usage log: 404 when it is off, 503 when it cannot be read."""
     usage = services().usage_log
     if usage is None:
         abort(404, "The usage log is off: set QUERY_LOG or DATABASE_URL.")
     try:
-        topics = gap_topics(usage, period())
+        return read(usage)
     except ERRORS as exc:
         abort(503, f"The usage log cannot be read: {type(exc).__name__}: {exc}")
+
+
+def csv_download(header: list[str], rows: Iterable[list], filename: str) -> Response:
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["language", "topic", "searches", "questions", "examples"])
-    for topic in topics:
-        writer.writerow([topic.language, topic.name, topic.searches, len(topic.questions),
-                         " | ".join(topic.examples)])
+    writer.writerow(header)
+    writer.writerows(rows)
     return Response(out.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": "attachment; filename=search-topics-without-answers.csv"})
+                    headers={"Content-Disposition": f"attachment; filename={filename}"})
+
+
+@bp.get("/admin/topics.csv")
+def topics_csv():
+    """What people ask that the pages do not cover, as topics, for the people who write pages."""
+    topics = gap_topics(logged(lambda usage: usage.top(period(), TOPIC_QUESTIONS)))
+    return csv_download(["language", "topic", "searches", "questions", "examples"],
+                        ([t.language, t.name, t.searches, len(t.questions), " | ".join(t.examples)] for t in topics),
+                        "search-topics-without-answers.csv")
 
 
 @bp.get("/admin/daily.csv")
 def daily_csv():
-    usage = services().usage_log
-    if usage is None:
-        abort(404, "The usage log is off: set QUERY_LOG.")
-    try:
-        daily = usage.days(period())
-    except ERRORS as exc:
-        abort(503, f"The usage log cannot be read: {type(exc).__name__}: {exc}")
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["day", "searches", "no_match", "weak", "corrected", "clicks"])
-    for day in daily:
-        writer.writerow([day.day, day.searches, day.no_match, day.weak, day.corrected, day.clicks])
-    return Response(out.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": "attachment; filename=search-usage-daily.csv"})
+    daily = logged(lambda usage: usage.days(period()))
+    return csv_download(["day", "searches", "no_match", "weak", "corrected", "clicks"],
+                        ([d.day, d.searches, d.no_match, d.weak, d.corrected, d.clicks] for d in daily),
+                        "search-usage-daily.csv")

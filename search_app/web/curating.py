@@ -270,17 +270,18 @@ def import_files():
     return change("imported from the files", lambda _: editing.imported(state, reader))
 
 
+def exported(text: str, mimetype: str, filename: str, revision: int) -> Response:
+    return Response(text, mimetype=mimetype, headers={"Content-Disposition": f"attachment; filename={filename}",
+                                                      "X-Curation-Revision": str(revision)})
+
+
 @bp.get("/admin/curation/best-bets.toml")
 def export_best_bets():
     state, number = served_state()
-    return Response(format_best_bets(state.curation), mimetype="application/toml",
-                    headers={"Content-Disposition": "attachment; filename=best-bets.toml",
-                             "X-Curation-Revision": str(number)})
+    return exported(format_best_bets(state.curation), "application/toml", "best-bets.toml", number)
 
 
 @bp.get("/admin/curation/synonyms.txt")
 def export_synonyms():
     state, number = served_state()
-    return Response(format_synonyms(list(state.synonyms)), mimetype="text/plain",
-                    headers={"Content-Disposition": "attachment; filename=synonyms.txt",
-                             "X-Curation-Revision": str(number)})
+    return exported(format_synonyms(list(state.synonyms)), "text/plain", "synonyms.txt", number)

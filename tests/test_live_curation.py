@@ -195,13 +195,20 @@ def test_export_then_import_round_trips(garden, record_url, tmp_path):
     assert target.get("/admin/curation.json", headers=AS_EDITOR).get_json()["revision"] == 1, "nothing lost"
 
 
-def test_a_new_version_without_a_target_is_reported_on_the_dashboard(garden, record_url, tmp_path):
+def tools_pinned_then_removed(garden, record_url: str, tmp_path):
+    """A copy of the garden's pages and its index, an app on it with a best bet on the tools page, and
+    the tools page then removed from the pages (not yet from the index)."""
     pages, index_dir = tmp_path / "pages", tmp_path / "index"
     shutil.copytree(garden / "pages", pages)
     build_folder(pages, index_dir, embedder=StandIn())
     client = replica(index_dir, record_url)
     client.post("/admin/curation/bets", headers=AS_EDITOR, data={"phrasings": "tools", "show": "/pages/tools.html"})
     (pages / "tools.html").unlink()
+    return pages, index_dir, client
+
+
+def test_a_new_version_without_a_target_is_reported_on_the_dashboard(garden, record_url, tmp_path):
+    pages, index_dir, client = tools_pinned_then_removed(garden, record_url, tmp_path)
     build_folder(pages, index_dir, incremental=True, embedder=StandIn())
     eventually(lambda: "/pages/tools.html is not in this version" in " ".join(
         client.get("/admin/curation.json", headers=AS_EDITOR).get_json()["lost"]), seconds=5)
@@ -268,12 +275,7 @@ def test_questions_group_into_topics_per_language_by_their_vectors():
 def test_the_build_report_names_live_targets_the_new_version_lacks(garden, record_url, tmp_path, capsys):
     from indexer.__main__ import main
 
-    pages, index_dir = tmp_path / "pages", tmp_path / "index"
-    shutil.copytree(garden / "pages", pages)
-    build_folder(pages, index_dir, embedder=StandIn())
-    client = replica(index_dir, record_url)
-    client.post("/admin/curation/bets", headers=AS_EDITOR, data={"phrasings": "tools", "show": "/pages/tools.html"})
-    (pages / "tools.html").unlink()
+    pages, index_dir, client = tools_pinned_then_removed(garden, record_url, tmp_path)
     assert main(["update", "--source", str(pages), "--index-dir", str(index_dir), "--no-embedding-cache",
                  "--record", record_url]) == 0
     out = capsys.readouterr().out

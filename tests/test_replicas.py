@@ -63,6 +63,39 @@ def kill_replica(server) -> None:
         os.kill(victim, signal.SIGKILL)
 
 
+class Load:
+    """Fresh questions sent through `base` by `clients` threads (each waits `pause` seconds between
+    two) while the block runs: the statuses answered 200, and every other status or error."""
+
+    def __init__(self, base: str, about: str, clients: int, pause: float = 0.0) -> None:
+        self.base, self.about, self.pause = base, about, pause
+        self.answered: list[int] = []
+        self.failures: list = []
+        self.stop = threading.Event()
+        self.threads = [threading.Thread(target=self.client, args=(n,)) for n in range(clients)]
+
+    def client(self, number: int) -> None:
+        for i in range(100_000):
+            if self.stop.is_set():
+                return
+            try:
+                status, _, _ = answer(f"{self.base}/api/search?q=question+{number}+number+{i}+{self.about}")
+                (self.answered if status == 200 else self.failures).append(status)
+            except OSError as exc:
+                self.failures.append(repr(exc))
+            time.sleep(self.pause)
+
+    def __enter__(self) -> Load:
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop.set()
+        for thread in self.threads:
+            thread.join(timeout=15)
+
+
 def test_publish_and_a_killed_replica_under_load_lose_no_request(tmp_path):
     pages, index_dir = tmp_path / "pages", tmp_path / "index"
     for title, text in TOPICS[:3]:
@@ -72,44 +105,24 @@ def test_publish_and_a_killed_replica_under_load_lose_no_request(tmp_path):
     with gunicorn(index_dir, env) as one, gunicorn(index_dir, env) as two:
         port = free_port()
         replicas = [int(one.base.rsplit(":", 1)[1]), int(two.base.rsplit(":", 1)[1])]
-        config = proxy_config(tmp_path, port, replicas, limits=False)
-        proxy = subprocess.Popen(["nginx", "-p", str(tmp_path), "-c", str(config),
-                                  "-g", f"daemon off; pid {tmp_path / 'nginx.pid'}; error_log stderr;"],
-                                 stderr=subprocess.DEVNULL)
+        proxy = run_proxy(tmp_path, port, replicas, limits=False)
         base = f"http://127.0.0.1:{port}"
         try:
             wait_ready(base)
-            failures, answered, stop = [], [], threading.Event()
-
-            def client(number: int) -> None:
-                for i in range(100_000):
-                    if stop.is_set():
-                        return
-                    url = f"{base}/api/search?q=question+{number}+number+{i}+about+lava+and+ice"
-                    try:
-                        with urllib.request.urlopen(url, timeout=10) as response:
-                            answered.append(response.status)
-                    except OSError as exc:
-                        failures.append(repr(exc))
-
-            clients = [threading.Thread(target=client, args=(n,)) for n in range(4)]
-            for thread in clients:
-                thread.start()
-            time.sleep(2)
-            title, text = TOPICS[3]
-            write_page(pages, f"{title.lower()}.html", page_html(title, [("About", text)]))
-            second = build_folder(pages, index_dir).version
-            published = time.monotonic()
-            while {version_of(one.base), version_of(two.base)} != {second}:
-                assert time.monotonic() - published < 2.0, "both replicas serve the new version within 2 s"
-                time.sleep(0.05)
-            seen = time.monotonic() - published
-            time.sleep(1)
-            kill_replica(one)
-            time.sleep(4)
-            stop.set()
-            for thread in clients:
-                thread.join(timeout=15)
+            with Load(base, "about+lava+and+ice", clients=4) as load:
+                time.sleep(2)
+                title, text = TOPICS[3]
+                write_page(pages, f"{title.lower()}.html", page_html(title, [("About", text)]))
+                second = build_folder(pages, index_dir).version
+                published = time.monotonic()
+                while {version_of(one.base), version_of(two.base)} != {second}:
+                    assert time.monotonic() - published < 2.0, "both replicas serve the new version within 2 s"
+                    time.sleep(0.05)
+                seen = time.monotonic() - published
+                time.sleep(1)
+                kill_replica(one)
+                time.sleep(4)
+            failures, answered = load.failures, load.answered
             print(f"both replicas serve the new version {seen:.2f} s after the publish; {len(answered)} answered")
             assert first != second and seen < 2.0
             assert failures == [] and len(answered) > 20 and set(answered) == {200}
@@ -237,33 +250,15 @@ def test_replicas_on_one_postgresql_share_the_record_through_a_kill_and_a_databa
         base = f"http://127.0.0.1:{port}"
         try:
             wait_ready(base)
-            failures, answered, stop = [], [], threading.Event()
-
-            def client(number: int) -> None:
-                for i in range(100_000):
-                    if stop.is_set():
-                        return
-                    url = f"{base}/api/search?q=question+{number}+number+{i}+about+lava"
-                    try:
-                        status, _, _ = answer(url, headers={"X-Forwarded-For": f"198.51.100.{number}"})
-                        (answered if status == 200 else failures).append(status)
-                    except OSError as exc:
-                        failures.append(repr(exc))
-                    time.sleep(0.05)  # bounded load
-
-            clients = [threading.Thread(target=client, args=(n,)) for n in range(2)]
-            for thread in clients:
-                thread.start()
-            time.sleep(1)
-            kill_replica(one)
-            postgres_cluster.stop("fast")
-            time.sleep(1)
-            down_edit = admin_call(two.base, "/admin/curation/synonyms", {"terms": "glacier, ice river"})[0]
-            postgres_cluster.start()
-            time.sleep(1)
-            stop.set()
-            for thread in clients:
-                thread.join(timeout=15)
+            with Load(base, "about+lava", clients=2, pause=0.05) as load:
+                time.sleep(1)
+                kill_replica(one)
+                postgres_cluster.stop("fast")
+                time.sleep(1)
+                down_edit = admin_call(two.base, "/admin/curation/synonyms", {"terms": "glacier, ice river"})[0]
+                postgres_cluster.start()
+                time.sleep(1)
+            failures, answered = load.failures, load.answered
             assert failures == [] and len(answered) > 10, failures[:5]
             assert down_edit == 503, "an edit while the database is down is refused, not lost quietly"
             status, history = admin_call(two.base, "/admin/curation/history.json")

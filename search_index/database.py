@@ -94,6 +94,8 @@ class Database:
                 return
             if self.postgres:
                 url = "postgresql+psycopg://" + self.url.split("://", 1)[1]
+                if "connect_timeout=" not in url:  # a database that does not answer never holds a start
+                    url += ("&" if "?" in url else "?") + f"connect_timeout={max(1, round(TIMEOUT_SECONDS))}"
             else:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 url = f"sqlite:///{self.path.resolve()}"

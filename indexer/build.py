@@ -81,9 +81,9 @@ def log_progress(model: models.Model, done: int, wanted: int, seconds: float) ->
 
 
 def previous_version(index_dir: Path, config: ChunkConfig, info: models.ModelInfo,
-                     incremental: bool) -> Previous | None:
+                     incremental: bool, furniture: list[str]) -> Previous | None:
     """The published version when it is readable and its model matches; its pages are reused on update
-    when they were chunked alike."""
+    when they were read and chunked alike (the same furniture left out)."""
     try:
         reader = publishing.open_version(index_dir, formats=REUSABLE_FORMATS, reader=RebuildReader)
     except StoreError:
@@ -91,7 +91,7 @@ def previous_version(index_dir: Path, config: ChunkConfig, info: models.ModelInf
     if not info.built(reader.manifest.model):
         return None
     pages = {}
-    if incremental and reader.manifest.chunking == asdict(config):
+    if incremental and reader.manifest.chunking == asdict(config) and reader.manifest.furniture == furniture:
         pages = {(held.page.origin, held.page.path): held for held in reader.stored_pages()}
     return Previous(pages, reader, reader.pages_per_origin())
 
@@ -150,7 +150,7 @@ def build(
     curation = load_best_bets(config_sources.best_bets)
     with publishing.build_lock(index_dir):
         info = embedder.info(models.MINILM)
-        previous = previous_version(index_dir, config, info, incremental)
+        previous = previous_version(index_dir, config, info, incremental, config_sources.furniture)
         log.info("reading the sources' pages")
         pages, _ = read_pages(config_sources, previous, report)
         passages = chunk_pages(pages, config, previous)
@@ -158,7 +158,7 @@ def build(
         if incremental and previous and nothing_changed(previous.reader.manifest, report, len(pages), {
                 "sources": [s.origin for s in config_sources.sources], "synonyms": [list(g) for g in synonyms],
                 "best_bets": curation.to_json(), "helpline": config_sources.helpline,
-                "share_copies": config_sources.share_copies}):
+                "share_copies": config_sources.share_copies, "furniture": config_sources.furniture}):
             report.version, report.published = previous.reader.version, False
             return finished(report, pages, passages, started, index_dir)
         texts = [embed_text(pages[p.page_index].title, p) for p in passages] + [page.title for page in pages]
@@ -187,6 +187,7 @@ def build(
             e5_off_topic_scores=calibration.off_topic_scores(passage_vectors["e5"], embedder, models.E5),
             synonyms=[list(group) for group in synonyms], best_bets=curation.to_json(),
             helpline=config_sources.helpline, share_copies=config_sources.share_copies,
+            furniture=config_sources.furniture,
             phrases=common_phrases(p.text for p in passages),
             changes={"added": len(report.added), "changed": len(report.changed), "removed": len(report.removed)})
         log.info("writing the index")
@@ -208,7 +209,8 @@ def build(
 
 def nothing_changed(manifest: Manifest, report: BuildReport, pages: int, inputs: Mapping) -> bool:
     """Whether an update would publish what the published version already holds: the same pages, all
-    unchanged, the same failures, and the same sources, synonyms, best bets, helpline and shared copies."""
+    unchanged, the same failures, and the same sources, synonyms, best bets, helpline, shared copies and
+    furniture."""
     return (manifest.format == FORMAT_VERSION and not (report.added or report.changed or report.removed)
             and report.unchanged == pages == manifest.counts["pages"]
             and manifest.skipped == [asdict(s) for s in report.skipped]

@@ -42,7 +42,7 @@ def read_pages(
         try:
             for raw in source.pages(known, reading, expected):
                 listed.add((source.origin, raw.path))
-                page = _read_one(source.origin, raw, old.get((source.origin, raw.path)), report)
+                page = _read_one(source.origin, raw, old.get((source.origin, raw.path)), report, reading.furniture)
                 if page is not None:
                     found.append(Claim(page, raw.address.own_url, _shown(source.origin, raw.path)))
         except CrawlError as exc:
@@ -115,7 +115,8 @@ def _shown(origin: str, path: str) -> str:
     return path if "://" in path else f"{origin.rstrip('/')}/{path}"
 
 
-def _read_one(origin: str, raw: RawPage, held: StoredPage | None, report: BuildReport) -> Page | None:
+def _read_one(origin: str, raw: RawPage, held: StoredPage | None, report: BuildReport,
+              furniture: tuple[str, ...]) -> Page | None:
     shown = _shown(origin, raw.path)
     old = held.page if held else None
     kept = ", kept the indexed copy" if old else ""
@@ -130,7 +131,7 @@ def _read_one(origin: str, raw: RawPage, held: StoredPage | None, report: BuildR
         report.unchanged += 1
         return replace(old, etag=raw.etag, last_modified=raw.last_modified) if raw.etag or raw.last_modified else old
     try:
-        page = parse_page(raw.data or b"", raw.path, raw.site, raw.address)
+        page = parse_page(raw.data or b"", raw.path, raw.site, raw.address, furniture)
     except (PageError, ValueError) as exc:
         report.skipped.append(PageNote(shown, str(exc) + kept))
         return old

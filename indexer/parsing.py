@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import Counter
 from dataclasses import replace
 from datetime import datetime
 from urllib.parse import quote, urljoin
@@ -13,6 +14,7 @@ from bs4.dammit import EncodingDetector
 from indexer.urls import is_allowed
 from search_index.documents import Address, Page, Section, Subheading
 from search_index.language import page_language
+from search_index.text import sentence_spans
 
 CHROME_TAGS = ("header", "nav", "footer", "aside", "form", "script", "style", "noscript", "template", "iframe", "svg")
 BLOCK_TAGS = frozenset(
@@ -35,6 +37,11 @@ DATE_META_NAMES = ("dcterms.modified", "last-modified", "article:modified_time",
 # A <meta> whose name says it dates the page, but that is not read (not one of DATE_META_NAMES, or its
 # content not a date): reported, so that the maintainer knows the page shows no date from it.
 DATE_LIKE_META = re.compile(r"review|modif|updat|date", re.IGNORECASE)
+# A heading that a page runs into its text, as in "Radiation therapy Radiation therapy is a cancer
+# treatment ...": a sentence that opens with the same words twice. The first are read as a sub-heading,
+# below any heading the page marks.
+GLUED_HEADING = re.compile(r"([A-Z][^.!?:;\n]{2,80}?) \1(?= )")
+GLUED_LEVEL = 6
 
 
 class PageError(ValueError):
@@ -61,15 +68,18 @@ def fallback_url(base_url: str, relative_path: str) -> str:
     return urljoin(base_url, quote(relative_path))
 
 
-def parse_page(data: bytes, path: str, site: str, address: Address) -> Page:
-    """Parse one page's bytes; `path` identifies it within its source (relative path or URL)."""
+def parse_page(data: bytes, path: str, site: str, address: Address, furniture: tuple[str, ...] = ()) -> Page:
+    """Parse one page's bytes; `path` identifies it within its source (relative path or URL).
+
+    `furniture`: openings of sentences that are the site's furniture, not its content (a video player's
+    help, link texts without their links): such sentences are left out, and the page's notes count them."""
     try:
-        return _parse(data, path, site, address)
+        return _parse(data, path, site, address, furniture)
     except RecursionError:
         raise PageError("its elements are nested too deeply to read") from None
 
 
-def _parse(data: bytes, path: str, site: str, address: Address) -> Page:
+def _parse(data: bytes, path: str, site: str, address: Address, furniture: tuple[str, ...]) -> Page:
     soup = BeautifulSoup(decode_html(data), "html.parser")
     url, original_url, notes = page_urls(canonical_url(soup), address)
     updated, date_notes = find_updated(soup)
@@ -81,7 +91,9 @@ def _parse(data: bytes, path: str, site: str, address: Address) -> Page:
         title = clean(soup.title.get_text(" "))
     if not title:
         raise PageError("no title (neither <h1> nor <title>)")
-    sections = tuple(s for s in split_sections(content, url) if s.text)
+    builder = _SectionBuilder(url, furniture)
+    sections = tuple(s for s in split_sections(content, builder) if s.text)
+    notes += furniture_notes(builder.left_out)
     if not sections:
         raise PageError("no text in the page's main content")
     digest = hashlib.sha256(data).hexdigest()
@@ -190,8 +202,10 @@ def clean(text: str) -> str:
 class _SectionBuilder:
     """Accumulates readable lines of text while walking the content in document order."""
 
-    def __init__(self, page_url: str) -> None:
+    def __init__(self, page_url: str, furniture: tuple[str, ...] = ()) -> None:
         self.page_url = page_url
+        self.furniture = furniture
+        self.left_out: Counter[str] = Counter()
         self.sections: list[Section] = []
         self.heading = ""
         self.anchor: str | None = None
@@ -200,10 +214,12 @@ class _SectionBuilder:
         self.buffer: list[str] = []
 
     def flush_line(self) -> None:
-        line = clean("".join(self.buffer))
+        line = without_furniture(clean("".join(self.buffer)), self.furniture, self.left_out)
         self.buffer = []
-        if line:
-            self.lines.append(line)
+        for is_heading, piece in unglued(line):
+            if is_heading:
+                self.subheadings.append(Subheading(self.text_length(), GLUED_LEVEL, piece))
+            self.lines.append(piece)
 
     def text_length(self) -> int:
         return sum(len(line) + 1 for line in self.lines)
@@ -228,9 +244,49 @@ class _SectionBuilder:
         self.heading, self.anchor = heading, anchor
 
 
-def split_sections(content: Tag, page_url: str) -> list[Section]:
+def without_furniture(line: str, furniture: tuple[str, ...], left_out: Counter[str]) -> str:
+    """The line without its sentences that open with one of `furniture` (counted in `left_out`)."""
+    if not furniture or not line.startswith(furniture) and not any(f" {f}" in line for f in furniture):
+        return line
+    spans = sentence_spans(line)
+    kept = []
+    for (start, _), (following, _) in zip(spans, [*spans[1:], (len(line), 0)]):
+        opening = next((f for f in furniture if line.startswith(f, start)), None)
+        if opening is None:
+            kept.append(line[start:following])
+        else:
+            left_out[opening] += 1
+    return "".join(kept).strip()
+
+
+def furniture_notes(left_out: Counter[str]) -> tuple[str, ...]:
+    if not left_out:
+        return ()
+    each = ", ".join(f"“{opening}” ×{count}" for opening, count in left_out.most_common())
+    total = left_out.total()
+    return (f"{total} sentence{'s' if total > 1 else ''} left out as site furniture (the sources file's "
+            f"furniture: {each})",)
+
+
+def unglued(line: str) -> list[tuple[bool, str]]:
+    """The line as (is heading, text) pieces: a heading run into the sentence after it is a piece of its own."""
+    pieces: list[tuple[bool, str]] = []
+    done = 0
+    for start, _ in sentence_spans(line):
+        glued = GLUED_HEADING.match(line, start)
+        if glued is None or start < done:
+            continue
+        if line[done:start].strip():
+            pieces.append((False, line[done:start].strip()))
+        pieces.append((True, glued.group(1)))
+        done = glued.end(1) + 1
+    if line[done:].strip():
+        pieces.append((False, line[done:].strip()))
+    return pieces
+
+
+def split_sections(content: Tag, builder: _SectionBuilder) -> list[Section]:
     """Sections at each <h2>; the text before the first one is the page's lead section."""
-    builder = _SectionBuilder(page_url)
     _walk(content, builder)
     builder.close_section()
     return builder.sections

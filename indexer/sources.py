@@ -20,6 +20,8 @@ SHRINK_SHARE = 0.5
 # The helpline line shown when the pages do not answer ("Call our nurses on 0800 ...").
 MAX_HELPLINE = 200
 DEFAULT_BASE_URL = "/pages/"
+# The shortest opening of a furniture sentence: "To" or "The" alone would take content with it.
+MIN_FURNITURE = 10
 SOURCES_FILE = Path("corpus/sources.toml")
 
 
@@ -46,6 +48,7 @@ class Reading:
     trusted: frozenset[str]
     max_bytes: int
     allow_shrink: bool = False
+    furniture: tuple[str, ...] = ()
 
 
 def shown_path(path: Path) -> str:
@@ -170,13 +173,15 @@ class SourcesConfig:
     # Hosts whose originals are not shared (a retired site, or copies whose section ids are their own):
     # "Copy link" shares the search's own copy of their pages.
     share_copies: list[str] = field(default_factory=list)
+    # Openings of sentences that are a site's furniture, not its content: left out of every page.
+    furniture: list[str] = field(default_factory=list)
 
     def reading(self) -> Reading:
         """Trusted origins: the configured hosts and each source's own; a crawler when a source is on the web."""
         trusted = allowed_origins(self.allow_hosts).union(*(s.own_origins() for s in self.sources))
         config = CrawlConfig(allow_origins=trusted, **self.crawl)
         crawler = Crawler(config) if any(isinstance(s, WebSource) for s in self.sources) else None
-        return Reading(crawler, trusted, config.max_bytes, self.allow_shrink)
+        return Reading(crawler, trusted, config.max_bytes, self.allow_shrink, tuple(self.furniture))
 
 
 @dataclass(frozen=True)
@@ -192,7 +197,7 @@ TEXT_MAP = Table({})  # any keys, text values: `sites`
 NUMBER = (int, float)
 SCHEMA = Table({
     "base_url": str, "allow_hosts": [str], "synonyms": str, "best_bets": str, "helpline": str,
-    "share_copies": [str],
+    "share_copies": [str], "furniture": [str],
     "folder": [Table({"path": str, "base_url": str, "name": str, "sites": TEXT_MAP}, ("path",))],
     "sitemap": [Table({"url": str, "name": str}, ("url",))],
     "url_list": [Table({"path": str, "name": str}, ("path",))],
@@ -257,4 +262,15 @@ def load_sources_file(path: Path) -> SourcesConfig:
         raise InputError(f"{path}: helpline must be one line of text of at most {MAX_HELPLINE} characters")
     return SourcesConfig(sources, set(data.get("allow_hosts", [])), crawl, synonyms, best_bets,
                          helpline=" ".join(helpline.split()),
-                         share_copies=sorted({host.strip().lower() for host in data.get("share_copies", [])}))
+                         share_copies=sorted({host.strip().lower() for host in data.get("share_copies", [])}),
+                         furniture=furniture_openings(data.get("furniture", []), path))
+
+
+def furniture_openings(openings: list[str], path: Path) -> list[str]:
+    """The sources file's furniture: distinct openings of at least MIN_FURNITURE characters, on one line."""
+    cleaned = list(dict.fromkeys(" ".join(opening.split()) for opening in openings))
+    short = [opening for opening in cleaned if len(opening) < MIN_FURNITURE]
+    if short:
+        raise InputError(f"{path}: furniture {short[0]!r} is too short: an opening of at least {MIN_FURNITURE} "
+                         "characters names the sentences to leave out without catching others")
+    return cleaned

@@ -285,6 +285,8 @@ def test_a_faulty_source_fails_the_command_after_publishing_what_it_could(tmp_pa
     ('[[folder]]\npath = "pages"\nsites = { a = 1 }\n', "folder #1.sites.a must be text"),
     ('[crawl]\ntimeout = "10"\n', "crawl.timeout must be a number"),
     ('[crawl]\nretries = true\n', "crawl.retries must be a whole number"),
+    ('furniture = "Learn more about"\n', "furniture must be a list"),
+    ('furniture = ["Learn more about", "To "]\n', "furniture 'To' is too short"),
 ])
 def test_a_sources_file_of_the_wrong_shape_is_refused_naming_the_key(tmp_path, text, problem):
     from search_index.errors import InputError

@@ -86,6 +86,29 @@ def test_subheadings_kept_and_lines_readable():
     assert causes.text[causes.subheadings[0].offset:].startswith("In children")
 
 
+def test_a_heading_run_into_its_text_is_read_as_a_sub_heading():
+    html = PAGE.replace("<p>Rest and ice.</p>", "<ul><li>Rest the knee. Ice packs Ice packs ease the swelling.</li>"
+                        "<li>He said that that helps. Cold Weather Makes it worse.</li></ul>")
+    treatment = parse(html).sections[2]
+    assert treatment.text.split("\n") == ["Rest the knee.", "Ice packs", "Ice packs ease the swelling.",
+                                          "He said that that helps. Cold Weather Makes it worse."]
+    assert [(h.level, h.text) for h in treatment.subheadings] == [(6, "Ice packs")]
+    assert treatment.text[treatment.subheadings[0].offset:].startswith("Ice packs\nIce packs ease")
+
+
+def test_furniture_sentences_are_left_out_and_counted():
+    html = PAGE.replace("<p>Rest and ice.</p>", '<p>Rest and ice. (Watch the video on icing. To enlarge the video, '
+                        'click it.) Raise the leg "when you can." Learn more about knees.</p>'
+                        "<p>Learn more about hips.</p><p>Keep moving.</p>")
+    furniture = ("(Watch the video", "To enlarge the video", "Learn more about")
+    page = parse_page(html.encode(), "knees.html", "test", Address("/pages/knees.html"), furniture)
+    assert page.sections[2].text == 'Rest and ice. Raise the leg "when you can."\nKeep moving.'
+    assert [n for n in page.notes if "furniture" in n] == [
+        "4 sentences left out as site furniture (the sources file's furniture: “Learn more about” ×2, "
+        "“(Watch the video” ×1, “To enlarge the video” ×1)"]
+    assert parse(html).sections[2].text.count("Learn more about") == 2, "nothing is left out unless named"
+
+
 def test_url_from_base_when_no_canonical():
     html = PAGE.replace('<link rel="canonical" href="https://example.org/topics/knees">', "")
     page = parse(html, path="topics/knee pain.html", base="https://charity.example/")

@@ -13,6 +13,8 @@ import urllib.request
 
 import pytest
 
+from indexer.build import build
+from indexer.sources import FolderSource, SourcesConfig
 from search_app import create_app
 from search_app.web.services import services
 from search_index import publishing
@@ -73,6 +75,20 @@ def test_update_after_editing_one_page_embeds_only_its_new_passages(site):
     assert report.reused == first.passages + first.pages
     hits = publishing.open_version(index_dir).keyword(tokens("tuner"), 3)
     assert hits
+
+
+def test_update_with_other_furniture_reads_every_page_again(site):
+    pages, index_dir, _ = site
+    write_page(pages, "piano.html", topic_page("Playing the piano", TOPICS["piano.html"][1] + " Learn more about tuners."))
+    update(pages, index_dir)
+    assert publishing.open_version(index_dir).keyword(tokens("tuners"), 3)
+    config = SourcesConfig([FolderSource(pages)], furniture=["Learn more about"])
+    report = build(config, index_dir, device="cpu", progress=False, incremental=True, embedding_cache=None)
+    assert report.published and not publishing.open_version(index_dir).keyword(tokens("tuners"), 3)
+    assert [n.reason for n in report.notes if "furniture" in n.reason] == [
+        "1 sentence left out as site furniture (the sources file's furniture: “Learn more about” ×1)"]
+    again = build(config, index_dir, device="cpu", progress=False, incremental=True, embedding_cache=None)
+    assert not again.published and again.unchanged == 3
 
 
 def test_update_adds_and_removes_pages(site):

@@ -323,3 +323,69 @@ def test_a_recommended_section_is_shown_from_its_start_and_not_repeated_below(cl
     assert page.count(excerpt.split(". ")[0]) == 1, "the excerpt is shown once"
     spanish = client.get("/", query_string={"q": question, "lang": "es"}).get_data(as_text=True)
     assert "Se muestra arriba, como recomendado." in spanish
+
+
+def default_corpus_pages() -> dict[str, object]:
+    """Every page of the default corpus as the indexer reads it, with the sources file's furniture."""
+    from indexer.parsing import parse_page
+    from indexer.sources import load_sources_file
+    from search_index.documents import Address
+
+    furniture = tuple(load_sources_file(ROOT / "corpus" / "sources.toml").furniture)
+    return {str(path.relative_to(CORPUS_PAGES)): parse_page(path.read_bytes(), path.name, "test",
+                                                            Address(f"/pages/{path.name}"), furniture)
+            for path in sorted(CORPUS_PAGES.rglob("*.html"))}
+
+
+def test_the_default_corpus_reads_without_site_furniture():
+    lines = [line for page in default_corpus_pages().values() for section in page.sections
+             for line in section.text.split("\n")]
+    text = "\n".join(lines)
+    for furniture in ("To reduce the video", "To enlarge the video", "The frequency may also be listed",
+                      "Learn more about quality of life.", "Learn about menopausal hormone therapy"):
+        assert furniture not in text
+    assert not [line for line in lines if line.endswith("NIH: National Cancer Institute")]
+    assert "Drinking alcohol increases the risk of breast cancer." in text, "the pages' own sentences stay"
+
+
+def test_headings_run_into_the_text_stand_apart_from_their_sentences():
+    pages = default_corpus_pages()
+    expected = {"cancer.gov/breast-treatment-pdq.html": ("Other treatment options",
+                                                         "Other treatment options for metastatic breast cancer"),
+                "nihseniorhealth/breastcancer.html": ("Treating HER2-Positive Breast Cancer",
+                                                      "Herceptin is a drug commonly used")}
+    for name, (heading, sentence) in expected.items():
+        found = [(section.text, sub) for section in pages[name].sections for sub in section.subheadings
+                 if sub.text == heading]
+        assert found, (name, heading)
+        for text, sub in found:
+            assert text[sub.offset:].startswith(f"{heading}\n{sentence}")
+    every = "\n".join(s.text for page in pages.values() for s in page.sections)
+    assert "Breast Cancer Herceptin" not in every and "How Tumors Form The body" not in every
+
+
+def test_the_nihseniorhealth_copy_has_its_headings_and_each_bullet_once(client):
+    readme = (ROOT / "corpus" / "README.md").read_text(encoding="utf-8")
+    listed = " ".join(readme.split("The sub-headings: ", 1)[1].split("\nThe cancer.gov", 1)[0].split())
+    headings = [h.strip() for h in listed.split(" · ")]
+    soup = BeautifulSoup(client.get("/pages/nihseniorhealth/breastcancer.html").data, "html.parser")
+    copy = soup.select_one("article.copy")
+    assert len(headings) == 34 and {h.get_text() for h in copy.find_all("h3")} == set(headings)
+    blocks = [" ".join(b.get_text().split()) for b in copy.find_all(["p", "li"])]
+    assert max(map(len, blocks)) < 3100 and sum(b.name == "li" for b in copy.find_all("li")) > 40
+    for block in blocks:
+        sentences = [block[s:e] for s, e in sentence_spans(block)]
+        assert not any(a == b for a, b in zip(sentences, sentences[1:])), block[:120]
+
+
+def test_no_excerpt_runs_a_heading_into_its_sentence(client):
+    shown = []
+    for question in ("how does herceptin work", "treating her2 positive breast cancer",
+                     "other treatment options for metastatic breast cancer"):
+        body = client.get("/api/search", query_string={"q": question}).get_json()
+        shown += [p["excerpt"] for r in body["results"] for p in r["passages"]]
+    texts = [e["text"] for e in shown]
+    marked = [e["text"][e["answer"][0]:e["answer"][1]] for e in shown if e["answer"]]
+    assert any("Herceptin" in t for t in texts) and marked
+    assert not any("Breast Cancer Herceptin" in t or "options Other treatment" in t for t in texts + marked)
+    assert any("\nOther treatment options\nOther treatment options for metastatic" in t for t in texts)

@@ -90,8 +90,8 @@ def print_build(report: dict) -> None:
         print(f"published version {report['version']}")
     else:
         print(f"nothing changed: version {report['version']} stays published")
-    for key in ("pages", "sections", "passages", "unchanged", "embedded", "reused", "seconds", "peak_memory_mb",
-                "vector_index"):
+    for key in ("pages", "sections", "passages", "unchanged", "read_again", "embedded", "reused", "seconds",
+                "peak_memory_mb", "vector_index"):
         print(f"  {key.replace('_', ' ')}: {report[key]}")
     print(f"  index size: {report['size_bytes'] / 1e6:.1f} MB")
     for key, model in report["models"].items():

@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 def chunk_pages(pages: list[Page], config: ChunkConfig, previous: Previous | None = None) -> list[Passage]:
     """Passages of every page: unchanged pages keep theirs, others are chunked anew."""
     counter = TokenCounter(embedding.model_dir() / "tokenizer.json")
-    old = previous.pages if previous else {}
+    old = previous.pages if previous and not previous.reread else {}
     passages: list[Passage] = []
     for index, page in enumerate(pages):
         held = old.get((page.origin, page.path))
@@ -82,8 +82,8 @@ def log_progress(model: models.Model, done: int, wanted: int, seconds: float) ->
 
 def previous_version(index_dir: Path, config: ChunkConfig, info: models.ModelInfo,
                      incremental: bool, furniture: list[str]) -> Previous | None:
-    """The published version when it is readable and its model matches; its pages are reused on update
-    when they were read and chunked alike (the same furniture left out)."""
+    """The published version when it is readable and its model matches; on update its pages are reused,
+    or only known (parsed and chunked again) where they were read or chunked by other rules."""
     try:
         reader = publishing.open_version(index_dir, formats=REUSABLE_FORMATS, reader=RebuildReader)
     except StoreError:
@@ -91,9 +91,10 @@ def previous_version(index_dir: Path, config: ChunkConfig, info: models.ModelInf
     if not info.built(reader.manifest.model):
         return None
     pages = {}
-    if incremental and reader.manifest.chunking == asdict(config) and reader.manifest.furniture == furniture:
+    if incremental:
         pages = {(held.page.origin, held.page.path): held for held in reader.stored_pages()}
-    return Previous(pages, reader, reader.pages_per_origin())
+    reread = reader.manifest.chunking != asdict(config) or reader.manifest.furniture != furniture
+    return Previous(pages, reader, reader.pages_per_origin(), reread)
 
 
 def known_vectors(previous: Previous | None, texts: set[str], model: models.Model,
@@ -158,7 +159,8 @@ def build(
         if incremental and previous and nothing_changed(previous.reader.manifest, report, len(pages), {
                 "sources": [s.origin for s in config_sources.sources], "synonyms": [list(g) for g in synonyms],
                 "best_bets": curation.to_json(), "helpline": config_sources.helpline,
-                "share_copies": config_sources.share_copies, "furniture": config_sources.furniture}):
+                "share_copies": config_sources.share_copies, "furniture": config_sources.furniture,
+                "chunking": asdict(config)}):
             report.version, report.published = previous.reader.version, False
             return finished(report, pages, passages, started, index_dir)
         texts = [embed_text(pages[p.page_index].title, p) for p in passages] + [page.title for page in pages]

@@ -22,6 +22,10 @@ class Previous:
     pages: dict[tuple[str, str], StoredPage]
     reader: RebuildReader
     per_origin: dict[str, int] = field(default_factory=dict)
+    # The pages were read or chunked by other rules (the sources file's furniture, the chunk size):
+    # every page is fetched, parsed and chunked again, and one whose bytes did not change counts as
+    # unchanged and read again.
+    reread: bool = False
 
 
 def read_pages(
@@ -34,15 +38,17 @@ def read_pages(
     report = report if report is not None else BuildReport()
     old = previous.pages if previous else {}
     reading = config.reading()
+    reread = previous is not None and previous.reread
     found: list[Claim] = []
     listed: set[tuple[str, str]] = set()
     for source in config.sources:
         known = {path: held.page for (origin, path), held in old.items() if origin == source.origin}
         expected = previous.per_origin.get(source.origin, 0) if previous else 0
         try:
-            for raw in source.pages(known, reading, expected):
+            for raw in source.pages({} if reread else known, reading, expected):
                 listed.add((source.origin, raw.path))
-                page = _read_one(source.origin, raw, old.get((source.origin, raw.path)), report, reading.furniture)
+                page = _read_one(source.origin, raw, old.get((source.origin, raw.path)), report, reading.furniture,
+                                 reread)
                 if page is not None:
                     found.append(Claim(page, raw.address.own_url, _shown(source.origin, raw.path)))
         except CrawlError as exc:
@@ -116,7 +122,7 @@ def _shown(origin: str, path: str) -> str:
 
 
 def _read_one(origin: str, raw: RawPage, held: StoredPage | None, report: BuildReport,
-              furniture: tuple[str, ...]) -> Page | None:
+              furniture: tuple[str, ...], reread: bool = False) -> Page | None:
     shown = _shown(origin, raw.path)
     old = held.page if held else None
     kept = ", kept the indexed copy" if old else ""
@@ -127,7 +133,8 @@ def _read_one(origin: str, raw: RawPage, held: StoredPage | None, report: BuildR
         report.unchanged += 1
         return old
     digest = hashlib.sha256(raw.data or b"").hexdigest()
-    if old and old.content_hash == digest:
+    same = old is not None and old.content_hash == digest
+    if same and not reread:
         report.unchanged += 1
         return replace(old, etag=raw.etag, last_modified=raw.last_modified) if raw.etag or raw.last_modified else old
     try:
@@ -136,5 +143,9 @@ def _read_one(origin: str, raw: RawPage, held: StoredPage | None, report: BuildR
         report.skipped.append(PageNote(shown, str(exc) + kept))
         return old
     report.notes.extend(PageNote(shown, note) for note in page.notes)
-    (report.changed if old else report.added).append(shown)
+    if same:
+        report.unchanged += 1
+        report.read_again += 1
+    else:
+        (report.changed if old else report.added).append(shown)
     return replace(page, origin=origin, etag=raw.etag, last_modified=raw.last_modified)

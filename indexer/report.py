@@ -33,6 +33,7 @@ class BuildReport:
     changed: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     unchanged: int = 0
+    read_again: int = 0  # unchanged pages parsed and chunked again, the reading rules having changed
     skipped: list[PageNote] = field(default_factory=list)
     notes: list[PageNote] = field(default_factory=list)
     failed_sources: list[str] = field(default_factory=list)

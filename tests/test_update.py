@@ -85,6 +85,8 @@ def test_update_with_other_furniture_reads_every_page_again(site):
     config = SourcesConfig([FolderSource(pages)], furniture=["Learn more about"])
     report = build(config, index_dir, device="cpu", progress=False, incremental=True, embedding_cache=None)
     assert report.published and not publishing.open_version(index_dir).keyword(tokens("tuners"), 3)
+    assert (report.added, report.changed, report.removed) == ([], [], [])
+    assert report.unchanged == report.read_again == 3
     assert [n.reason for n in report.notes if "furniture" in n.reason] == [
         "1 sentence left out as site furniture (the sources file's furniture: “Learn more about” ×1)"]
     again = build(config, index_dir, device="cpu", progress=False, incremental=True, embedding_cache=None)

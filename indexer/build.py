@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from indexer import calibration, embedding, embedding_cache
+from indexer import calibration, embedding, embedding_cache, parsing
 from indexer.chunking import ChunkConfig, TokenCounter, chunk_page, embed_text
 from indexer.collecting import Previous, read_pages
 from indexer.embedding_cache import EmbeddingCache
@@ -93,7 +93,8 @@ def previous_version(index_dir: Path, config: ChunkConfig, info: models.ModelInf
     pages = {}
     if incremental:
         pages = {(held.page.origin, held.page.path): held for held in reader.stored_pages()}
-    reread = reader.manifest.chunking != asdict(config) or reader.manifest.furniture != furniture
+    reread = (reader.manifest.chunking != asdict(config) or reader.manifest.furniture != furniture
+              or reader.manifest.parse_rules != parsing.PARSE_RULES)
     return Previous(pages, reader, reader.pages_per_origin(), reread)
 
 
@@ -160,7 +161,7 @@ def build(
                 "sources": [s.origin for s in config_sources.sources], "synonyms": [list(g) for g in synonyms],
                 "best_bets": curation.to_json(), "helpline": config_sources.helpline,
                 "share_copies": config_sources.share_copies, "furniture": config_sources.furniture,
-                "chunking": asdict(config)}):
+                "chunking": asdict(config), "parse_rules": parsing.PARSE_RULES}):
             report.version, report.published = previous.reader.version, False
             return finished(report, pages, passages, started, index_dir)
         texts = [embed_text(pages[p.page_index].title, p) for p in passages] + [page.title for page in pages]
@@ -189,7 +190,7 @@ def build(
             e5_off_topic_scores=calibration.off_topic_scores(passage_vectors["e5"], embedder, models.E5),
             synonyms=[list(group) for group in synonyms], best_bets=curation.to_json(),
             helpline=config_sources.helpline, share_copies=config_sources.share_copies,
-            furniture=config_sources.furniture,
+            furniture=config_sources.furniture, parse_rules=parsing.PARSE_RULES,
             phrases=common_phrases(p.text for p in passages),
             changes={"added": len(report.added), "changed": len(report.changed), "removed": len(report.removed)})
         log.info("writing the index")

@@ -16,6 +16,9 @@ from search_index.documents import Address, Page, Section, Subheading
 from search_index.language import page_language
 from search_index.text import sentence_spans
 
+# The rules by which a page's bytes become its text: raised whenever the text read from a page changes
+# (an update then reads every page again, as it does when the sources file's furniture changes).
+PARSE_RULES = 1
 CHROME_TAGS = ("header", "nav", "footer", "aside", "form", "script", "style", "noscript", "template", "iframe", "svg")
 BLOCK_TAGS = frozenset(
     "address article blockquote dd details div dl dt fieldset figcaption figure hr li main ol p pre "
@@ -38,10 +41,11 @@ DATE_META_NAMES = ("dcterms.modified", "last-modified", "article:modified_time",
 # content not a date): reported, so that the maintainer knows the page shows no date from it.
 DATE_LIKE_META = re.compile(r"review|modif|updat|date", re.IGNORECASE)
 # A heading that a page runs into its text, as in "Radiation therapy Radiation therapy is a cancer
-# treatment ...": a sentence that opens with the same words twice. The first are read as a sub-heading,
-# below any heading the page marks.
+# treatment ...": a sentence that opens with the same words twice. The first are set on a line of their
+# own, so that no excerpt or answer runs them into the sentence; they are not added to the heading
+# path (their level is not known, and on the default corpus headings in the embedded context moved
+# lay questions to other pages' treatment sections: README, "Headings run into the text").
 GLUED_HEADING = re.compile(r"([A-Z][^.!?:;\n]{2,80}?) \1(?= )")
-GLUED_LEVEL = 6
 
 
 class PageError(ValueError):
@@ -216,10 +220,10 @@ class _SectionBuilder:
     def flush_line(self) -> None:
         line = without_furniture(clean("".join(self.buffer)), self.furniture, self.left_out)
         self.buffer = []
-        for is_heading, piece in unglued(line):
-            if is_heading:
-                self.subheadings.append(Subheading(self.text_length(), GLUED_LEVEL, piece))
-            self.lines.append(piece)
+        pieces = unglued(line)
+        if pieces and self.lines:
+            self.lines[-1:] = unglued_end(self.lines[-1], pieces[0])
+        self.lines.extend(pieces)
 
     def text_length(self) -> int:
         return sum(len(line) + 1 for line in self.lines)
@@ -268,21 +272,29 @@ def furniture_notes(left_out: Counter[str]) -> tuple[str, ...]:
             f"furniture: {each})",)
 
 
-def unglued(line: str) -> list[tuple[bool, str]]:
-    """The line as (is heading, text) pieces: a heading run into the sentence after it is a piece of its own."""
-    pieces: list[tuple[bool, str]] = []
+def unglued(line: str) -> list[str]:
+    """The line, with each heading run into the sentence after it set on a line of its own."""
+    pieces: list[str] = []
     done = 0
     for start, _ in sentence_spans(line):
         glued = GLUED_HEADING.match(line, start)
         if glued is None or start < done:
             continue
-        if line[done:start].strip():
-            pieces.append((False, line[done:start].strip()))
-        pieces.append((True, glued.group(1)))
+        pieces += [piece for piece in (line[done:start].strip(), glued.group(1)) if piece]
         done = glued.end(1) + 1
-    if line[done:].strip():
-        pieces.append((False, line[done:].strip()))
-    return pieces
+    return pieces + ([line[done:].strip()] if line[done:].strip() else [])
+
+
+def unglued_end(previous: str, line: str) -> list[str]:
+    """The line before `line`, with a heading run onto its end set apart: a last sentence that the next
+    line opens with again ("… or heart. Radiation therapy" before "Radiation therapy to the bones …")."""
+    spans = sentence_spans(previous)
+    start = spans[-1][0]
+    tail = previous[start:]
+    glued = GLUED_HEADING.match(f"{tail} {tail} ")
+    if len(spans) > 1 and line.startswith(f"{tail} ") and glued and glued.group(1) == tail:
+        return [previous[:start].rstrip(), tail]
+    return [previous]
 
 
 def split_sections(content: Tag, builder: _SectionBuilder) -> list[Section]:

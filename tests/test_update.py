@@ -13,6 +13,7 @@ import urllib.request
 
 import pytest
 
+from indexer import parsing
 from indexer.build import build
 from indexer.sources import FolderSource, SourcesConfig
 from search_app import create_app
@@ -91,6 +92,16 @@ def test_update_with_other_furniture_reads_every_page_again(site):
         "1 sentence left out as site furniture (the sources file's furniture: “Learn more about” ×1)"]
     again = build(config, index_dir, device="cpu", progress=False, incremental=True, embedding_cache=None)
     assert not again.published and again.unchanged == 3
+
+
+def test_update_after_the_parsing_rules_changed_reads_every_page_again(site, monkeypatch):
+    pages, index_dir, _ = site
+    assert not update(pages, index_dir).published, "nothing changed"
+    monkeypatch.setattr(parsing, "PARSE_RULES", parsing.PARSE_RULES + 1)
+    report = update(pages, index_dir)
+    assert report.published and report.read_again == report.unchanged == 3 and report.embedded == 0
+    assert publishing.open_version(index_dir).manifest.parse_rules == parsing.PARSE_RULES
+    assert not update(pages, index_dir).published
 
 
 def test_update_adds_and_removes_pages(site):

@@ -355,11 +355,9 @@ def test_headings_run_into_the_text_stand_apart_from_their_sentences():
                 "nihseniorhealth/breastcancer.html": ("Treating HER2-Positive Breast Cancer",
                                                       "Herceptin is a drug commonly used")}
     for name, (heading, sentence) in expected.items():
-        found = [(section.text, sub) for section in pages[name].sections for sub in section.subheadings
-                 if sub.text == heading]
-        assert found, (name, heading)
-        for text, sub in found:
-            assert text[sub.offset:].startswith(f"{heading}\n{sentence}")
+        lines = [line for section in pages[name].sections for line in section.text.split("\n")]
+        assert heading in lines, (name, heading)
+        assert lines[lines.index(heading) + 1].startswith(sentence)
     every = "\n".join(s.text for page in pages.values() for s in page.sections)
     assert "Breast Cancer Herceptin" not in every and "How Tumors Form The body" not in every
 
@@ -370,7 +368,7 @@ def test_the_nihseniorhealth_copy_has_its_headings_and_each_bullet_once(client):
     headings = [h.strip() for h in listed.split(" · ")]
     soup = BeautifulSoup(client.get("/pages/nihseniorhealth/breastcancer.html").data, "html.parser")
     copy = soup.select_one("article.copy")
-    assert len(headings) == 34 and {h.get_text() for h in copy.find_all("h3")} == set(headings)
+    assert len(headings) == 34 and {h.get_text() for h in copy.select("p > strong")} == set(headings)
     blocks = [" ".join(b.get_text().split()) for b in copy.find_all(["p", "li"])]
     assert max(map(len, blocks)) < 3100 and sum(b.name == "li" for b in copy.find_all("li")) > 40
     for block in blocks:
@@ -381,11 +379,11 @@ def test_the_nihseniorhealth_copy_has_its_headings_and_each_bullet_once(client):
 def test_no_excerpt_runs_a_heading_into_its_sentence(client):
     shown = []
     for question in ("how does herceptin work", "treating her2 positive breast cancer",
-                     "other treatment options for metastatic breast cancer"):
+                     "radiation to the bones to relieve pain"):
         body = client.get("/api/search", query_string={"q": question}).get_json()
-        shown += [p["excerpt"] for r in body["results"] for p in r["passages"]]
-    texts = [e["text"] for e in shown]
-    marked = [e["text"][e["answer"][0]:e["answer"][1]] for e in shown if e["answer"]]
+        shown += [p for r in body["results"] for p in r["passages"]]
+    texts = [p["excerpt"]["text"] for p in shown]
+    marked = [p["excerpt"]["text"][slice(*p["excerpt"]["answer"])] for p in shown if p["excerpt"]["answer"]]
     assert any("Herceptin" in t for t in texts) and marked
-    assert not any("Breast Cancer Herceptin" in t or "options Other treatment" in t for t in texts + marked)
-    assert any("\nOther treatment options\nOther treatment options for metastatic" in t for t in texts)
+    assert not any("Breast Cancer Herceptin" in t or "heart. Radiation therapy" in t for t in texts + marked)
+    assert any("heart.\nRadiation therapy\nRadiation therapy to the bones" in p["text"] for p in shown)

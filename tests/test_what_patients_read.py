@@ -128,10 +128,16 @@ def test_the_results_heading_names_the_question_searched(client):
     assert "for “metastatic breast cancer treatment”</h2>" in page
 
 
-def test_no_helpline_line_without_a_helpline(client):
+def test_no_helpline_line_without_a_helpline_and_the_maintainer_is_told(client, corpus_index):
     page = client.get("/", query_string={"q": "pizza recipe with pineapple"}).get_data(as_text=True)
     assert "No good match" in page and "helpline" not in page.lower() and "Talk to someone" not in page
     assert client.get("/api/search", query_string={"q": "pizza"}).get_json()["helpline"] is None
+    from search_app import create_app
+
+    token = "t" * 32
+    admin = create_app({"TESTING": True, "INDEX_DIR": str(corpus_index), "ADMIN_TOKEN": token}).test_client()
+    status = admin.get("/admin/status", headers={"Authorization": f"Bearer {token}"}).get_data(as_text=True)
+    assert "<dt>Helpline</dt><dd>not set: a question the pages do not answer is offered no one to talk to" in status
 
 
 def test_the_helpline_comes_from_the_sources_file(tmp_path):
@@ -144,9 +150,13 @@ def test_the_helpline_comes_from_the_sources_file(tmp_path):
     (tmp_path / "sources.toml").write_text('helpline = "Call our nurses on 0800 000 0000 (9am to 5pm)."\n'
                                            '[[folder]]\npath = "pages"\n')
     build(load_sources_file(tmp_path / "sources.toml"), tmp_path / "index", device="cpu", progress=False)
-    client = create_app({"INDEX_DIR": str(tmp_path / "index"), "RATE_LIMIT_PER_MINUTE": 0}).test_client()
+    token = "t" * 32
+    client = create_app({"INDEX_DIR": str(tmp_path / "index"), "RATE_LIMIT_PER_MINUTE": 0,
+                         "ADMIN_TOKEN": token}).test_client()
     page = client.get("/", query_string={"q": "pizza recipe with pineapple"}).get_data(as_text=True)
     assert "Talk to someone: Call our nurses on 0800 000 0000 (9am to 5pm)." in page
+    status = client.get("/admin/status", headers={"Authorization": f"Bearer {token}"}).get_data(as_text=True)
+    assert "<dt>Helpline</dt><dd>Call our nurses on 0800 000 0000 (9am to 5pm).</dd>" in status
     body = client.get("/api/search", query_string={"q": "lava"}).get_json()
     assert body["helpline"] == "Call our nurses on 0800 000 0000 (9am to 5pm)."
 

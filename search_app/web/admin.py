@@ -158,6 +158,7 @@ def status():
     info["record"] = None if found.database is None else {
         "kind": found.database.kind, "database": found.database.shown(), **found.live_curation.status()}
     info["skipped"] = [{**item, "path": path_in_source(item["path"], info["sources"])} for item in info["skipped"]]
+    info["helpline"] = snapshot().helpline or None
     if request.accept_mimetypes.best == "application/json":
         return jsonify(info)
     return render_template("admin.html", info=info)

@@ -6,6 +6,7 @@ import math
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from bench.evaluate import Judged, evaluate, load_queries, ndcg, recall, reciprocal_rank
@@ -87,3 +88,35 @@ def test_load_queries_head(tiny):
     _, qfile = tiny
     assert [q.query for q in load_queries(qfile, head=1)] == ["how long should dough rise before baking a loaf"]
     assert isinstance(load_queries(qfile)[1], Judged)
+
+
+def test_a_learned_combination_finds_the_signal_that_ranks_the_judged_sections():
+    from bench.combination import Candidate, fit, measure, order
+
+    rng = np.random.default_rng(7)
+
+    def question(i: int) -> tuple[Judged, list[Candidate]]:
+        rows = [Candidate(f"https://t.example/{i}/{k}", "How", k, int(k == 3),
+                          {"base": float(rng.normal()), "coverage": float(k == 3) + 0.1 * float(rng.normal())})
+                for k in range(8)]
+        return Judged(f"q{i}", {(f"https://t.example/{i}/3", "How"): 3}), rows
+
+    questions = [question(i) for i in range(20)]
+    weights, mean, deviation = fit([rows for _, rows in questions[::2]], ("base", "coverage"))
+    assert weights[1] > 5 * abs(weights[0]), "the signal that marks the judged section weighs most"
+    learned = measure(questions[1::2], lambda rows: (np.array([[r.signals["base"], r.signals["coverage"]]
+                                                               for r in rows]) - mean) / deviation @ weights, 5)
+    default = measure(questions[1::2], lambda rows: np.array([r.signals["base"] for r in rows]), 5)
+    assert learned == {"ndcg10": 1.0, "success1": 1.0} and default["success1"] < 0.5
+    rows = questions[0][1][:3]
+    assert order(rows, np.array([0.1, 0.9, 0.5]), 5) == [(r.url, "How") for r in (rows[1], rows[2], rows[0])]
+
+
+def test_the_learned_combination_tool_on_a_tiny_index(tiny, capsys):
+    from bench.combination import main
+
+    root, qfile = tiny
+    assert main(["--set", str(root / "index"), str(qfile), "--features", "base", "minilm", "coverage"]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert table[0].startswith("| tested on | set | n |") and len(table) == 4
+    assert [line.split(" | ")[:3] for line in table[2:]] == [["| A", "queries", "1"], ["| B", "queries", "1"]]

@@ -97,12 +97,8 @@ def search(snapshot: Snapshot, encoders: Mapping[str, QueryEncoder], config: Ran
     if off_topic(judged, question, profile, snapshot):
         result.cached = reader.cached
         return result
-    other = OtherReading(reader, next(model for model in MODELS if model != judge), question.text)
-    dense = strategy.candidates(Candidates(judged, other, reader.fuse, config.rrf_k, config.fused_weight), profile)
-    terms = keyword_terms(question.text, snapshot.keyword_also(question.also), snapshot.common)
-    keyword = snapshot.reader.keyword(terms, config.keyword_candidates) if strategy.asks_keyword(profile) else []
-    scores = strategy.scores(dense, keyword, profile, config)
-    owners = snapshot.curator.visible(snapshot.reader.owners(list(scores), options.site))
+    found = first_stage(snapshot, reader, question, judged, profile, strategy, config, options.site)
+    other, scores, owners = found.other, found.scores, found.owners
     reread = (rereading.reread(pair_reader, question.text, owners, scores, snapshot.reader.passages,
                                config.reread_candidates, config.reread_weight)
               if pair_reader is not None and profile.reread and strategy.rereads and config.reread_candidates
@@ -123,6 +119,30 @@ def search(snapshot: Snapshot, encoders: Mapping[str, QueryEncoder], config: Ran
     result.total, result.pages, result.no_match, result.match, result.missing = total, pages, False, match, absent
     result.cached = reader.cached
     return result
+
+
+@dataclass
+class FirstStage:
+    """What the first stage found: the other model's reading (read when first asked for), the keyword
+    hits, the candidates' scores by passage id, and the owners of those the reader may see."""
+
+    other: OtherReading
+    keyword: Hits
+    scores: dict[int, float]
+    owners: dict
+
+
+def first_stage(snapshot: Snapshot, reader: Reader, question: Question, judged: Reading, profile: LanguageProfile,
+                strategy: Strategy, config: RankingConfig, site: str | None) -> FirstStage:
+    """The candidates of the strategy, scored by dense and keyword sides, without what is hidden or
+    (with a site filter) on other sites."""
+    other = OtherReading(reader, next(model for model in MODELS if model != judged.model), question.text)
+    dense = strategy.candidates(Candidates(judged, other, reader.fuse, config.rrf_k, config.fused_weight), profile)
+    terms = keyword_terms(question.text, snapshot.keyword_also(question.also), snapshot.common)
+    keyword = snapshot.reader.keyword(terms, config.keyword_candidates) if strategy.asks_keyword(profile) else []
+    scores = strategy.scores(dense, keyword, profile, config)
+    owners = snapshot.curator.visible(snapshot.reader.owners(list(scores), site))
+    return FirstStage(other, keyword, scores, owners)
 
 
 def off_topic(judged: Reading, question: Question, profile: LanguageProfile, snapshot: Snapshot) -> bool:

@@ -1,6 +1,8 @@
 """Query words, highlights, excerpts and the question's focus."""
 from __future__ import annotations
 
+import numpy as np
+
 from search_app.engine.excerpts import excerpt, highlights, segments
 from search_app.engine.query_words import content_words, question_focus
 from search_app.engine.ranking import best_of
@@ -92,3 +94,16 @@ def test_words_most_passages_hold_are_not_highlighted(tmp_path):
     assert [shown.record.text[s:e] for s, e in shown.highlights] == ["flows"]
     alone = Retriever(tmp_path / "index").search("lava")
     assert all(p.highlights == [] for page in alone.shown_pages for p in page.passages)
+
+
+def test_a_heading_or_a_list_item_is_never_marked_as_the_answer():
+    from search_app.engine.answers import AnswerMarker
+
+    shown = ("Hormone therapy\nHormone therapy removes hormones or blocks their action.\nTamoxifen\n"
+             "It is taken by mouth.")
+    vectors = {"Hormone therapy": [1.0, 0.0, 0.0], "Tamoxifen": [0.9, 0.1, 0.0],
+               "Hormone therapy removes hormones or blocks their action.": [0.6, 0.8, 0.0],
+               "It is taken by mouth.": [0.0, 0.0, 1.0]}
+    marker = AnswerMarker(lambda texts: np.array([vectors[t] for t in texts], dtype=np.float32), 0.3)
+    start, end = marker.mark(np.array([1.0, 0.0, 0.0]), shown)
+    assert shown[start:end] == "Hormone therapy removes hormones or blocks their action."

@@ -397,3 +397,13 @@ def test_no_excerpt_runs_a_heading_into_its_sentence(client):
     assert any("Herceptin" in t for t in texts) and marked
     assert not any("Breast Cancer Herceptin" in t or "heart. Radiation therapy" in t for t in texts + marked)
     assert any("heart.\nRadiation therapy\nRadiation therapy to the bones" in p["text"] for p in shown)
+
+
+def test_a_marked_answer_is_a_sentence_never_a_heading(client):
+    marked = []
+    for question in ("what is hormone therapy", "targeted therapy", "how tumors form", "stage II"):
+        body = client.get("/api/search", query_string={"q": question}).get_json()
+        shown = [p["excerpt"] for r in body["results"] for p in r["passages"]]
+        shown += [item["excerpt"] for item in body["recommended"]]
+        marked += [e["text"][slice(*e["answer"])] for e in shown if e["answer"]]
+    assert marked and all(m.rstrip("\"')”’").endswith((".", "!", "?")) for m in marked), marked

@@ -5,6 +5,7 @@ its passage's context; a sentence it scores below its whole passage is not marke
 question's model (AnswerMarker: the question's vector against each sentence's)."""
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from threading import Lock
@@ -22,6 +23,8 @@ CACHE_SIZE = 4096
 # first passage), from at most this many of its sentences, each by its opening words.
 MAX_SENTENCES = 4
 SENTENCE_WORDS = 24
+# A sentence ends with . ! or ?, maybe inside closing quotes or brackets.
+SENTENCE_END = re.compile(r"[.!?][\"'’”)\]]*$")
 
 
 class AnswerMarker:
@@ -78,11 +81,12 @@ class PairMarker:
 
 
 def sentences(shown: str) -> list[tuple[int, int]]:
-    """The first MAX_SENTENCES whole sentences of an excerpt, without its "… " marks."""
+    """The first MAX_SENTENCES whole sentences of an excerpt, without its "… " marks: lines that end
+    without a full stop (a heading, a list item that is not a sentence) are never the answer."""
     spans = [(s, e) for s, e in sentence_spans(shown) if shown[s:e].strip("… ")]
     spans = [(s + 2, e) if shown.startswith("… ", s) else (s, e) for s, e in spans]
     spans = [(s, e - 2) if shown.endswith(" …", 0, e) else (s, e) for s, e in spans]
-    return spans[:MAX_SENTENCES]
+    return [(s, e) for s, e in spans if SENTENCE_END.search(shown, s, e)][:MAX_SENTENCES]
 
 
 def opening(shown: str, span: tuple[int, int]) -> str:

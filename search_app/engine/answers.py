@@ -23,8 +23,10 @@ CACHE_SIZE = 4096
 # first passage), from at most this many of its sentences, each by its opening words.
 MAX_SENTENCES = 4
 SENTENCE_WORDS = 24
-# A sentence ends with . ! or ?, maybe inside closing quotes or brackets.
-SENTENCE_END = re.compile(r"[.!?][\"'’”)\]]*$")
+# An answer is a statement: it ends with . or !, maybe inside closing quotes or brackets. A heading, a
+# list item that is not a sentence, a question ("Who Gets Breast Cancer?") or the opening of a list
+# ("… may include:") is never marked.
+SENTENCE_END = re.compile(r"[.!][\"'’”)\]]*$")
 
 
 class AnswerMarker:
@@ -42,7 +44,7 @@ class AnswerMarker:
         """[start, end) of the sentence of `shown` (an excerpt) closest to the question, or None when it
         has a single sentence or none is close."""
         spans = sentences(shown)
-        if len(spans) < 2:
+        if not spans:
             return None
         vectors = self.vectors([opening(shown, span) for span in spans])
         cosines = vectors @ np.asarray(question, dtype=np.float32).reshape(-1)
@@ -72,7 +74,7 @@ class PairMarker:
 
     def mark(self, question: str, record: PassageRecord, shown: str) -> tuple[int, int] | None:
         spans = sentences(shown)
-        if len(spans) < 2:
+        if not spans:
             return None
         texts = [record.text] + [opening(shown, span) for span in spans]
         scores = self.reader.scores(question, [in_context(record.title, record.heading_path, t) for t in texts])
@@ -81,12 +83,14 @@ class PairMarker:
 
 
 def sentences(shown: str) -> list[tuple[int, int]]:
-    """The first MAX_SENTENCES whole sentences of an excerpt, without its "… " marks: lines that end
-    without a full stop (a heading, a list item that is not a sentence) are never the answer."""
+    """The statements (SENTENCE_END) among the first MAX_SENTENCES sentences and lines of an excerpt,
+    without its "… " marks; none where the excerpt is one sentence (nothing to point at)."""
     spans = [(s, e) for s, e in sentence_spans(shown) if shown[s:e].strip("… ")]
     spans = [(s + 2, e) if shown.startswith("… ", s) else (s, e) for s, e in spans]
     spans = [(s, e - 2) if shown.endswith(" …", 0, e) else (s, e) for s, e in spans]
-    return [(s, e) for s, e in spans if SENTENCE_END.search(shown, s, e)][:MAX_SENTENCES]
+    if len(spans) < 2:
+        return []
+    return [(s, e) for s, e in spans[:MAX_SENTENCES] if SENTENCE_END.search(shown, s, e)]
 
 
 def opening(shown: str, span: tuple[int, int]) -> str:

@@ -212,8 +212,8 @@ def build(
 
 def nothing_changed(manifest: Manifest, report: BuildReport, pages: int, inputs: Mapping) -> bool:
     """Whether an update would publish what the published version already holds: the same pages, all
-    unchanged, the same failures, and the same sources, synonyms, best bets, helpline, shared copies and
-    furniture."""
+    unchanged, the same failures, and the same sources, synonyms, best bets, helpline, shared copies,
+    furniture, chunking and parsing rules."""
     return (manifest.format == FORMAT_VERSION and not (report.added or report.changed or report.removed)
             and report.unchanged == pages == manifest.counts["pages"]
             and manifest.skipped == [asdict(s) for s in report.skipped]

@@ -22,7 +22,8 @@ class Previous:
     pages: dict[tuple[str, str], StoredPage]
     reader: RebuildReader
     per_origin: dict[str, int] = field(default_factory=dict)
-    # The pages were read or chunked by other rules (the sources file's furniture, the chunk size):
+    # The pages were read or chunked by other rules (the sources file's furniture, the chunk size, the
+    # release's indexer.parsing.PARSE_RULES):
     # every page is fetched, parsed and chunked again, and one whose bytes did not change counts as
     # unchanged and read again.
     reread: bool = False

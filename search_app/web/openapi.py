@@ -27,8 +27,9 @@ EXCERPT = {
                    "answer": {"type": ["array", "null"], "items": {"type": "integer"}, "minItems": 2, "maxItems": 2,
                               "description": "[start, end) of the sentence that best answers the question, marked in "
                                              "the excerpt read first (the first recommended one, else the "
-                                             "first result's first passage); a line that does not end a "
-                                             "sentence (a heading, a list item) is never marked"}},
+                                             "first result's first passage); only a statement (ending with . "
+                                             "or !) is marked, never a heading, a list's opening or a "
+                                             "question"}},
 }
 PASSAGE = {
     "type": "object",

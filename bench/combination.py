@@ -9,8 +9,9 @@ default score), each with the signals the search already computes for its best p
 default score with its page's title bonus: what the app ranks by), `minilm` (MiniLM's cosine, the
 best over the question's phrasings), `e5` (e5's cosine, standardised over the passages), `bm25` (the
 keyword score scaled to the best hit), `title_e5` (e5's cosine of the page title), `coverage` (the
-share of the question's content words in the passage, its title and heading) and, with
---pair-reader, `pair` (the trained pair reader's score of question and passage). A weighting of the
+share of the question's content words in the passage, its title and heading), `section_minilm` and
+`section_e5` (each model's cosine with the mean of the section's passage vectors: the section as a
+whole) and, with --pair-reader, `pair` (the trained pair reader's score of question and passage). A weighting of the
 chosen signals is fitted by pairwise logistic regression (two sections of one question judged apart)
 on the even-numbered questions of every set and tested on the odd-numbered ones (half B), then the
 other way round (half A). For each set and half it prints nDCG@10 and Success@1 of the default order
@@ -40,7 +41,7 @@ from search_index.pair_reader import PairReader
 from search_index.text import STOP_WORDS, in_context, words
 
 SECTIONS = 40
-SIGNALS = ("base", "minilm", "e5", "bm25", "title_e5", "coverage", "pair")
+SIGNALS = ("base", "minilm", "e5", "bm25", "title_e5", "coverage", "section_minilm", "section_e5", "pair")
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,9 @@ def candidates(retriever: Retriever, judged: Judged, pair_reader: PairReader | N
     titles = dict(zip(pages, snapshot.reader.title_vectors(pages, other.model) @ other.vectors[0], strict=True))
     top = max((score for _, score in found.keyword), default=0.0)
     keyword = {p: score / top for p, score in found.keyword} if top else {}
+    sections = [found.owners[p].section_id for p in chosen]
+    whole = {model: snapshot.reader.section_vectors(sections, model) @ vector
+             for model, vector in ((reading.model, reading.vectors[0]), (other.model, other.vectors[0]))}
     records = snapshot.reader.passages(chosen)
     paired = (pair_reader.scores(question.text, [in_context(records[p].title, records[p].heading_path,
                                                             records[p].text) for p in chosen])
@@ -98,6 +102,7 @@ def candidates(retriever: Retriever, judged: Judged, pair_reader: PairReader | N
                    "e5": float(other_cosines[i]), "bm25": keyword.get(passage_id, 0.0),
                    "title_e5": float(titles[pages[i]]),
                    "coverage": sum(w in held for w in asked) / len(asked) if asked else 0.0,
+                   "section_minilm": float(whole[reading.model][i]), "section_e5": float(whole[other.model][i]),
                    "pair": float(paired[i])}
         rows.append(Candidate(url, record.section, pages[i], judged.grades.get((url, record.section), 0), signals))
     return rows
@@ -153,7 +158,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--set", dest="sets", nargs="+", action="append", required=True,
                         metavar=("INDEX_DIR", "FILE"), help="an index and judged question files of it (repeatable)")
     parser.add_argument("--pair-reader", type=Path, help="a trained pair reader's folder: adds the `pair` signal")
-    parser.add_argument("--features", nargs="+", choices=SIGNALS, default=[s for s in SIGNALS if s != "pair"])
+    parser.add_argument("--features", nargs="+", choices=SIGNALS,
+                        default=["base", "minilm", "e5", "bm25", "title_e5", "coverage"])
     args = parser.parse_args(argv)
     if "pair" in args.features and not args.pair_reader:
         parser.error("the pair signal needs --pair-reader")

@@ -147,6 +147,25 @@ class IndexReader:
         rows = self.model_vectors[model].reconstruct_batch(np.asarray(passage_ids, dtype=np.int64))
         return rows @ np.asarray(query_vector, dtype=np.float32)
 
+    @cached_property
+    def _by_section(self) -> tuple[np.ndarray, np.ndarray]:
+        """Passage ids ordered by their section, and each passage's section in that order."""
+        section_of = self._owners[0]
+        ids = np.argsort(section_of, kind="stable")[1:]  # id 0 is no passage
+        return ids, section_of[ids]
+
+    def section_vectors(self, section_ids: Sequence[int], model: str) -> np.ndarray:
+        """Each section's passages' vectors by `model`, averaged and made unit length: the section as a
+        whole, one row each."""
+        ids, sections = self._by_section
+        index = self.model_vectors[model]
+        rows = []
+        for section_id in section_ids:
+            start, end = np.searchsorted(sections, [section_id, section_id + 1])
+            mean = index.reconstruct_batch(ids[start:end]).mean(axis=0)
+            rows.append(mean / np.linalg.norm(mean))
+        return np.vstack(rows) if rows else np.zeros((0, index.d), dtype=np.float32)
+
     def sample_vectors(self, model: str, count: int) -> np.ndarray:
         """Up to `count` passages' vectors by `model`, spread evenly over the ids."""
         index = self.model_vectors[model]

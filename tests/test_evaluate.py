@@ -116,7 +116,25 @@ def test_the_learned_combination_tool_on_a_tiny_index(tiny, capsys):
     from bench.combination import main
 
     root, qfile = tiny
-    assert main(["--set", str(root / "index"), str(qfile), "--features", "base", "minilm", "coverage"]) == 0
+    assert main(["--set", str(root / "index"), str(qfile), "--features", "base", "minilm", "coverage",
+                 "section_minilm", "section_e5"]) == 0
     table = capsys.readouterr().out.splitlines()
     assert table[0].startswith("| tested on | set | n |") and len(table) == 4
     assert [line.split(" | ")[:3] for line in table[2:]] == [["| A", "queries", "1"], ["| B", "queries", "1"]]
+
+
+def test_a_section_vector_is_the_unit_mean_of_its_passages(tmp_path):
+    from search_index import publishing
+
+    long = " ".join(f"Sentence {i} says something different about bread and ovens." for i in range(40))
+    write_page(tmp_path / "pages", "a.html", page_html("Bread", [("Long", long), ("Short", "Knead the dough.")]))
+    build_folder(tmp_path / "pages", tmp_path / "index", embedder=StandIn())
+    reader = publishing.open_version(tmp_path / "index")
+    section_of = reader._owners[0]
+    sizes = []
+    for section in sorted(set(section_of[1:].tolist())):
+        members = np.flatnonzero(section_of == section)
+        sizes.append(len(members))
+        mean = reader.model_vectors["minilm"].reconstruct_batch(members).mean(axis=0)
+        assert np.allclose(reader.section_vectors([section], "minilm")[0], mean / np.linalg.norm(mean), atol=1e-6)
+    assert max(sizes) > 1 and min(sizes) == 1

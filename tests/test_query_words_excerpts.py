@@ -107,3 +107,10 @@ def test_a_heading_or_a_list_item_is_never_marked_as_the_answer():
     marker = AnswerMarker(lambda texts: np.array([vectors[t] for t in texts], dtype=np.float32), 0.3)
     start, end = marker.mark(np.array([1.0, 0.0, 0.0]), shown)
     assert shown[start:end] == "Hormone therapy removes hormones or blocks their action."
+    vectors.update({"Who gets it?": [1.0, 0.0, 0.0], "Treatment may include:": [0.95, 0.0, 0.3]})
+    listed = "Who gets it?\nTreatment may include:\nTamoxifen\nIt is taken by mouth."
+    start, end = marker.mark(np.array([1.0, 0.0, 0.0]), listed)
+    assert listed[start:end] == "Treatment may include:", "a list's opening, with its list shown, may be marked"
+    cut = "It is taken by mouth.\nWho gets it?\nTreatment may include:"
+    start, end = marker.mark(np.array([0.7, 0.0, 0.7]), cut)
+    assert cut[start:end] == "It is taken by mouth.", "never a question, nor a list's opening without its list"

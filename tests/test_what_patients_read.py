@@ -406,4 +406,4 @@ def test_a_marked_answer_is_a_sentence_never_a_heading(client):
         shown = [p["excerpt"] for r in body["results"] for p in r["passages"]]
         shown += [item["excerpt"] for item in body["recommended"]]
         marked += [e["text"][slice(*e["answer"])] for e in shown if e["answer"]]
-    assert marked and all(m.rstrip("\"')”’").endswith((".", "!", "?")) for m in marked), marked
+    assert marked and all(m.rstrip("\"')”’").endswith((".", "!", ":")) for m in marked), marked

@@ -23,10 +23,12 @@ CACHE_SIZE = 4096
 # first passage), from at most this many of its sentences, each by its opening words.
 MAX_SENTENCES = 4
 SENTENCE_WORDS = 24
-# An answer is a statement: it ends with . or !, maybe inside closing quotes or brackets. A heading, a
-# list item that is not a sentence, a question ("Who Gets Breast Cancer?") or the opening of a list
-# ("… may include:") is never marked.
+# An answer is a statement: it ends with . or !, maybe inside closing quotes or brackets, or it opens a
+# list that the excerpt shows ("Ribcage pain may be caused by any of the following:"). A heading, a
+# list item that is not a sentence, a question ("Who Gets Breast Cancer?") or a list's opening at the
+# excerpt's end is never marked.
 SENTENCE_END = re.compile(r"[.!][\"'’”)\]]*$")
+LIST_OPENING = re.compile(r":$")
 
 
 class AnswerMarker:
@@ -83,14 +85,17 @@ class PairMarker:
 
 
 def sentences(shown: str) -> list[tuple[int, int]]:
-    """The statements (SENTENCE_END) among the first MAX_SENTENCES sentences and lines of an excerpt,
-    without its "… " marks; none where the excerpt is one sentence (nothing to point at)."""
+    """The statements (SENTENCE_END, or a LIST_OPENING that is not the excerpt's last) among the first
+    MAX_SENTENCES sentences and lines of an excerpt, without its "… " marks; none where the excerpt is
+    one sentence (nothing to point at)."""
     spans = [(s, e) for s, e in sentence_spans(shown) if shown[s:e].strip("… ")]
     spans = [(s + 2, e) if shown.startswith("… ", s) else (s, e) for s, e in spans]
     spans = [(s, e - 2) if shown.endswith(" …", 0, e) else (s, e) for s, e in spans]
     if len(spans) < 2:
         return []
-    return [(s, e) for s, e in spans[:MAX_SENTENCES] if SENTENCE_END.search(shown, s, e)]
+    last = spans[-1]
+    return [(s, e) for s, e in spans[:MAX_SENTENCES]
+            if SENTENCE_END.search(shown, s, e) or (LIST_OPENING.search(shown, s, e) and (s, e) != last)]
 
 
 def opening(shown: str, span: tuple[int, int]) -> str:

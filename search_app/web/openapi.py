@@ -27,9 +27,9 @@ EXCERPT = {
                    "answer": {"type": ["array", "null"], "items": {"type": "integer"}, "minItems": 2, "maxItems": 2,
                               "description": "[start, end) of the sentence that best answers the question, marked in "
                                              "the excerpt read first (the first recommended one, else the "
-                                             "first result's first passage); only a statement (ending with . "
-                                             "or !) is marked, never a heading, a list's opening or a "
-                                             "question"}},
+                                             "first result's first passage): a statement (ending with . or "
+                                             "!) or the opening of a list the excerpt shows; never a "
+                                             "heading, a list item that is not a sentence, or a question"}},
 }
 PASSAGE = {
     "type": "object",

@@ -30,13 +30,13 @@ from pathlib import Path
 import numpy as np
 
 from bench.evaluate import Judged, load_queries, ndcg
-from search_app.engine import pipeline
+from search_app.engine import pipeline, ranking
 from search_app.engine.profiles import spoken
 from search_app.engine.ranking import RankingConfig
 from search_app.engine.results import SearchOptions
 from search_app.engine.retrieval import Retriever
 from search_app.engine.strategies import strategy_for
-from search_index.format import set_search_threads
+from search_index.format import Owner, set_search_threads
 from search_index.pair_reader import PairReader
 from search_index.text import STOP_WORDS, in_context, words
 
@@ -109,14 +109,11 @@ def candidates(retriever: Retriever, judged: Judged, pair_reader: PairReader | N
 
 
 def order(rows: list[Candidate], scores: np.ndarray, sections_per_page: int) -> list[tuple[str, str]]:
-    """(url, section) as results show them: pages by their best section, each with its best sections."""
-    pages: dict[int, list[tuple[float, Candidate]]] = {}
-    for row, score in zip(rows, scores.tolist(), strict=True):
-        pages.setdefault(row.page, []).append((score, row))
-    ranked = sorted(pages.values(), key=lambda held: -max(score for score, _ in held))
-    shown = [(row.url, row.section) for held in ranked
-             for _, row in sorted(held, key=lambda item: -item[0])[:sections_per_page]]
-    return list(dict.fromkeys(shown))
+    """(url, section) as results show them (search_app.engine.ranking.group: pages by their best section,
+    each with its best sections); each row is a section, standing in as its own passage."""
+    owners = {i: Owner(i, row.page) for i, row in enumerate(rows)}
+    ranked = ranking.group(owners, dict(enumerate(scores.tolist())), None, sections_per_page)
+    return list(dict.fromkeys((rows[i].url, rows[i].section) for page in ranked for _, i, _ in page.sections))
 
 
 def matrix(rows: list[Candidate], names: tuple[str, ...]) -> np.ndarray:

@@ -31,7 +31,7 @@ import numpy as np
 
 from bench.evaluate import Judged, load_queries, ndcg
 from search_app.engine import pipeline, ranking
-from search_app.engine.profiles import spoken
+from search_app.engine.profiles import for_site, spoken
 from search_app.engine.ranking import RankingConfig
 from search_app.engine.results import SearchOptions
 from search_app.engine.retrieval import Retriever
@@ -59,9 +59,10 @@ def candidates(retriever: Retriever, judged: Judged, pair_reader: PairReader | N
     """The question's best sections with their signals; none for a question read in another language."""
     snapshot, config = retriever.snapshot(), retriever.config
     options = SearchOptions()
-    profile = spoken(judged.query, options.interface, config.profiles)
-    if profile is not config.profiles[0]:
+    spoken_in = spoken(judged.query, options.interface, config.profiles)
+    if spoken_in is not config.profiles[0]:
         return []
+    profile = for_site(spoken_in, snapshot.ranking, config.pinned)
     strategy = strategy_for("default", profile)
     question = pipeline.understand(judged.query, profile, options, snapshot)
     reader = pipeline.Reader(snapshot, retriever.encoders, config.dense_candidates)

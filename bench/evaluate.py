@@ -219,12 +219,14 @@ def main(argv: list[str] | None = None) -> int:
     settings = parser.add_argument_group("levers", "measure with other ranking settings than the app's "
                                                       "(a language's as --es.weak-below)")
     for name, value in levers(RankingConfig()).items():
-        settings.add_argument("--" + name.replace("_", "-"), dest=name, type=type(value), default=value)
+        settings.add_argument("--" + name.replace("_", "-"), dest=name, type=type(value),
+                              help=f"the app's: {value}, or the index's own (its sources file's [ranking])")
     args = parser.parse_args(argv)
     set_search_threads(args.threads)
     config = RankingConfig()
     for name in levers(config):
-        config = tuned(config, name, getattr(args, name))
+        if getattr(args, name) is not None:
+            config = tuned(config, name, getattr(args, name))
     retriever = Retriever(args.index_dir, config)
     if args.queries:
         summary = evaluate(retriever, load_queries(args.queries), args.mode, args.correct)

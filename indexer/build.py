@@ -161,7 +161,7 @@ def build(
                 "sources": [s.origin for s in config_sources.sources], "synonyms": [list(g) for g in synonyms],
                 "best_bets": curation.to_json(), "helpline": config_sources.helpline,
                 "share_copies": config_sources.share_copies, "furniture": config_sources.furniture,
-                "chunking": asdict(config), "parse_rules": parsing.PARSE_RULES}):
+                "ranking": config_sources.ranking, "chunking": asdict(config), "parse_rules": parsing.PARSE_RULES}):
             report.version, report.published = previous.reader.version, False
             return finished(report, pages, passages, started, index_dir)
         texts = [embed_text(pages[p.page_index].title, p) for p in passages] + [page.title for page in pages]
@@ -190,7 +190,7 @@ def build(
             e5_off_topic_scores=calibration.off_topic_scores(passage_vectors["e5"], embedder, models.E5),
             synonyms=[list(group) for group in synonyms], best_bets=curation.to_json(),
             helpline=config_sources.helpline, share_copies=config_sources.share_copies,
-            furniture=config_sources.furniture, parse_rules=parsing.PARSE_RULES,
+            furniture=config_sources.furniture, parse_rules=parsing.PARSE_RULES, ranking=config_sources.ranking,
             phrases=common_phrases(p.text for p in passages),
             changes={"added": len(report.added), "changed": len(report.changed), "removed": len(report.removed)})
         log.info("writing the index")
@@ -213,7 +213,7 @@ def build(
 def nothing_changed(manifest: Manifest, report: BuildReport, pages: int, inputs: Mapping) -> bool:
     """Whether an update would publish what the published version already holds: the same pages, all
     unchanged, the same failures, and the same sources, synonyms, best bets, helpline, shared copies,
-    furniture, chunking and parsing rules."""
+    furniture, ranking levers, chunking and parsing rules."""
     return (manifest.format == FORMAT_VERSION and not (report.added or report.changed or report.removed)
             and report.unchanged == pages == manifest.counts["pages"]
             and manifest.skipped == [asdict(s) for s in report.skipped]

@@ -10,6 +10,7 @@ from pathlib import Path
 from indexer.crawling import CrawlConfig, Crawler, CrawlError, host_of
 from indexer.parsing import fallback_url
 from indexer.urls import allowed_origins, origin
+from search_index import language
 from search_index.documents import Address, Page
 from search_index.errors import InputError
 
@@ -22,6 +23,9 @@ MAX_HELPLINE = 200
 DEFAULT_BASE_URL = "/pages/"
 # The shortest opening of a furniture sentence: "To" or "The" alone would take content with it.
 MIN_FURNITURE = 10
+# What a site may set of how its questions are ranked, per language of the question
+# (search_app.engine.profiles.for_site): each a share from 0 to 1.
+RANKING_LEVERS = ("keyword_weight", "second_reader_weight")
 SOURCES_FILE = Path("corpus/sources.toml")
 
 
@@ -175,6 +179,8 @@ class SourcesConfig:
     share_copies: list[str] = field(default_factory=list)
     # Openings of sentences that are a site's furniture, not its content: left out of every page.
     furniture: list[str] = field(default_factory=list)
+    # The site's own weighting of its questions, by language: {"en": {"keyword_weight": 0.0}}.
+    ranking: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def reading(self) -> Reading:
         """Trusted origins: the configured hosts and each source's own; a crawler when a source is on the web."""
@@ -203,6 +209,7 @@ SCHEMA = Table({
     "url_list": [Table({"path": str, "name": str}, ("path",))],
     "crawl": Table({"user_agent": str, "timeout": NUMBER, "max_bytes": int, "retries": int,
                     "page_seconds": NUMBER, "crawl_seconds": NUMBER}),
+    "ranking": Table({code: Table(dict.fromkeys(RANKING_LEVERS, NUMBER)) for code in language.LANGUAGES}),
 })
 TYPE_NAMES = {str: "text", int: "a whole number", NUMBER: "a number"}
 
@@ -263,7 +270,18 @@ def load_sources_file(path: Path) -> SourcesConfig:
     return SourcesConfig(sources, set(data.get("allow_hosts", [])), crawl, synonyms, best_bets,
                          helpline=" ".join(helpline.split()),
                          share_copies=sorted({host.strip().lower() for host in data.get("share_copies", [])}),
-                         furniture=furniture_openings(data.get("furniture", []), path))
+                         furniture=furniture_openings(data.get("furniture", []), path),
+                         ranking=ranking_levers(data.get("ranking", {}), path))
+
+
+def ranking_levers(table: dict[str, dict[str, float]], path: Path) -> dict[str, dict[str, float]]:
+    """The sources file's ranking levers (their names and types already checked), each a share from 0 to 1."""
+    for code, values in table.items():
+        for name, value in values.items():
+            if not 0 <= value <= 1:
+                raise InputError(f"{path}: ranking.{code}.{name} must be from 0 to 1, not {value}")
+    return {code: {name: float(value) for name, value in sorted(values.items())}
+            for code, values in sorted(table.items()) if values}
 
 
 def furniture_openings(openings: list[str], path: Path) -> list[str]:

@@ -140,6 +140,7 @@ class Manifest:
     share_copies: list[str] = field(default_factory=list)  # hosts whose originals are not shared
     furniture: list[str] = field(default_factory=list)  # openings of sentences left out of every page
     parse_rules: int = 0  # indexer.parsing.PARSE_RULES of the build
+    ranking: dict = field(default_factory=dict)  # the site's weighting by language (sources.toml [ranking])
     phrases: list = field(default_factory=list)  # the corpus's most used phrases, for suggestions
     changes: dict[str, int] = field(default_factory=dict)  # pages added, changed, removed
     vector_index: dict = field(default_factory=dict)

@@ -44,11 +44,12 @@ def write_page(folder: Path, name: str, html: str | bytes) -> Path:
 
 def build_folder(pages: Path, index_dir: Path, incremental: bool = False,
                  allow_hosts: frozenset[str] = frozenset(), best_bets: Path | None = None,
-                 embedder: Embedder | None = None) -> BuildReport:
+                 embedder: Embedder | None = None, ranking: dict | None = None) -> BuildReport:
     """Build (or update) an index of one folder on the CPU, with the real models unless `embedder` is
     given; canonical URLs on `allow_hosts` are kept as the pages' original addresses; `best_bets`: the
-    editors' file. No embedding cache: what a build embeds depends on the previous version alone."""
-    config = SourcesConfig([FolderSource(pages)], set(allow_hosts), best_bets=best_bets)
+    editors' file; `ranking`: the site's own levers. No embedding cache: what a build embeds depends on
+    the previous version alone."""
+    config = SourcesConfig([FolderSource(pages)], set(allow_hosts), best_bets=best_bets, ranking=ranking or {})
     return build(config, index_dir, device="cpu", progress=False, incremental=incremental, embedding_cache=None,
                  embedder=embedder)
 

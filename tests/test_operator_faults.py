@@ -287,6 +287,11 @@ def test_a_faulty_source_fails_the_command_after_publishing_what_it_could(tmp_pa
     ('[crawl]\nretries = true\n', "crawl.retries must be a whole number"),
     ('furniture = "Learn more about"\n', "furniture must be a list"),
     ('furniture = ["Learn more about", "To "]\n', "furniture 'To' is too short"),
+    ('[ranking.en]\nkeyword_wieght = 0\n', "unknown key 'keyword_wieght' in ranking.en"),
+    ('[ranking.fr]\nkeyword_weight = 0\n', "unknown key 'fr' in ranking"),
+    ('[ranking.en]\nkeyword_weight = "0"\n', "ranking.en.keyword_weight must be a number"),
+    ('[ranking.en]\nkeyword_weight = 1.5\n', "ranking.en.keyword_weight must be from 0 to 1, not 1.5"),
+    ('[ranking.es]\nsecond_reader_weight = nan\n', "ranking.es.second_reader_weight must be from 0 to 1"),
 ])
 def test_a_sources_file_of_the_wrong_shape_is_refused_naming_the_key(tmp_path, text, problem):
     from search_index.errors import InputError

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from search_app.engine.profiles import for_site
 from search_app.engine.ranking import RankingConfig, group, page_hits, tuned
 from search_app.engine.results import SearchOptions
 from search_app.engine.retrieval import Retriever
@@ -97,6 +98,35 @@ def test_with_its_levers_at_zero_the_default_mode_is_dense_search(two_pages, e5_
     assert all(len(p.sections) == 1 for p in default.pages)
     sourdough = [p for p in Retriever(two_pages).search(question).pages if p.url.endswith("sourdough.html")]
     assert len(sourdough[0].sections) == 2, "by default, both matching sections of the page"
+
+
+def test_a_site_sets_its_own_weighting_and_a_measurement_can_set_another(tmp_path):
+    from search_index import publishing
+
+    write_page(tmp_path / "pages", "sourdough.html", page_html("Sourdough bread", [
+        ("Starter", "Feed the starter with flour and water every day until it bubbles."),
+        ("Nutrition", "It has fibre, and the long fermentation may make it easier to digest for some people.")]))
+    write_page(tmp_path / "pages", "eating.html", page_html("Eating well on a budget", [
+        ("Shopping", "People often ask whether bread like sourdough is healthy. Whole grain loaves are a good choice.")]))
+    index = tmp_path / "index"
+    own = {"en": {"keyword_weight": 0.0, "second_reader_weight": 0.0}}
+    build_folder(tmp_path / "pages", index, embedder=StandIn(), ranking=own)
+    assert publishing.open_version(index).manifest.ranking == own
+    question, config = "is sourdough bread healthy", RankingConfig(title_weight=0.0, sections_per_page=1)
+    site = Retriever(index, config)
+
+    def scores(found) -> list[tuple[str, float]]:
+        return [(page.url, page.score) for page in found.pages]
+
+    dense = scores(site.search(question, SearchOptions(mode="dense")))
+    assert scores(site.search(question)) == dense, "no keyword score and no second reader: dense search"
+    measured = Retriever(index, tuned(config, "en.keyword_weight", 0.2))
+    assert scores(measured.search(question)) != dense, "a measurement's own lever is not replaced by the site's"
+    assert for_site(config.profile("es"), own) is config.profile("es"), "another language keeps the app's"
+
+    build_folder(tmp_path / "pages", index, incremental=True, embedder=StandIn())
+    assert publishing.open_version(index).manifest.ranking == {}, "a change of weighting alone is published"
+    assert scores(Retriever(index, config).search(question)) != dense
 
 
 @pytest.fixture(scope="module")

@@ -33,6 +33,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("var/ranker"))
     parser.add_argument("--device", default="cpu", help="cpu, or cuda where a GPU is at hand")
     parser.add_argument("--groups", type=int, default=cross_encoder.Recipe.groups)
+    parser.add_argument("--heading-dropout", type=float, default=cross_encoder.Recipe.heading_dropout,
+                        help="the share of groups read without their passages' headings")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     found = medquad_digest(args.medquad)
@@ -41,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     held_out = medquad.held_out_questions(
         [p for path in args.held_out for p in (sorted(path.glob("*.*")) if path.is_dir() else [path])])
-    recipe = cross_encoder.Recipe(groups=args.groups)
+    recipe = cross_encoder.Recipe(groups=args.groups, heading_dropout=args.heading_dropout)
     groups = medquad.groups(args.medquad, args.pages, held_out, args.cache, recipe.seed)
     logging.info("%d groups (%d held-out questions left out)", len(groups), len(held_out))
     figures = cross_encoder.train(groups, recipe, args.out, args.device)

@@ -10,7 +10,7 @@ import json
 import logging
 import random
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +33,10 @@ class Recipe:
     # MedQuAD groups (0.703 at 0) but did worse on people's questions (README, "Second stage").
     pointwise: float = 0.0
     warmup: float = 0.05
+    # The share of training groups read without their passages' headings (the page title kept): MedQuAD's
+    # questions repeat its pages' headings ("What are the treatments for X?"), which a model can match
+    # without reading the text.
+    heading_dropout: float = 0.0
     seed: int = 13
     held_out_share: float = 0.05
     threads: int = 2
@@ -43,6 +47,14 @@ def split(groups: list[Group], share: float) -> tuple[list[Group], list[Group]]:
     def held(group: Group) -> bool:
         return int(hashlib.sha256(group.page.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF < share
     return [g for g in groups if not held(g)], [g for g in groups if held(g)]
+
+
+def without_headings(group: Group) -> Group:
+    """The group with each passage's context line cut to its page title (search_index.text.in_context)."""
+    def cut(passage: str) -> str:
+        context, _, text = passage.partition("\n")
+        return context.split(" > ")[0] + "\n" + text
+    return replace(group, passages=tuple(cut(p) for p in group.passages))
 
 
 def train(groups: list[Group], recipe: Recipe, out: Path, device: str = "cpu") -> dict:
@@ -69,7 +81,8 @@ def train(groups: list[Group], recipe: Recipe, out: Path, device: str = "cpu") -
     model.train()
     started = time.monotonic()
     for step in range(steps):
-        batch = training[step * recipe.batch: (step + 1) * recipe.batch]
+        batch = [without_headings(g) if random.random() < recipe.heading_dropout else g
+                 for g in training[step * recipe.batch: (step + 1) * recipe.batch]]
         logits = _scores(model, tokenizer, batch, device).view(len(batch), -1)
         labels = torch.zeros_like(logits)
         labels[:, 0] = 1.0

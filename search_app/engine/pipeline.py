@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from search_app.engine import matching, ranking, rereading
-from search_app.engine.profiles import LanguageProfile, spoken
+from search_app.engine.profiles import LanguageProfile, for_site, spoken
 from search_app.engine.query_words import question_focus
 from search_app.engine.ranking import RankingConfig
 from search_app.engine.results import QuestionVector, SearchOptions, SearchResult
@@ -81,7 +81,7 @@ class Reader:
 
 def search(snapshot: Snapshot, encoders: Mapping[str, QueryEncoder], config: RankingConfig, query: str,
            options: SearchOptions, pair_reader: PairReader | None = None) -> SearchResult:
-    profile = spoken(query, options.interface, config.profiles)
+    profile = for_site(spoken(query, options.interface, config.profiles), snapshot.ranking, config.pinned)
     strategy = strategy_for(options.mode, profile)
     question = understand(query, profile, options, snapshot)
     reader = Reader(snapshot, encoders, config.filtered_candidates if options.site else config.dense_candidates)

@@ -3,8 +3,8 @@ data. A language the pipeline should answer is a profile here (and a language se
 detects); no stage of the pipeline asks which language it is."""
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, fields, replace
 
 from search_index import language
 
@@ -114,3 +114,13 @@ def spoken(question: str, interface: str, profiles: tuple[LanguageProfile, ...])
     found = next((p for p in profiles[1:] if p.code == code), corpus)
     marked = interface == found.code or any(letter in question.lower() for letter in found.letters)
     return found if probability >= found.sure or (probability >= found.leaning and marked) else corpus
+
+
+def for_site(profile: LanguageProfile, levers: Mapping[str, Mapping[str, float]],
+             pinned: Collection[str] = ()) -> LanguageProfile:
+    """The profile with the site's own levers for its language (the sources file's `[ranking]`, stored
+    with each version), but not those a measurement sets itself (`pinned`, as "en.keyword_weight")."""
+    known = {f.name for f in fields(LanguageProfile)}
+    own = {name: value for name, value in levers.get(profile.code, {}).items()
+           if name in known and f"{profile.code}.{name}" not in pinned}
+    return replace(profile, **own) if own else profile

@@ -80,6 +80,9 @@ class RankingConfig:
     # How each language's questions are read (search_app.engine.profiles): reader, keyword weight,
     # thresholds, and the words of the corpus's language.
     profiles: tuple[LanguageProfile, ...] = (ENGLISH, SPANISH)
+    # The levers of `profiles` a measurement sets (tuned): a site's own (profiles.for_site) do not
+    # replace them.
+    pinned: frozenset[str] = frozenset()
 
     def profile(self, code: str) -> LanguageProfile:
         return next(profile for profile in self.profiles if profile.code == code)
@@ -228,4 +231,5 @@ def tuned(config: RankingConfig, lever: str, value: float) -> RankingConfig:
     profile = config.profile(code)
     held = getattr(profile, name)
     new = {**held, profile.reader: kind(value)} if isinstance(held, Mapping) else kind(value)
-    return replace(config, profiles=tuple(replace(p, **{name: new}) if p is profile else p for p in config.profiles))
+    return replace(config, profiles=tuple(replace(p, **{name: new}) if p is profile else p for p in config.profiles),
+                   pinned=config.pinned | {lever})

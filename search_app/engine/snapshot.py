@@ -67,6 +67,7 @@ class Snapshot:
         self.sites = self.reader.sites()
         self.helpline: str = self.reader.manifest.helpline
         self.share_copies = frozenset(self.reader.manifest.share_copies)
+        self.ranking: dict[str, dict[str, float]] = self.reader.manifest.ranking
         self.reader.owners([])  # reads the passages' owners now rather than in the first search
         self.thresholds: dict[tuple[str, float], float] = {}
         self.samples = {model: self.reader.sample_vectors(model, config.spread_sample)

@@ -114,3 +114,18 @@ def test_a_trained_pair_reader_reads_a_question_longer_than_its_window():
     scores = reader.scores(question, ["Breast cancer > Treatment\nTreatment can control the cancer.", "Short."])
     assert scores.shape == (2,) and np.isfinite(scores).all()
     assert reader.scores(question, []).shape == (0,)
+
+
+def test_a_page_its_title_lifts_above_the_sections_read_is_judged_by_the_first_stage(tmp_path, monkeypatch):
+    write_page(tmp_path / "pages", "sourdough.html", page_html("Sourdough bread", [
+        ("Storage", "Keep the loaf wrapped in a cotton cloth in a cool cupboard, away from damp walls and warm "
+                    "ovens, for up to three days.")]))
+    write_page(tmp_path / "pages", "baking.html", page_html("Baking day", [
+        ("Loaves", "Sourdough bread: sourdough bread rises slowly.")]))
+    build_folder(tmp_path / "pages", tmp_path / "index", embedder=StandIn())
+    reader = reader_favouring(monkeypatch, "rises")
+    config = replace(ON, reread_candidates=1, title_weight=2.0, title_floor=0.0)
+    result = Retriever(tmp_path / "index", config).search("sourdough bread")
+    assert [p[0] for p in reader.read] == ["Baking day > Loaves\nSourdough bread: sourdough bread rises slowly."]
+    assert result.pages[0].title == "Sourdough bread", "its title lifts the page whose section was not read"
+    assert result.answers is None and result.match in ("good", "weak")

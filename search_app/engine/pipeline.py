@@ -107,9 +107,11 @@ def search(snapshot: Snapshot, encoders: Mapping[str, QueryEncoder], config: Ran
     pages, total = page_window(snapshot, owners, reread.scores if reread else scores, bonus, options, config)
     absent = (absent_words(question.text, pages, recommended, snapshot, config)
               if profile.weak_missing_below is not None else [])
-    if reread and pages:
-        result.answers = rereading.answers_probability(reread.read[pages[0].sections[0].passage.id],
-                                                       config.reread_calibration)
+    # The first section's passage was read unless a page's bonus lifted a page none of whose sections
+    # the stage read: then the first stage judges.
+    first_read = reread.read.get(pages[0].sections[0].passage.id) if reread and pages else None
+    if first_read is not None:
+        result.answers = rereading.answers_probability(first_read, config.reread_calibration)
         match = "good" if recommended else matching.quality(False, result.answers, [], profile.weak_answers_below,
                                                               profile.weak_answers_below)
     else:

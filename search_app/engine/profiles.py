@@ -61,7 +61,8 @@ ENGLISH = LanguageProfile(
     # default corpus's patients 0.771/0.764, 0.772/0.773, 0.765/0.762; the benchmark's liveqa-dev
     # 0.519/0.524, 0.501/0.509, 0.472/0.507 and plain-language breast questions 0.702/0.643,
     # 0.689/0.642, 0.694/0.631. e5 helps the small corpus a little and costs the real consumer
-    # questions: not a gain.
+    # questions: not a gain. A site may set its own, with keyword_weight (sources.toml [ranking.en],
+    # for_site): the default corpus's is 1 and 0 (README, "A site's own weighting").
     second_reader_weight=0.0,
     # Of 0.05 / 0.1 / 0.2 / 0.3, 0.2 was best on liveqa-dev (0.420 / 0.416 / 0.427 / 0.415 nDCG@10,
     # 256-token passages).

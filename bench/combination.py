@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.evaluate import Judged, load_queries, ndcg
-from search_app.engine import pipeline, ranking
+from search_app.engine import pipeline, ranking, rereading
 from search_app.engine.profiles import for_site, spoken
 from search_app.engine.ranking import RankingConfig
 from search_app.engine.results import SearchOptions
@@ -69,12 +69,7 @@ def candidates(retriever: Retriever, judged: Judged, pair_reader: PairReader | N
     reading = reader.read(profile.reader, question.phrasings)
     found = pipeline.first_stage(snapshot, reader, question, reading, profile, strategy, config, None)
     bonus = pipeline.page_bonus(snapshot, found.owners, reading, found.other, strategy, profile, config) or {}
-    best: dict[int, int] = {}
-    for passage_id in found.owners:
-        section = found.owners[passage_id].section_id
-        if section not in best or found.scores[passage_id] > found.scores[best[section]]:
-            best[section] = passage_id
-    chosen = sorted(best.values(), key=lambda p: -found.scores[p])[:SECTIONS]
+    chosen = rereading.candidates(found.owners, found.scores, SECTIONS)
     if not chosen:
         return []
     other = found.other()

@@ -12,7 +12,8 @@ PAGE_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])|\n"
 # Typed questions: people often write in lower case, so any . ! ? followed by a space ends a sentence.
 QUESTION_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
-# Words that carry no meaning of their own in a question or a phrase.
+# Words that carry no meaning of their own in a question or a phrase, with their contractions as
+# people type them without the apostrophe ("cant", "dont").
 STOP_WORDS = frozenset(
     """a about above after again against all am an and any are aren't as at be because been before being below
     between both but by can can't cannot could couldn't did didn't do does doesn't doing don't down during each
@@ -22,7 +23,9 @@ STOP_WORDS = frozenset(
     please same she should shouldn't so some such tell than thank thanks that that's the their theirs them
     themselves then there there's these they this those through to too under until up us very was wasn't we were
     weren't what what's when where which while who whom why will with won't would wouldn't you your yours
-    yourself yourselves im ive id hi hello dear regarding question questions want wanted""".split()
+    yourself yourselves im ive id hi hello dear regarding question questions want wanted
+    arent cant couldnt didnt doesnt dont hadnt hasnt havent isnt shouldnt wasnt werent wont wouldnt
+    youre theyre thats whats theres""".split()
 )
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from contextlib import closing
 from datetime import date
 
 import pytest
@@ -24,7 +25,7 @@ def usage_app(index_dir, log=None):
 
 
 def rows(log, table):
-    with Database(str(log)).connect() as db:
+    with closing(Database(str(log))) as database, database.connect() as db:
         return sorted(tuple(row) for row in db.execute(f"SELECT * FROM {table}").fetchall())
 
 
@@ -44,7 +45,7 @@ def test_searches_and_clicks_are_counted_without_personal_data(corpus_index, tmp
     assert rows(log, "gaps") == [("recipe for banana bread", today, 2, 0)], "only unanswered questions keep their text"
     assert rows(log, "best_bets") == [(today, "can stage 4 be cured", 1)]
     tables = ("daily", "clicks", "gaps", "best_bets", "writers", "curation")
-    with Database(log).connect() as db:
+    with closing(Database(log)) as database, database.connect() as db:
         listed = db.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"
                             if log.startswith("postgresql://") else
                             "SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()

@@ -123,6 +123,15 @@ def test_how_well_it_matched_good_weak_and_none(client):
     assert "These pages may not answer your question." in page and "They do not mention “turmeric”" in page
 
 
+def test_missing_names_no_everyday_form_of_a_word_the_pages_hold(client):
+    """A plural context word, another form of a word the pages use and a contraction typed without
+    its apostrophe are no topic the pages lack; a word the pages never use still is."""
+    body = client.get("/api/search", query_string={"q": "my moms cancer moved to her bones cant they treat it"})
+    assert body.get_json()["missing"] == []
+    tattoo = client.get("/api/search", query_string={"q": "my moms cancer moved, can she get a tattoo"})
+    assert tattoo.get_json()["missing"] == ["tattoo"]
+
+
 def test_the_results_heading_names_the_question_searched(client):
     page = client.get("/", query_string={"q": "metastic breast cancer treatment"}).get_data(as_text=True)
     assert "for “metastatic breast cancer treatment”</h2>" in page

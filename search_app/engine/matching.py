@@ -11,6 +11,8 @@ from search_index import keywords
 CONTEXT_WORDS = frozenset("""mother mum mom mommy father dad daddy wife husband partner sister brother daughter son
     grandmother grandma nan granny grandfather grandpa aunt uncle friend child children kid kids boyfriend
     girlfriend family""".split())
+# The same words as keyword terms, so that "moms" and "mum's" are context words too.
+CONTEXT_TERMS = frozenset(keywords.tokens(" ".join(CONTEXT_WORDS)))
 # A word of this many letters or more is found in a longer word that starts with it ("brca" in "brca1").
 PREFIX_LENGTH = 4
 
@@ -18,7 +20,13 @@ PREFIX_LENGTH = 4
 def focus_words(question: str, common: Collection[str]) -> list[str]:
     """The words a question is about: its content words without context words and without the
     corpus's most common words (they are in every answer)."""
-    return [w for w in content_words(question) if w not in CONTEXT_WORDS and w not in common]
+    return [w for w in content_words(question) if not context_word(w) and w not in common]
+
+
+def context_word(word: str) -> bool:
+    """Whether the word (in any of its forms: "moms", "mum's") names who is asking or for whom."""
+    terms = keywords.tokens(word)
+    return bool(terms) and terms[0] in CONTEXT_TERMS
 
 
 def shown_terms(texts: Iterable[str]) -> frozenset[str]:
@@ -26,11 +34,12 @@ def shown_terms(texts: Iterable[str]) -> frozenset[str]:
     return frozenset(term for text in texts for term in keywords.tokens(text))
 
 
-def missing(words: Iterable[str], shown_texts: Iterable[str], corpus_words: Collection[str]) -> list[str]:
-    """The focus words that the corpus holds nowhere and that no shown passage holds either (as a
-    keyword term, or the start of one): what the pages do not talk about. The shown texts are read
-    only when a word is not in the corpus (most questions have none)."""
-    unknown = [word for word in words if word not in corpus_words]
+def missing(words: Iterable[str], shown_texts: Iterable[str], corpus_terms: Collection[str]) -> list[str]:
+    """The focus words that the corpus holds in no form (as keyword terms: "moved" is held where the
+    corpus says "move") and that no shown passage holds either (as the start of a term): what the
+    pages do not talk about. The shown texts are read only when a word is not in the corpus (most
+    questions have none)."""
+    unknown = [word for word in words if not all(term in corpus_terms for term in keywords.tokens(word))]
     if not unknown:
         return []
     shown = shown_terms(shown_texts)

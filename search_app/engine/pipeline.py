@@ -211,4 +211,4 @@ def absent_words(question: str, pages: list[ranking.PageHit], recommended, snaps
              for text in (page.title, hit.heading, hit.passage.text)]
     for record in recommended.passages if recommended else []:
         texts += [record.title, record.text]
-    return matching.missing(matching.focus_words(question, snapshot.common), texts, snapshot.corpus_words)
+    return matching.missing(matching.focus_words(question, snapshot.common), texts, snapshot.corpus_terms)

@@ -62,7 +62,7 @@ class Snapshot:
         self.speller = Speller(vocabulary)
         limit = config.common_share * self.reader.manifest.counts["passages"]
         self.common = frozenset(word for word, count in vocabulary if count > limit)
-        self.corpus_words = frozenset(word for word, _ in vocabulary)
+        self.corpus_terms = frozenset(keywords.tokens(" ".join(word for word, _ in vocabulary)))
         self.everywhere = self.reader.terms_held_by(config.highlight_max_share)
         self.sites = self.reader.sites()
         self.helpline: str = self.reader.manifest.helpline

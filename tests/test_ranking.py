@@ -81,9 +81,9 @@ def test_a_title_the_question_does_not_name_lifts_nothing(two_pages):
         found = Retriever(two_pages, config).search("what do I feed a starter")
         return {page.title: page.score - page.sections[0].score for page in found.pages}
 
-    assert RankingConfig().title_floor > 0
+    assert RankingConfig().profile("en").title_floor > 0
     assert bonus(RankingConfig())["Eating well on a budget"] == pytest.approx(0.0)
-    assert bonus(RankingConfig(title_floor=0.0))["Eating well on a budget"] > 0.05
+    assert bonus(tuned(RankingConfig(), "en.title_floor", 0.0))["Eating well on a budget"] > 0.05
 
 
 @pytest.mark.parametrize("e5_weight, baseline", [(0.0, "dense"), (0.5, "fused")])
@@ -160,6 +160,15 @@ def test_a_spanish_question_has_a_keyword_side_only_when_weighted(kitchen):
     assert [text for text, lift in lifts.items() if lift == pytest.approx(0.05)] == [
         "Feed the starter with flour and water every day until it bubbles."], "the keyword hit gains the weight"
     assert sum(lift == pytest.approx(0.0) for lift in lifts.values()) == len(lifts) - 1, "no other passage gains"
+
+
+@pytest.mark.model
+def test_a_spanish_question_lifts_the_page_whose_english_title_it_names(kitchen):
+    found = Retriever(kitchen).search("¿cómo se hornea el pan de masa madre?")
+    assert found.language == "es"
+    bonus = {page.title: page.score - page.sections[0].score for page in found.pages}
+    assert max(bonus, key=bonus.get) == "Sourdough bread"
+    assert all(bonus["Sourdough bread"] > lift for title, lift in bonus.items() if title != "Sourdough bread")
 
 
 def test_a_paragraph_a_page_repeats_under_two_headings_is_shown_once():

@@ -9,7 +9,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from search_app.engine.ranking import RankingConfig
+from search_app.engine.ranking import RankingConfig, tuned
 from search_app.engine.retrieval import NotReady, Retriever
 from search_index import pair_reader
 from tests.helpers import StandIn, build_folder, page_html, write_page
@@ -124,7 +124,7 @@ def test_a_page_its_title_lifts_above_the_sections_read_is_judged_by_the_first_s
         ("Loaves", "Sourdough bread: sourdough bread rises slowly.")]))
     build_folder(tmp_path / "pages", tmp_path / "index", embedder=StandIn())
     reader = reader_favouring(monkeypatch, "rises")
-    config = replace(ON, reread_candidates=1, title_weight=2.0, title_floor=0.0)
+    config = tuned(replace(ON, reread_candidates=1, title_weight=2.0), "en.title_floor", 0.0)
     result = Retriever(tmp_path / "index", config).search("sourdough bread")
     assert [p[0] for p in reader.read] == ["Baking day > Loaves\nSourdough bread: sourdough bread rises slowly."]
     assert result.pages[0].title == "Sourdough bread", "its title lifts the page whose section was not read"

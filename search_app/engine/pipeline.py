@@ -173,8 +173,8 @@ class OtherReading:
 def page_bonus(snapshot: Snapshot, owners: dict, judged: Reading, other: OtherReading, strategy: Strategy,
                profile: LanguageProfile, config: RankingConfig) -> dict[int, float] | None:
     """What lifts or lowers a whole page, in strategies that use it: its title's closeness to the
-    question, past title_floor (by both models when the other reads the question), and a page in
-    another language than the question's."""
+    question, past the language's title_floor (by both models when the other reads the question), and
+    a page in another language than the question's."""
     if not strategy.page_bonus:
         return None
     page_ids = list(dict.fromkeys(owner.page_id for owner in owners.values()))
@@ -188,7 +188,7 @@ def page_bonus(snapshot: Snapshot, owners: dict, judged: Reading, other: OtherRe
             scores = ranking.fuse_models(scores, snapshot.spread(judged.vectors[0], judged.model), second_scores,
                                          snapshot.spread(second.vectors[0], second.model),
                                          profile.second_reader_weight)
-        lifted = config.title_weight * np.maximum(scores - config.title_floor, 0.0)
+        lifted = config.title_weight * np.maximum(scores - profile.title_floor, 0.0)
         bonus = dict(zip(page_ids, lifted.tolist(), strict=True))
     for page_id, written in zip(page_ids, snapshot.reader.page_languages(page_ids), strict=True):
         bonus[page_id] = bonus.get(page_id, 0.0) - (written != profile.code) * profile.other_language_penalty

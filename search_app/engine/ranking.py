@@ -28,15 +28,8 @@ class RankingConfig:
     common_share: float = 0.2
     # Default mode: a page scores its best section + w x the cosine of the question and its title;
     # 0.2 / 0.4 / 0.6 gave liveqa-dev nDCG@10 0.489 / 0.513 / 0.516, MedQuAD MRR@10 0.760 / 0.765 / 0.767.
+    # (counting only the title cosine above the language's title_floor: search_app.engine.profiles).
     title_weight: float = 0.4
-    # ... counting only the title cosine above this floor: a title the question does not name (a page
-    # called "Breast Cancer" for "can you get rid of cancer that has gone to other organs") no longer
-    # lifts its page over the page that answers. Halves A/B, nDCG@10 at floor 0 / 0.3 / 0.5: the
-    # benchmark's plain-language breast questions 0.708/0.643, 0.724/0.651, 0.719/0.653; liveqa-dev
-    # 0.518/0.520, 0.518/0.516, 0.495/0.494; MedQuAD 0.802/0.818 at every floor; the default corpus's
-    # seed-page lay questions 0.477/0.414, 0.477/0.525, 0.522/0.525 and patients 0.779/0.765,
-    # 0.777/0.767, 0.769/0.763.
-    title_floor: float = 0.3
     # Sections returned per page: 3 / 5 / 10 gave liveqa-dev nDCG@10 0.427 / 0.459 / 0.468 (the judged
     # sections of one page are often several); more than 5 made results long for a small gain.
     sections_per_page: int = 5

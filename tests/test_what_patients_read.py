@@ -123,6 +123,17 @@ def test_how_well_it_matched_good_weak_and_none(client):
     assert "These pages may not answer your question." in page and "They do not mention “turmeric”" in page
 
 
+@pytest.mark.parametrize("question", ["her2", "triple negative", "what is her2"])
+def test_a_short_question_whose_words_the_first_section_holds_is_matched_good(client, question):
+    """Short questions stay far from every passage's vector, but the first section talks about all
+    they name: no "these pages may not answer" above it."""
+    body = client.get("/api/search", query_string={"q": question}).get_json()
+    first = body["results"][0]
+    held = " ".join([first["page"]["title"], first["passages"][0]["section"], first["passages"][0]["text"]]).lower()
+    assert all(word in held for word in question.removeprefix("what is ").split())
+    assert body["match"] == "good"
+
+
 def test_missing_names_no_everyday_form_of_a_word_the_pages_hold(client):
     """A plural context word, another form of a word the pages use and a contraction typed without
     its apostrophe are no topic the pages lack; a word the pages never use still is."""

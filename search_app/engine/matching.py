@@ -36,24 +36,27 @@ def shown_terms(texts: Iterable[str]) -> frozenset[str]:
 
 def missing(words: Iterable[str], shown_texts: Iterable[str], corpus_terms: Collection[str]) -> list[str]:
     """The focus words that the corpus holds in no form (as keyword terms: "moved" is held where the
-    corpus says "move") and that no shown passage holds either (as the start of a term): what the
-    pages do not talk about. The shown texts are read only when a word is not in the corpus (most
-    questions have none)."""
+    corpus says "move") and that no shown passage holds either: what the pages do not talk about. The
+    shown texts are read only when a word is not in the corpus (most questions have none)."""
     unknown = [word for word in words if not all(term in corpus_terms for term in keywords.tokens(word))]
-    if not unknown:
-        return []
-    shown = shown_terms(shown_texts)
-    return [word for word in unknown
-            if not any(t in shown for t in keywords.tokens(word))
-            and not (len(word) >= PREFIX_LENGTH and any(term.startswith(word) for term in shown))]
+    return unheld(unknown, shown_texts) if unknown else []
+
+
+def unheld(words: Iterable[str], texts: Iterable[str]) -> list[str]:
+    """The words that none of the texts holds, as a keyword term or the start of one."""
+    held = shown_terms(texts)
+    return [word for word in words
+            if not any(t in held for t in keywords.tokens(word))
+            and not (len(word) >= PREFIX_LENGTH and any(term.startswith(word) for term in held))]
 
 
 def quality(no_match: bool, best_cosine: float, absent: list[str], weak_below: float,
-            weak_missing_below: float) -> str:
+            weak_missing_below: float, covered: bool = False) -> str:
     """`none` for no good match; `weak` when the best passage is not close (`weak_below`), or is only
-    fairly close (`weak_missing_below`) and a focus word is absent from the pages; else `good`."""
+    fairly close (`weak_missing_below`) and a focus word is absent from the pages, unless the first
+    section holds every word the question is about (`covered`); else `good`."""
     if no_match:
         return "none"
-    if best_cosine < weak_below or (absent and best_cosine < weak_missing_below):
+    if not covered and (best_cosine < weak_below or (absent and best_cosine < weak_missing_below)):
         return "weak"
     return "good"

@@ -116,8 +116,9 @@ def search(snapshot: Snapshot, encoders: Mapping[str, QueryEncoder], config: Ran
                                                               profile.weak_answers_below)
     else:
         weak_below = profile.weak_below[judge]
+        covered = profile.rescued_by_words and bool(pages) and covers(question.text, pages[0], snapshot)
         match = "good" if recommended else matching.quality(not pages, judged.hits[0][1], absent, weak_below,
-                                                              profile.weak_missing_below or weak_below)
+                                                              profile.weak_missing_below or weak_below, covered)
     result.total, result.pages, result.no_match, result.match, result.missing = total, pages, False, match, absent
     result.cached = reader.cached
     return result
@@ -202,6 +203,14 @@ def page_window(snapshot: Snapshot, owners: dict, scores: dict[int, float], bonu
     window = ranked[options.offset: options.offset + options.limit]
     records = snapshot.reader.passages([passage_id for page in window for _, passage_id, _ in page.sections])
     return ranking.page_hits(window, records), len(ranked)
+
+
+def covers(question: str, page: ranking.PageHit, snapshot: Snapshot) -> bool:
+    """Whether the first section (its page's title, its heading and its passage) holds every word the
+    question is about: the pages talk about what was asked, however briefly it was asked ("her2")."""
+    words = matching.focus_words(question, snapshot.common)
+    first = page.sections[0]
+    return bool(words) and not matching.unheld(words, (page.title, first.heading, first.passage.text))
 
 
 def absent_words(question: str, pages: list[ranking.PageHit], recommended, snapshot: Snapshot,

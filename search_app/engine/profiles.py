@@ -24,7 +24,9 @@ class LanguageProfile:
     # "No good match" when the best passage cosine is under this quantile of the version's off-topic
     # calibration scores for the reader's model (indexer.calibration).
     off_topic_quantile: float
-    # ... unless a passage holds every content word of the question.
+    # ... unless a passage holds every content word of the question; and a question is matched `good`,
+    # not `weak`, when the first section holds every word it is about (the question's words are the
+    # corpus's: English).
     rescued_by_words: bool
     # "weak" when the judging model's best cosine is under weak_below[model] (each model has its own
     # scale), or under weak_missing_below while a focus word of the question is nowhere in the corpus

@@ -25,7 +25,7 @@ DEFAULT_BASE_URL = "/pages/"
 MIN_FURNITURE = 10
 # What a site may set of how its questions are ranked, per language of the question
 # (search_app.engine.profiles.for_site): each a share from 0 to 1.
-RANKING_LEVERS = ("keyword_weight", "second_reader_weight")
+RANKING_LEVERS = ("keyword_weight", "name_keyword_weight", "second_reader_weight")
 SOURCES_FILE = Path("corpus/sources.toml")
 
 

@@ -129,6 +129,30 @@ def test_a_site_sets_its_own_weighting_and_a_measurement_can_set_another(tmp_pat
     assert scores(Retriever(index, config).search(question)) != dense
 
 
+def test_a_site_may_match_the_questions_names_alone(tmp_path):
+    """With no keyword side but its names' (words no English word list holds), a name lifts the
+    passages that hold it by the names' weight, and an everyday word lifts nothing."""
+    write_page(tmp_path / "pages", "groups.html", page_html("Who writes the guidance", [
+        ("Panels", "The NCCN panel reviews the guidance for bread makers every year."),
+        ("Bakers", "Bakers who make bread each morning follow the guidance too.")]))
+    for name, text in [("soup", "Simmer the vegetables in stock."), ("salad", "Wash the leaves before serving."),
+                       ("rice", "Rinse the rice, then cook it."), ("eggs", "Boil the eggs for eight minutes.")]:
+        write_page(tmp_path / "pages", f"{name}.html", page_html(name.title(), [("Method", text)]))
+    build_folder(tmp_path / "pages", tmp_path / "index", embedder=StandIn())
+    config = tuned(tuned(RankingConfig(title_weight=0.0), "en.keyword_weight", 0.0), "en.name_keyword_weight", 0.3)
+    plain = tuned(config, "en.name_keyword_weight", 0.0)
+
+    def scores(config: RankingConfig, question: str) -> dict[str, float]:
+        found = Retriever(tmp_path / "index", config).search(question)
+        return {hit.heading: hit.score for page in found.pages for hit in page.sections}
+
+    lifted = {heading: score - scores(plain, "what is the nccn bread guidance")[heading]
+              for heading, score in scores(config, "what is the nccn bread guidance").items()}
+    assert lifted["Panels"] == pytest.approx(0.3)
+    assert all(lift == pytest.approx(0.0) for heading, lift in lifted.items() if heading != "Panels")
+    assert scores(config, "bread guidance") == scores(plain, "bread guidance"), "no name, no lift"
+
+
 @pytest.fixture(scope="module")
 def kitchen(tmp_path_factory):
     """Pages enough that a word of one passage is not among the corpus's most common words."""

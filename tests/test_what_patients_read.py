@@ -134,6 +134,13 @@ def test_a_short_question_whose_words_the_first_section_holds_is_matched_good(cl
     assert body["match"] == "good"
 
 
+def test_a_name_the_models_do_not_know_finds_the_section_that_holds_it(client):
+    """The default corpus ranks English by e5 without the keyword side, but for the question's names."""
+    body = client.get("/api/search", query_string={"q": "what is the nccn"}).get_json()
+    first = body["results"][0]["passages"][0]
+    assert "NCCN" in first["text"] and body["match"] == "good"
+
+
 def test_missing_names_no_everyday_form_of_a_word_the_pages_hold(client):
     """A plural context word, another form of a word the pages use and a contraction typed without
     its apostrophe are no topic the pages lack; a word the pages never use still is."""

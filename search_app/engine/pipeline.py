@@ -143,7 +143,9 @@ def first_stage(snapshot: Snapshot, reader: Reader, question: Question, judged: 
     dense = strategy.candidates(Candidates(judged, other, reader.fuse, config.rrf_k, config.fused_weight), profile)
     terms = keyword_terms(question.text, snapshot.keyword_also(question.also), snapshot.common)
     keyword = snapshot.reader.keyword(terms, config.keyword_candidates) if strategy.asks_keyword(profile) else []
-    scores = strategy.scores(dense, keyword, profile, config)
+    names = (snapshot.reader.keyword(snapshot.names(question.text), config.keyword_candidates)
+             if strategy.asks_names(profile) else [])
+    scores = strategy.scores(dense, keyword, names, profile, config)
     owners = snapshot.curator.visible(snapshot.reader.owners(list(scores), site))
     return FirstStage(other, keyword, scores, owners)
 

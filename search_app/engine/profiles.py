@@ -21,6 +21,9 @@ class LanguageProfile:
     second_reader_weight: float
     # Default strategy: cosine + w x BM25 scaled to the best keyword hit.
     keyword_weight: float
+    # ... + w x BM25 of the question's names alone (Snapshot.names: "nccn", "her2"), scaled to their
+    # best hit.
+    name_keyword_weight: float
     # "No good match" when the best passage cosine is under this quantile of the version's off-topic
     # calibration scores for the reader's model (indexer.calibration).
     off_topic_quantile: float
@@ -72,6 +75,9 @@ ENGLISH = LanguageProfile(
     # Of 0.05 / 0.1 / 0.2 / 0.3, 0.2 was best on liveqa-dev (0.420 / 0.416 / 0.427 / 0.415 nDCG@10,
     # 256-token passages).
     keyword_weight=0.2,
+    # The keyword side above reads the names already. A site without it may keep the names' (the default
+    # corpus: 0.1, README, "A site's own weighting").
+    name_keyword_weight=0.0,
     # 0.41 on the 6,146-page benchmark (where a fixed 0.42 had been chosen), 0.20 on the 18-page
     # default corpus.
     off_topic_quantile=0.9, rescued_by_words=True,
@@ -99,6 +105,8 @@ SPANISH = LanguageProfile(
     # `pacientes-es`, Success@1 at 0 / 0.01 / 0.02 / 0.04: 0.625/0.625, 0.625/0.542, 0.583/0.500,
     # 0.583/0.458; nDCG@10 0.565/0.594, 0.565/0.578, 0.552/0.538, 0.512/0.491: no keyword side.
     keyword_weight=0.0,
+    # The English word list says nothing of a Spanish word.
+    name_keyword_weight=0.0,
     # On e5's best cosine and the version's Spanish calibration questions
     # (indexer/data/off-topic-calibration-es.txt).
     off_topic_quantile=0.9, rescued_by_words=False,

@@ -138,11 +138,17 @@ def rrf(rankings: list[list[tuple[int, float]]], k: int) -> dict[int, float]:
     return fused
 
 
-def weighted(dense: list[tuple[int, float]], keyword: list[tuple[int, float]], weight: float) -> dict[int, float]:
-    """Cosine plus `weight` times BM25 scaled to the best keyword hit; dense candidates only."""
-    top = max((s for _, s in keyword), default=0.0)
-    scaled = {passage_id: s / top for passage_id, s in keyword} if top > 0 else {}
-    return {passage_id: cos + weight * scaled.get(passage_id, 0.0) for passage_id, cos in dense}
+def weighted(dense: list[tuple[int, float]], sides: list[tuple[list[tuple[int, float]], float]]) -> dict[int, float]:
+    """Cosine plus, for each keyword side (its hits, its weight), the weight times its BM25 scaled to its
+    best hit; dense candidates only."""
+    scores = dict(dense)
+    for hits, weight in sides:
+        top = max((s for _, s in hits), default=0.0)
+        if top > 0 and weight:
+            for passage_id, s in hits:
+                if passage_id in scores:
+                    scores[passage_id] += weight * s / top
+    return scores
 
 
 def fuse_models(minilm: np.ndarray, minilm_spread: tuple[float, float], e5: np.ndarray,

@@ -103,6 +103,14 @@ class Snapshot:
         return [piece for term in also for piece in ([term] if " " not in term or term in self.phrases
                                                      else term.split())]
 
+    def names(self, question: str) -> list[str]:
+        """The keyword terms of the question's names: its content words that the English word list does
+        not hold, numbers and the corpus's most common words aside ("nccn", "her2", "brca"). The
+        models read such words poorly; the keyword side matches them exactly."""
+        english = self.speller.english
+        words = [w for w in content_words(question) if w not in english and w not in self.common and not w.isdigit()]
+        return [term for word in words for term in word_terms(word)]
+
     def unmarked(self, question: str) -> frozenset[str]:
         """The question's words that are not highlighted: those most passages hold."""
         return frozenset(word for word in content_words(question)

@@ -3,7 +3,7 @@ compared with (`mode` in the API and in bench/). A strategy is chosen once, from
 pipeline then asks it, never which one it is.
 
 - "default": the language's reader (with the other model at the language's share), the keyword side
-  at the language's weight, the page title bonus and the language penalty.
+  at the language's weight (and its names' at theirs), the page title bonus and the language penalty.
 - "dense": MiniLM alone. "e5": multilingual-e5 alone. "fused": both models in equal parts, without the
   keyword and title signals. "rrf": both models by reciprocal rank fusion instead.
 - "keyword": BM25 alone. "hybrid": reciprocal rank fusion of the reader and BM25.
@@ -52,10 +52,15 @@ class Strategy:
     def asks_keyword(self, profile: LanguageProfile) -> bool:
         return False
 
+    def asks_names(self, profile: LanguageProfile) -> bool:
+        """Whether the keyword side also reads the question's names alone."""
+        return False
+
     def candidates(self, found: Candidates, profile: LanguageProfile) -> Hits:
         return found.judged.hits
 
-    def scores(self, dense: Hits, keyword: Hits, profile: LanguageProfile, config: RankingConfig) -> dict[int, float]:
+    def scores(self, dense: Hits, keyword: Hits, names: Hits, profile: LanguageProfile,
+               config: RankingConfig) -> dict[int, float]:
         return dict(dense)
 
     def reads_other(self, profile: LanguageProfile) -> bool:
@@ -69,13 +74,17 @@ class Default(Strategy):
     def asks_keyword(self, profile: LanguageProfile) -> bool:
         return profile.keyword_weight > 0
 
+    def asks_names(self, profile: LanguageProfile) -> bool:
+        return profile.name_keyword_weight > 0
+
     def candidates(self, found: Candidates, profile: LanguageProfile) -> Hits:
         if not self.reads_other(profile):
             return found.judged.hits
         return found.fuse(found.judged, found.other(), profile.second_reader_weight)
 
-    def scores(self, dense: Hits, keyword: Hits, profile: LanguageProfile, config: RankingConfig) -> dict[int, float]:
-        return ranking.weighted(dense, keyword, profile.keyword_weight) if keyword else dict(dense)
+    def scores(self, dense: Hits, keyword: Hits, names: Hits, profile: LanguageProfile,
+               config: RankingConfig) -> dict[int, float]:
+        return ranking.weighted(dense, [(keyword, profile.keyword_weight), (names, profile.name_keyword_weight)])
 
     def reads_other(self, profile: LanguageProfile) -> bool:
         return profile.second_reader_weight > 0
@@ -113,14 +122,16 @@ class Keyword(Strategy):
     def asks_keyword(self, profile: LanguageProfile) -> bool:
         return True
 
-    def scores(self, dense: Hits, keyword: Hits, profile: LanguageProfile, config: RankingConfig) -> dict[int, float]:
+    def scores(self, dense: Hits, keyword: Hits, names: Hits, profile: LanguageProfile,
+               config: RankingConfig) -> dict[int, float]:
         return dict(keyword)
 
 
 class Hybrid(Keyword):
     name = "hybrid"
 
-    def scores(self, dense: Hits, keyword: Hits, profile: LanguageProfile, config: RankingConfig) -> dict[int, float]:
+    def scores(self, dense: Hits, keyword: Hits, names: Hits, profile: LanguageProfile,
+               config: RankingConfig) -> dict[int, float]:
         return ranking.rrf([dense, keyword], config.rrf_k)
 
 

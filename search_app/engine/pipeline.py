@@ -105,7 +105,8 @@ def search(snapshot: Snapshot, encoders: Mapping[str, QueryEncoder], config: Ran
               else None)
     bonus = page_bonus(snapshot, owners, judged, other, strategy, profile, config)
     pages, total = page_window(snapshot, owners, reread.scores if reread else scores, bonus, options, config)
-    absent = (absent_words(question.text, pages, recommended, snapshot, config)
+    focus = matching.focus_words(question.text, snapshot.common)
+    absent = (absent_words(focus, pages, recommended, snapshot, config)
               if profile.weak_missing_below is not None else [])
     # The first section's passage was read unless a page's bonus lifted a page none of whose sections
     # the stage read: then the first stage judges.
@@ -116,7 +117,7 @@ def search(snapshot: Snapshot, encoders: Mapping[str, QueryEncoder], config: Ran
                                                               profile.weak_answers_below)
     else:
         weak_below = profile.weak_below[judge]
-        covered = profile.rescued_by_words and bool(pages) and covers(question.text, pages[0], snapshot)
+        covered = profile.rescued_by_words and bool(pages) and covers(focus, pages[0])
         match = "good" if recommended else matching.quality(not pages, judged.hits[0][1], absent, weak_below,
                                                               profile.weak_missing_below or weak_below, covered)
     result.total, result.pages, result.no_match, result.match, result.missing = total, pages, False, match, absent
@@ -207,19 +208,18 @@ def page_window(snapshot: Snapshot, owners: dict, scores: dict[int, float], bonu
     return ranking.page_hits(window, records), len(ranked)
 
 
-def covers(question: str, page: ranking.PageHit, snapshot: Snapshot) -> bool:
+def covers(focus: list[str], page: ranking.PageHit) -> bool:
     """Whether the first section (its page's title, its heading and its passage) holds every word the
-    question is about: the pages talk about what was asked, however briefly it was asked ("her2")."""
-    words = matching.focus_words(question, snapshot.common)
+    question is about (`focus`): the pages talk about what was asked, however briefly ("her2")."""
     first = page.sections[0]
-    return bool(words) and not matching.unheld(words, (page.title, first.heading, first.passage.text))
+    return bool(focus) and not matching.unheld(focus, (page.title, first.heading, first.passage.text))
 
 
-def absent_words(question: str, pages: list[ranking.PageHit], recommended, snapshot: Snapshot,
+def absent_words(focus: list[str], pages: list[ranking.PageHit], recommended, snapshot: Snapshot,
                  config: RankingConfig) -> list[str]:
     """The question's focus words that neither the shown passages nor the corpus hold."""
     texts = [text for page in pages for hit in page.sections[: config.excerpts_per_page]
              for text in (page.title, hit.heading, hit.passage.text)]
     for record in recommended.passages if recommended else []:
         texts += [record.title, record.text]
-    return matching.missing(matching.focus_words(question, snapshot.common), texts, snapshot.corpus_terms)
+    return matching.missing(focus, texts, snapshot.corpus_terms)

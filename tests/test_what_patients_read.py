@@ -150,6 +150,15 @@ def test_missing_names_no_everyday_form_of_a_word_the_pages_hold(client):
     assert tattoo.get_json()["missing"] == ["tattoo"]
 
 
+def test_an_irregular_form_of_a_word_the_pages_hold_is_not_missing(client):
+    """"went" is a form of "go", "wrote" of "write": the pages hold those words, so neither is named
+    missing nor counts against the match; a word the pages never use still is missing."""
+    went = client.get("/api/search", query_string={"q": "my dads cancer went to his bones, can they treat it"})
+    assert went.get_json()["missing"] == []
+    wrote = client.get("/api/search", query_string={"q": "who wrote the treatment guidelines, can i get a tattoo"})
+    assert wrote.get_json()["missing"] == ["tattoo"]
+
+
 def test_the_results_heading_names_the_question_searched(client):
     page = client.get("/", query_string={"q": "metastic breast cancer treatment"}).get_data(as_text=True)
     assert "for “metastatic breast cancer treatment”</h2>" in page

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 
 from search_app.engine.query_words import content_words
+from search_app.engine.word_forms import forms
 from search_index import keywords
 
 # Who is asking or for whom: a question's context, not what it is about ("my mum has stage 4 ...").
@@ -35,18 +36,20 @@ def shown_terms(texts: Iterable[str]) -> frozenset[str]:
 
 
 def missing(words: Iterable[str], shown_texts: Iterable[str], corpus_terms: Collection[str]) -> list[str]:
-    """The focus words that the corpus holds in no form (as keyword terms: "moved" is held where the
-    corpus says "move") and that no shown passage holds either: what the pages do not talk about. The
-    shown texts are read only when a word is not in the corpus (most questions have none)."""
-    unknown = [word for word in words if not all(term in corpus_terms for term in keywords.tokens(word))]
+    """The focus words that the corpus holds in no form (as keyword terms of any of its forms: "moved"
+    is held where the corpus says "move", "went" where it says "go") and that no shown passage holds
+    either: what the pages do not talk about. The shown texts are read only when a word is not in the
+    corpus (most questions have none)."""
+    unknown = [word for word in words
+               if not any(all(term in corpus_terms for term in keywords.tokens(form)) for form in forms(word))]
     return unheld(unknown, shown_texts) if unknown else []
 
 
 def unheld(words: Iterable[str], texts: Iterable[str]) -> list[str]:
-    """The words that none of the texts holds, as a keyword term or the start of one."""
+    """The words that none of the texts holds in any of their forms, as a keyword term or the start of one."""
     held = shown_terms(texts)
     return [word for word in words
-            if not any(t in held for t in keywords.tokens(word))
+            if not any(t in held for form in forms(word) for t in keywords.tokens(form))
             and not (len(word) >= PREFIX_LENGTH and any(term.startswith(word) for term in held))]
 
 

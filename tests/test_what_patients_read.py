@@ -159,6 +159,13 @@ def test_an_irregular_form_of_a_word_the_pages_hold_is_not_missing(client):
     assert wrote.get_json()["missing"] == ["tattoo"]
 
 
+def test_an_adverb_is_never_a_missing_topic(client):
+    """The pages never say "everywhere", but a word that only says where, how or when names no topic
+    they lack."""
+    body = client.get("/api/search", query_string={"q": "my cancer has spread everywhere, is chemo any use"})
+    assert body.get_json()["missing"] == []
+
+
 def test_the_results_heading_names_the_question_searched(client):
     page = client.get("/", query_string={"q": "metastic breast cancer treatment"}).get_data(as_text=True)
     assert "for “metastatic breast cancer treatment”</h2>" in page

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 
 from search_app.engine.query_words import content_words
-from search_app.engine.word_forms import forms
+from search_app.engine.word_forms import adverb_only, forms
 from search_index import keywords
 
 # Who is asking or for whom: a question's context, not what it is about ("my mum has stage 4 ...").
@@ -38,11 +38,16 @@ def shown_terms(texts: Iterable[str]) -> frozenset[str]:
 def missing(words: Iterable[str], shown_texts: Iterable[str], corpus_terms: Collection[str]) -> list[str]:
     """The focus words that the corpus holds in no form (as keyword terms of any of its forms: "moved"
     is held where the corpus says "move", "went" where it says "go") and that no shown passage holds
-    either: what the pages do not talk about. The shown texts are read only when a word is not in the
-    corpus (most questions have none)."""
-    unknown = [word for word in words
-               if not any(all(term in corpus_terms for term in keywords.tokens(form)) for form in forms(word))]
+    either: what the pages do not talk about. A word known only as an adverb ("everywhere") is no topic
+    and never missing. The shown texts are read only when a word is not in the corpus (most questions
+    have none)."""
+    unknown = [word for word in words if not adverb_only(word) and not held(word, corpus_terms)]
     return unheld(unknown, shown_texts) if unknown else []
+
+
+def held(word: str, corpus_terms: Collection[str]) -> bool:
+    """Whether the corpus holds the word in one of its forms (every keyword term of that form)."""
+    return any(all(term in corpus_terms for term in keywords.tokens(form)) for form in forms(word))
 
 
 def unheld(words: Iterable[str], texts: Iterable[str]) -> list[str]:

@@ -16,3 +16,10 @@ def forms(word: str) -> frozenset[str]:
     inflected = {form for lemma in lemmas for found in lemminflect.getAllInflections(lemma).values()
                  for form in found}
     return frozenset({word, *lemmas, *inflected})
+
+
+@lru_cache(maxsize=8192)
+def adverb_only(word: str) -> bool:
+    """Whether the tables know the word only as an adverb ("everywhere", "usually", "already"): it says
+    how, where or when, never what a question is about."""
+    return set(lemminflect.getAllLemmas(word.lower())) == {"ADV"}

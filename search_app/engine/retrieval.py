@@ -9,7 +9,7 @@ import threading
 import time
 from pathlib import Path
 
-from search_app.engine import pipeline
+from search_app.engine import pipeline, word_forms
 from search_app.engine.answers import AnswerMarker, PairMarker
 from search_app.engine.ranking import RankingConfig
 from search_app.engine.results import Mark, SearchOptions, SearchResult, finish
@@ -46,6 +46,7 @@ class Retriever:
         self.answers = {key: AnswerMarker(encoder.encode_sentences, config.answer_min_cosine)
                         for key, encoder in self.encoders.items()}
         self.refresh_seconds = refresh_seconds
+        word_forms.load()
         self.problem: str | None = None
         self.encoder_problem = next(filter(None, (encoder.problem() for encoder in self.encoders.values())), None)
         self.pair_reader = self.pair_marker = None

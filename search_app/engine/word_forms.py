@@ -23,3 +23,10 @@ def adverb_only(word: str) -> bool:
     """Whether the tables know the word only as an adverb ("everywhere", "usually", "already"): it says
     how, where or when, never what a question is about."""
     return set(lemminflect.getAllLemmas(word.lower())) == {"ADV"}
+
+
+def load() -> None:
+    """Reads both tables now (about a second and 50 MB a process; the first look-up of each reads it),
+    so that no question waits for them."""
+    lemminflect.getAllLemmas("go")
+    lemminflect.getAllInflections("go")

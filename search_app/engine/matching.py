@@ -52,10 +52,10 @@ def held(word: str, corpus_terms: Collection[str]) -> bool:
 
 def unheld(words: Iterable[str], texts: Iterable[str]) -> list[str]:
     """The words that none of the texts holds in any of their forms, as a keyword term or the start of one."""
-    held = shown_terms(texts)
+    shown = shown_terms(texts)
     return [word for word in words
-            if not any(t in held for form in forms(word) for t in keywords.tokens(form))
-            and not (len(word) >= PREFIX_LENGTH and any(term.startswith(word) for term in held))]
+            if not any(t in shown for form in forms(word) for t in keywords.tokens(form))
+            and not (len(word) >= PREFIX_LENGTH and any(term.startswith(word) for term in shown))]
 
 
 def quality(no_match: bool, best_cosine: float, absent: list[str], weak_below: float,

@@ -11,6 +11,7 @@ from indexer.build import build
 from indexer.crawling import CrawlError
 from indexer.sources import FolderSource, SourcesConfig, load_sources_file
 from search_app import create_app
+from search_app.engine import word_forms
 from search_app.web.services import services
 from search_index import publishing
 from tests.helpers import build_folder, page_html, write_page
@@ -172,6 +173,33 @@ def test_without_a_usable_question_encoder_the_worker_is_not_ready(corpus_index,
     assert "python -m indexer export-onnx" in ready.get_json()["reason"]
     assert client.get("/api/search?q=chemo").status_code == 503
     assert client.get("/?q=chemo").status_code == 503
+
+
+@pytest.fixture()
+def word_forms_unreadable(monkeypatch):
+    """LemmInflect as a damaged install leaves it: it cannot be imported. The word-form tables are read
+    again by the next test."""
+    monkeypatch.setitem(sys.modules, "lemminflect", None)
+    caches = (word_forms._tables, word_forms.forms, word_forms.adverb_only)
+    for cache in caches:
+        cache.cache_clear()
+    yield
+    for cache in caches:
+        cache.cache_clear()
+
+
+def test_without_word_forms_the_search_answers_and_readiness_says_what_it_lacks(tmp_path, word_forms_unreadable):
+    """Each word is then its own only form: "went" is a word the pages lack where they only say "go"."""
+    pages, index_dir = tmp_path / "pages", tmp_path / "index"
+    write_page(pages, "lava.html", page_html("Lava", [("Where lava goes", "Lava can go down the hill.")]))
+    build_folder(pages, index_dir)
+    client = served(index_dir)
+    ready = client.get("/readyz")
+    assert ready.status_code == 200
+    assert "word forms cannot be read (ModuleNotFoundError" in ready.get_json()["degraded"]
+    assert "make setup" in ready.get_json()["degraded"]
+    went = client.get("/api/search", query_string={"q": "the lava went down the hill"})
+    assert went.status_code == 200 and went.get_json()["missing"] == ["went"]
 
 
 def test_published_files_are_read_only(two_versions):

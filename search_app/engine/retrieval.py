@@ -46,7 +46,8 @@ class Retriever:
         self.answers = {key: AnswerMarker(encoder.encode_sentences, config.answer_min_cosine)
                         for key, encoder in self.encoders.items()}
         self.refresh_seconds = refresh_seconds
-        word_forms.load()
+        # An optional part that cannot be used: the search answers without it, and /readyz says so.
+        self.degraded: str | None = word_forms.load()
         self.problem: str | None = None
         self.encoder_problem = next(filter(None, (encoder.problem() for encoder in self.encoders.values())), None)
         self.pair_reader = self.pair_marker = None

@@ -131,9 +131,12 @@ def healthz():
 @bp.get("/readyz")
 def readyz():
     """Ready when a version with pages is served and questions can be encoded (otherwise 503 with the
-    reason); a newer version that could not be opened is named."""
+    reason); a newer version that could not be opened is named, and so is an optional part the search
+    answers without."""
     retriever = services().retriever
     body = {"status": "ready", "version": retriever.version}
     if retriever.problem:
         body["problem"] = retriever.problem
+    if retriever.degraded:
+        body["degraded"] = retriever.degraded
     return jsonify(body)

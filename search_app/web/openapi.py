@@ -125,7 +125,8 @@ def _json(schema: dict, description: str) -> dict:
 def document(sites: list[str]) -> dict:
     """The document for an index whose pages come from these sites (the values `source` accepts)."""
     status = {"type": "object", "properties": {"status": {"type": "string"}, "version": {"type": "string"},
-                                               "reason": {"type": "string"}, "problem": {"type": "string"}}}
+                                               "reason": {"type": "string"}, "problem": {"type": "string"},
+                                               "degraded": {"type": "string"}}}
     refused = {"400": _json(ERROR, "a missing or invalid parameter, with the reason"),
                "429": _json(ERROR, "too many searches from this address: wait Retry-After seconds"),
                "503": _json(ERROR, "no index can be served yet, with the reason")}
@@ -186,7 +187,8 @@ def document(sites: list[str]) -> dict:
             },
             "/healthz": {"get": {"summary": "Alive", "responses": {"200": _json(status, "alive")}}},
             "/readyz": {"get": {"summary": "Index loaded", "responses": {
-                "200": _json(status, "ready, with the version served (and any newer version it could not open)"),
+                "200": _json(status, "ready, with the version served (and any newer version it could not open, "
+                                     "or an optional part it answers without)"),
                 "503": _json(status, "not ready, with the reason")}}},
         },
     }

@@ -3,6 +3,7 @@ under a bounded load of fresh questions, a new version is published and one repl
 client sees a failed request, and both replicas serve the new version within 2 s of the publish."""
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import shutil
@@ -81,7 +82,7 @@ class Load:
             try:
                 status, _, _ = answer(f"{self.base}/api/search?q=question+{number}+number+{i}+{self.about}")
                 (self.answered if status == 200 else self.failures).append(status)
-            except OSError as exc:
+            except (OSError, http.client.HTTPException) as exc:  # a refused connection or a cut-off answer
                 self.failures.append(repr(exc))
             time.sleep(self.pause)
 

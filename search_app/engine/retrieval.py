@@ -47,7 +47,12 @@ class Retriever:
                         for key, encoder in self.encoders.items()}
         self.refresh_seconds = refresh_seconds
         # An optional part that cannot be used: the search answers without it, and /readyz says so.
-        self.degraded: str | None = word_forms.load()
+        self.degraded: str | None = None
+        unread = word_forms.load()
+        if unread is not None:
+            self.degraded = (f"word forms cannot be read ({describe(unread)}): each word is its own only form; "
+                             "reinstall with `make setup`")
+            log.error(self.degraded)
         self.problem: str | None = None
         self.encoder_problem = next(filter(None, (encoder.problem() for encoder in self.encoders.values())), None)
         self.pair_reader = self.pair_marker = None

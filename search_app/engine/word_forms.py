@@ -8,15 +8,12 @@ as an adverb: the doubt rules then compare keyword stems alone, erring towards "
 `load` says why."""
 from __future__ import annotations
 
-import logging
 from functools import lru_cache
 from types import ModuleType
 
-log = logging.getLogger(__name__)
-
 
 @lru_cache(maxsize=1)
-def _tables() -> tuple[ModuleType | None, str | None]:
+def _tables() -> tuple[ModuleType | None, Exception | None]:
     """LemmInflect with both tables read (about a second and 50 MB a process), or None and why not."""
     try:
         import lemminflect
@@ -24,15 +21,11 @@ def _tables() -> tuple[ModuleType | None, str | None]:
         lemminflect.getAllLemmas("go")
         lemminflect.getAllInflections("go")
     except Exception as exc:  # noqa: BLE001 - a damaged install of any kind leaves words as they are
-        reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
-        problem = (f"word forms cannot be read ({type(exc).__name__}: {reason}".rstrip(": ") +
-                   "): each word is its own only form; reinstall with `make setup`")
-        log.error(problem)
-        return None, problem
+        return None, exc
     return lemminflect, None
 
 
-def load() -> str | None:
+def load() -> Exception | None:
     """Reads both tables now, so that no question waits for them; why they cannot be read, or None."""
     return _tables()[1]
 

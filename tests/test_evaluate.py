@@ -138,3 +138,20 @@ def test_a_section_vector_is_the_unit_mean_of_its_passages(tmp_path):
         mean = reader.model_vectors["minilm"].reconstruct_batch(members).mean(axis=0)
         assert np.allclose(reader.section_vectors([section], "minilm")[0], mean / np.linalg.norm(mean), atol=1e-6)
     assert max(sizes) > 1 and min(sizes) == 1
+
+
+def test_the_pool_lists_each_ungraded_first_section_once(tiny, tmp_path, capsys):
+    from bench.pool import main
+
+    root, _ = tiny
+    queries = tmp_path / "pool.jsonl"
+    queries.write_text("\n".join(json.dumps(q) for q in [
+        {"query": "knead the dough and bake the loaf", "relevant": [
+            {"url": "https://t.example/bread.html", "section": "How", "grade": 3}]},
+        {"query": "lava flows down the volcano slopes", "relevant": [
+            {"url": "https://t.example/piano.html", "section": "How", "grade": 1}]}]) + "\n")
+    assert main(["--index-dir", str(root / "index"), "--queries", str(queries), "--modes", "keyword", "hybrid"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(row["set"], row["query"], row["url"], row["section"], row["mode"]) for row in rows] == [
+        ("pool", "lava flows down the volcano slopes", "https://t.example/volcano.html", "How", "keyword")]
+    assert "lava flows down its slopes" in rows[0]["text"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import math
 import os
 import shutil
 import signal
@@ -282,13 +283,15 @@ def test_nginx_limits_searches_per_client_address(tmp_path):
         base = f"http://127.0.0.1:{port}"
         try:
             wait_ready(base)
+            started = time.monotonic()
             searches = [answer(f"{base}/api/search?q=lava+{n}") for n in range(30)]
+            earned = 2 * (time.monotonic() - started)  # 120 a minute refill while the 30 are asked
             pages_opened = [answer(f"{base}/pages/unknown-{n}.html")[0] for n in range(30)]
         finally:
             proxy.send_signal(signal.SIGQUIT)
             proxy.wait(timeout=10)
     codes = [status for status, _, _ in searches]
-    assert 20 <= codes.count(200) <= 23 and codes.count(429) == 30 - codes.count(200), codes
+    assert 20 <= codes.count(200) <= 21 + math.ceil(earned) and codes.count(429) == 30 - codes.count(200), codes
     status, headers, body = next(s for s in searches if s[0] == 429)
     assert json.loads(body)["error"] == "Too Many Requests" and headers["Retry-After"] == "1"
     assert headers["X-Content-Type-Options"] == "nosniff"

@@ -6,7 +6,9 @@
 Every field of the ranking configuration is a flag (--title-weight 0.2, --sections-per-page 3, ...),
 so a lever is measured with the same code the app runs.
 
-Each line of a queries file: {"query": "...", "relevant": [{"url", "section", "grade"}, ...]}.
+Each line of a queries file: {"query": "...", "relevant": [{"url", "section", "grade"}, ...]}, and
+optionally "not_relevant": [{"url", "section"}, ...], the sections read and found not to answer
+(python -m bench.pool lists neither again; no figure counts them).
 Questions go through the same code path as the API (Retriever.search).
 """
 from __future__ import annotations
@@ -37,11 +39,13 @@ CLEAN_FILE = "medquad-questions.jsonl"
 @dataclass(frozen=True)
 class Judged:
     """A question with its graded sections; `misspelled` when it was written with spelling mistakes
-    (every question of the typo set, and those marked so), so that correcting it is no false correction."""
+    (every question of the typo set, and those marked so), so that correcting it is no false correction;
+    `not_relevant`, the sections read and found not to answer."""
 
     query: str
     grades: dict[tuple[str, str], int]
     misspelled: bool = False
+    not_relevant: frozenset[tuple[str, str]] = frozenset()
 
 
 def load_queries(path: Path, head: int | None = None) -> list[Judged]:
@@ -58,7 +62,8 @@ def load_queries(path: Path, head: int | None = None) -> list[Judged]:
             item = json.loads(line)
             grades = {(r["url"], r["section"]): int(r.get("grade", 1)) for r in item["relevant"]}
             misspelled = Path(path).name == TYPO_FILE or bool(item.get("misspelled"))
-            judged.append(Judged(item["query"], grades, misspelled))
+            read = frozenset((r["url"], r["section"]) for r in item.get("not_relevant", []))
+            judged.append(Judged(item["query"], grades, misspelled, read))
             if head and len(judged) == head:
                 break
     return judged

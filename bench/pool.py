@@ -6,7 +6,8 @@ their first `depth` and that have no grade yet, each once, with the passage a re
 
 Prints one JSON object a line: the set, the question, the section's public address and heading, and the
 passage. Read each; a section that answers goes into the question's "relevant" list with its grade (1 in
-part, 2 or 3 in full). Sections found not to answer are not recorded, so they are listed again.
+part, 2 or 3 in full), one that does not into its "not_relevant" list (url and section), so that neither
+is listed again.
 """
 from __future__ import annotations
 
@@ -24,8 +25,8 @@ from search_index.format import set_search_threads
 
 
 def ungraded(retriever: Retriever, judged: Judged, modes: list[str], depth: int) -> Iterator[dict]:
-    """The question's sections without a grade among each mode's first `depth`, in the order found."""
-    seen = set(judged.grades)
+    """The question's sections neither graded nor read among each mode's first `depth`, in the order found."""
+    seen = set(judged.grades) | judged.not_relevant
     for mode in modes:
         result = retriever.search(judged.query, SearchOptions(limit=depth, mode=mode))
         shown = [(public_url(page), hit.heading, hit.passage.text) for page in result.pages for hit in page.sections]

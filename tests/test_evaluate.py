@@ -155,3 +155,18 @@ def test_the_pool_lists_each_ungraded_first_section_once(tiny, tmp_path, capsys)
     assert [(row["set"], row["query"], row["url"], row["section"], row["mode"]) for row in rows] == [
         ("pool", "lava flows down the volcano slopes", "https://t.example/volcano.html", "How", "keyword")]
     assert "lava flows down its slopes" in rows[0]["text"]
+
+
+def test_sections_read_and_found_not_to_answer_are_not_pooled_again_nor_counted(tiny, tmp_path, capsys):
+    from bench.pool import main
+
+    root, _ = tiny
+    queries = tmp_path / "read.jsonl"
+    queries.write_text(json.dumps({"query": "lava flows down the volcano slopes", "relevant": [
+        {"url": "https://t.example/piano.html", "section": "How", "grade": 1}], "not_relevant": [
+        {"url": "https://t.example/volcano.html", "section": "How"}]}) + "\n")
+    assert main(["--index-dir", str(root / "index"), "--queries", str(queries), "--modes", "keyword", "hybrid"]) == 0
+    assert capsys.readouterr().out == ""
+    judged = load_queries(queries)
+    assert judged[0].grades == {("https://t.example/piano.html", "How"): 1}
+    assert evaluate(Retriever(root / "index"), judged, "keyword")["success1"] == 0.0

@@ -128,6 +128,7 @@ def score_one(result: SearchResult, judged: Judged, answer: tuple[str, str] | No
         "refused": 1.0 if result.no_match else 0.0,
         "good": 1.0 if result.match == "good" else 0.0,
         "doubted_right": 1.0 if rr == 1.0 and result.match != "good" else 0.0,
+        "marked": 1.0 if answer else 0.0,
         "answer_in_judged": 1.0 if answer and judged.grades.get(answer, 0) >= ANSWER_GRADE else 0.0,
         "bets": 1.0 if result.recommended else 0.0,
         "bets_relevant": 1.0 if result.recommended and all(
@@ -158,7 +159,8 @@ def evaluate(retriever: Retriever, queries: list[Judged], mode: str = "default",
         wrongly += result.corrected_query is not None and not judged.misspelled
     summary = {"n": len(rows), "corrected": corrected, "wrongly_corrected": wrongly,
                "bets": int(sum(r["bets"] for r in rows)), "bets_relevant": int(sum(r["bets_relevant"] for r in rows))}
-    for key in ("ndcg10", "recall10", "mrr10", "success1", "page_recall5", "refused", "good", "answer_in_judged"):
+    for key in ("ndcg10", "recall10", "mrr10", "success1", "page_recall5", "refused", "good", "marked",
+                "answer_in_judged"):
         summary[key] = round(statistics.fmean(r[key] for r in rows), 4) if rows else 0.0
     right = [r["doubted_right"] for r in rows if r["success1"]]
     summary["doubted_right"] = round(statistics.fmean(right), 4) if right else 0.0
@@ -166,15 +168,16 @@ def evaluate(retriever: Retriever, queries: list[Judged], mode: str = "default",
     return summary
 
 
-def refusals(retriever: Retriever, questions: list[str]) -> tuple[float, float, int]:
-    """Shares of the questions answered 'no good match' and not matched as `good` (weak or none), and
-    how many fire a best bet."""
+def refusals(retriever: Retriever, questions: list[str]) -> tuple[float, float, int, int]:
+    """Shares of the questions answered 'no good match' and not matched as `good` (weak or none), how
+    many fire a best bet, and how many have a sentence marked as the answer."""
     results = [retriever.search(q) for q in questions]
     if not results:
-        return 0.0, 0.0, 0
+        return 0.0, 0.0, 0, 0
     share = round(sum(r.no_match for r in results) / len(results), 4)
     not_good = round(sum(r.match != "good" for r in results) / len(results), 4)
-    return share, not_good, sum(r.recommended is not None for r in results)
+    marked = sum(marked_section(r) is not None for r in results)
+    return share, not_good, sum(r.recommended is not None for r in results), marked
 
 
 def eval_sets(eval_dir: Path) -> list[tuple[str, Path, int | None]]:
@@ -187,7 +190,7 @@ def eval_sets(eval_dir: Path) -> list[tuple[str, Path, int | None]]:
 
 
 COLUMNS = ("n", "ndcg10", "recall10", "mrr10", "success1", "page_recall5", "refused", "good", "doubted_right",
-           "answer_in_judged", "corrected",
+           "marked", "answer_in_judged", "corrected",
            "wrongly_corrected", "bets", "bets_relevant", "median_ms")
 RUNS = (("keyword", True), ("dense", True), ("e5", True), ("fused", True), ("rrf", True), ("hybrid", True),
         ("default", False), ("default", True))
@@ -251,10 +254,10 @@ def main(argv: list[str] | None = None) -> int:
         print_table(rows)
     for path in args.refusals:
         questions = [q.strip() for q in path.read_text(encoding="utf-8").splitlines() if q.strip()]
-        share, not_good, bets = refusals(retriever, questions)
+        share, not_good, bets, marked = refusals(retriever, questions)
         print(f"\nanswered 'no good match': {share} of {len(questions)} questions in {path} "
               f"(threshold {english_threshold(retriever):.3f}); matched weak or none: {not_good}; "
-              f"a best bet fired for {bets}",
+              f"a best bet fired for {bets}; a sentence marked as the answer for {marked}",
               file=sys.stderr if args.json else None)
     return 0
 

@@ -219,6 +219,15 @@ def test_the_sentence_that_answers_is_marked_in_the_first_excerpts(client):
         "the site's every-passage words are not highlighted"
 
 
+@pytest.mark.parametrize("question", ["does turmeric cure breast cancer", "el seguro me paga la peluca durante la quimio"])
+def test_no_sentence_is_marked_as_the_answer_where_the_pages_may_not_answer(client, question):
+    body = client.get("/api/search", query_string={"q": question}).get_json()
+    assert body["match"] == "weak" and body["results"]
+    assert not any(p["excerpt"]["answer"] for r in body["results"] for p in r["passages"])
+    page = client.get("/", query_string={"q": question}).get_data(as_text=True)
+    assert '<span class="answer">' not in page
+
+
 def test_answer_chunks_split_highlights_at_the_answer():
     from search_app.engine.excerpts import answer_chunks
 

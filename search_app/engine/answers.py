@@ -2,7 +2,8 @@
 skim, and the marked sentence is where to start reading. Chosen for the excerpt read first: by the pair
 reader where the second stage read the question (PairMarker: each sentence read with the question, in
 its passage's context; a sentence it scores below its whole passage is not marked), else by the
-question's model (AnswerMarker: the question's vector against each sentence's)."""
+question's model (AnswerMarker: the question's vector against each sentence's). A result matched weak
+marks none: its page says the passages may not answer."""
 from __future__ import annotations
 
 import re

@@ -98,7 +98,10 @@ class Retriever:
 
     def marker(self, result: SearchResult) -> Mark | None:
         """What marks the result's answer sentence: the pair reader where it read the question, else
-        the question's model."""
+        the question's model; nothing where the match is not `good` (the page says the passages may not
+        answer, and no sentence is pointed at as the answer)."""
+        if result.match != "good":
+            return None
         if result.answers is not None and self.pair_marker is not None:
             marker = self.pair_marker
             return lambda record, shown: marker.mark(result.searched, record, shown)

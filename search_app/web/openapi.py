@@ -29,7 +29,8 @@ EXCERPT = {
                                              "the excerpt read first (the first recommended one, else the "
                                              "first result's first passage): a statement (ending with . or "
                                              "!) or the opening of a list the excerpt shows; never a "
-                                             "heading, a list item that is not a sentence, or a question"}},
+                                             "heading, a list item that is not a sentence, or a question; "
+                                             "null for all when match is not good"}},
 }
 PASSAGE = {
     "type": "object",

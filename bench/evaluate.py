@@ -62,8 +62,8 @@ def load_queries(path: Path, head: int | None = None) -> list[Judged]:
             item = json.loads(line)
             grades = {(r["url"], r["section"]): int(r.get("grade", 1)) for r in item["relevant"]}
             misspelled = Path(path).name == TYPO_FILE or bool(item.get("misspelled"))
-            read = frozenset((r["url"], r["section"]) for r in item.get("not_relevant", []))
-            judged.append(Judged(item["query"], grades, misspelled, read))
+            not_relevant = frozenset((r["url"], r["section"]) for r in item.get("not_relevant", []))
+            judged.append(Judged(item["query"], grades, misspelled, not_relevant))
             if head and len(judged) == head:
                 break
     return judged

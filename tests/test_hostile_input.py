@@ -1,7 +1,9 @@
 """Hostile pages, files and requests: reported and skipped, never served, never a crash."""
 from __future__ import annotations
 
+import math
 import os
+import time
 
 import pytest
 
@@ -153,8 +155,10 @@ def test_no_redirect_names_an_untrusted_host(pages_client):
 def test_wrong_admin_tokens_are_paced_the_right_one_always_works_and_admin_answers_are_never_cached(pages_client):
     host = {"base_url": "http://search.example"}
     wrong = {"Authorization": "Bearer wrong"}
+    started = time.monotonic()
     codes = [pages_client.get("/admin/status", headers=wrong, **host).status_code for _ in range(8)]
-    assert codes[:5] == [401] * 5 and set(codes[5:]) == {429}
+    earned = time.monotonic() - started  # one wrong token a second comes back while the 8 are tried
+    assert codes[:5] == [401] * 5 and set(codes) <= {401, 429} and codes.count(429) >= 3 - math.floor(earned), codes
     ok = pages_client.get("/admin/status", headers={"Authorization": "Bearer right-token-0123456789abcdefghijklmnopq", "Accept": "application/json"},
                           **host)
     assert ok.status_code == 200 and ok.headers["Cache-Control"] == "no-store"

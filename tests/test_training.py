@@ -2,11 +2,16 @@
 question left out, questions also asked plainly, and held-out groups whole pages apart."""
 from __future__ import annotations
 
+import hashlib
 import json
 import random
+from dataclasses import asdict, replace
+
+import pytest
 
 from training import medquad
-from training.cross_encoder import split
+from training.__main__ import main as training_main
+from training.cross_encoder import Recipe, split, write_card
 
 DOCUMENT = """<?xml version="1.0" encoding="UTF-8"?>
 <Document id="0000042" source="GARD" url="https://rarediseases.info.nih.gov/gard/42/x">
@@ -64,3 +69,23 @@ def test_held_out_groups_keep_every_question_of_a_page_together():
     training, held_out = split(groups, 0.2)
     assert held_out and training
     assert not {g.page for g in training} & {g.page for g in held_out}
+
+
+def test_the_model_card_names_the_reader_the_ranker_started_from(tmp_path):
+    figures = {"training_groups": 10, "held_out_groups": 2, "held_out_first_before": 0.5,
+               "held_out_first_after": 1.0, "held_out_first_int8": 1.0, "seconds": 3}
+    (tmp_path / "tokenizer.json").write_text("{}")
+    for base, named, other in (("e5", "multilingual-e5-small", "all-MiniLM-L6-v2"),
+                               ("minilm", "all-MiniLM-L6-v2", "multilingual-e5-small")):
+        recipe = asdict(replace(Recipe(), base=base, layers=6))
+        (tmp_path / "training.json").write_text(json.dumps({"recipe": recipe, "figures": figures}))
+        write_card(tmp_path)
+        card = (tmp_path / "README.md").read_text(encoding="utf-8")
+        assert f"The first 6 layers of {named}" in card and other not in card
+        assert hashlib.sha256(b"{}").hexdigest() in card
+
+
+def test_minilm_has_six_layers_to_keep(capsys):
+    with pytest.raises(SystemExit):
+        training_main(["ranker", "--medquad", "m", "--pages", "p", "--held-out", "h", "--layers", "8"])
+    assert "MiniLM has 6 layers" in capsys.readouterr().err

@@ -35,9 +35,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--groups", type=int, default=cross_encoder.Recipe.groups)
     parser.add_argument("--heading-dropout", type=float, default=cross_encoder.Recipe.heading_dropout,
                         help="the share of groups read without their passages' headings")
-    parser.add_argument("--layers", type=int, choices=range(1, 7), default=cross_encoder.Recipe.layers,
-                        help="how many of MiniLM's 6 layers the ranker keeps")
+    parser.add_argument("--base", choices=sorted(cross_encoder.BASES), default=cross_encoder.Recipe.base,
+                        help="the reader whose first layers the ranker starts from")
+    parser.add_argument("--layers", type=int, choices=range(1, 13), default=cross_encoder.Recipe.layers,
+                        help="how many of the reader's layers the ranker keeps (MiniLM has 6, e5 12)")
     args = parser.parse_args(argv)
+    if args.base == "minilm" and args.layers > 6:
+        parser.error("MiniLM has 6 layers")
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     found = medquad_digest(args.medquad)
     if MEDQUAD_SHA256 and found != MEDQUAD_SHA256:
@@ -45,7 +49,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     held_out = medquad.held_out_questions(
         [p for path in args.held_out for p in (sorted(path.glob("*.*")) if path.is_dir() else [path])])
-    recipe = cross_encoder.Recipe(layers=args.layers, groups=args.groups, heading_dropout=args.heading_dropout)
+    recipe = cross_encoder.Recipe(base=args.base, layers=args.layers, groups=args.groups,
+                                  heading_dropout=args.heading_dropout)
     groups = medquad.groups(args.medquad, args.pages, held_out, args.cache, recipe.seed)
     logging.info("%d groups (%d held-out questions left out)", len(groups), len(held_out))
     figures = cross_encoder.train(groups, recipe, args.out, args.device)

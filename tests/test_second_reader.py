@@ -130,3 +130,14 @@ def test_questions_are_encoded_by_the_onnx_export_as_by_the_model():
     vectors, _ = encoder.encode(TEXTS)
     reference = embedding.embed(TEXTS, progress=False, model=E5, queries=True)
     assert (vectors * reference).sum(axis=1).min() >= MIN_COSINE
+
+
+def test_an_excerpts_sentences_are_read_as_e5_reads_passages():
+    from indexer.onnx_export import MIN_INT8_COSINE
+    from search_index.query_encoder import QueryEncoder
+
+    sentences = QueryEncoder(models.MODEL_CACHE, model=E5).encode_sentences(TEXTS)
+    as_passages = embedding.embed(TEXTS, progress=False, model=E5)
+    as_questions = embedding.embed(TEXTS, progress=False, model=E5, queries=True)
+    to_passages, to_questions = (sentences * as_passages).sum(axis=1), (sentences * as_questions).sum(axis=1)
+    assert to_passages.min() >= MIN_INT8_COSINE and (to_passages > to_questions).all()

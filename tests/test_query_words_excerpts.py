@@ -114,3 +114,22 @@ def test_a_heading_or_a_list_item_is_never_marked_as_the_answer():
     cut = "It is taken by mouth.\nWho gets it?\nTreatment may include:"
     start, end = marker.mark(np.array([0.7, 0.0, 0.7]), cut)
     assert cut[start:end] == "It is taken by mouth.", "never a question, nor a list's opening without its list"
+
+
+def test_a_list_item_closest_to_the_question_is_marked_by_its_lists_opening():
+    from search_app.engine.answers import AnswerMarker
+
+    vectors = {"Recovery depends on the following:": [0.5, 0.5, 0.0], "The stage of the cancer.": [0.0, 1.0, 0.0],
+               "The type of breast cancer.": [1.0, 0.0, 0.0], "Older age is the main risk factor.": [0.0, 0.0, 1.0],
+               "Risk grows with age.": [0.0, 0.6, 0.8]}
+    marker = AnswerMarker(lambda texts: np.array([vectors[t] for t in texts], dtype=np.float32), 0.3)
+    listed = "Recovery depends on the following:\nThe stage of the cancer.\nThe type of breast cancer."
+    start, end = marker.mark(np.array([1.0, 0.0, 0.0]), listed)
+    assert listed[start:end] == "Recovery depends on the following:", "the item alone says something else"
+    headed = "Recovery depends on the following:\nOlder age\nOlder age is the main risk factor. Risk grows with age."
+    start, end = marker.mark(np.array([0.0, 0.0, 1.0]), headed)
+    assert headed[start:end] == "Older age is the main risk factor.", "a paragraph under a list is no item"
+    after = ("Recovery depends on the following:\nOlder age is the main risk factor. Risk grows with age.\n"
+             "The type of breast cancer.")
+    start, end = marker.mark(np.array([1.0, 0.0, 0.0]), after)
+    assert after[start:end] == "The type of breast cancer.", "a paragraph ends the list"

@@ -27,7 +27,9 @@ SENTENCE_WORDS = 24
 # An answer is a statement: it ends with . or !, maybe inside closing quotes or brackets, or it opens a
 # list that the excerpt shows ("Ribcage pain may be caused by any of the following:"). A heading, a
 # list item that is not a sentence, a question ("Who Gets Breast Cancer?") or a list's opening at the
-# excerpt's end is never marked.
+# excerpt's end is never marked. A list item is read with its list: where the closest sentence is an
+# item ("The type of breast cancer." under "The prognosis ... depend on the following:"), its list's
+# opening is marked, as the item alone says something else.
 SENTENCE_END = re.compile(r"[.!][\"'’”)\]]*$")
 LIST_OPENING = re.compile(r":$")
 
@@ -52,7 +54,7 @@ class AnswerMarker:
         vectors = self.vectors([opening(shown, span) for span in spans])
         cosines = vectors @ np.asarray(question, dtype=np.float32).reshape(-1)
         best = int(np.argmax(cosines))
-        return spans[best] if cosines[best] >= self.min_cosine else None
+        return in_its_list(shown, spans[best]) if cosines[best] >= self.min_cosine else None
 
     def vectors(self, sentences: Sequence[str]) -> np.ndarray:
         with self.lock:
@@ -82,7 +84,7 @@ class PairMarker:
         texts = [record.text] + [opening(shown, span) for span in spans]
         scores = self.reader.scores(question, [in_context(record.title, record.heading_path, t) for t in texts])
         best = int(np.argmax(scores[1:]))
-        return spans[best] if scores[1 + best] >= scores[0] else None
+        return in_its_list(shown, spans[best]) if scores[1 + best] >= scores[0] else None
 
 
 def sentences(shown: str) -> list[tuple[int, int]]:
@@ -97,6 +99,31 @@ def sentences(shown: str) -> list[tuple[int, int]]:
     last = spans[-1]
     return [(s, e) for s, e in spans[:MAX_SENTENCES]
             if SENTENCE_END.search(shown, s, e) or (LIST_OPENING.search(shown, s, e) and (s, e) != last)]
+
+
+def in_its_list(shown: str, span: tuple[int, int]) -> tuple[int, int]:
+    """The opening of the list whose item `span` is, where the excerpt shows it, else `span`. A list's
+    items are the lines after its opening (a line whose last sentence ends with a colon) that are one
+    sentence each; a line of more ends the list ("Older age" then "Older age is the main risk factor
+    ... as you get older." are a heading and its paragraph)."""
+    opening = None
+    for start, end in lines(shown):
+        spans = [(start + s, start + e) for s, e in sentence_spans(shown[start:end])]
+        item = opening is not None and len(spans) == 1
+        if start <= span[0] <= end:
+            return opening if item else span
+        if not item:
+            opening = spans[-1] if spans and LIST_OPENING.search(shown, *spans[-1]) else None
+    return span
+
+
+def lines(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each line of the text, without its line break."""
+    found, start = [], 0
+    for line in text.split("\n"):
+        found.append((start, start + len(line)))
+        start += len(line) + 1
+    return found
 
 
 def opening(shown: str, span: tuple[int, int]) -> str:

@@ -1,14 +1,15 @@
 """A ranking lever measured on halves: choose a value on one half of the questions, confirm on the other.
 
     python -m bench.levers --index-dir DIR --queries FILE.jsonl [FILE.jsonl ...] --lever NAME VALUE [VALUE ...]
-        [--with NAME VALUE ...]
+        [--with NAME VALUE ...] [--mode MODE]
 
 For each value of the lever (a name of search_app.engine.ranking.levers: a field of RankingConfig, or a
 language's as "es.weak_below"; every other at the app's setting) it prints nDCG@10, MRR@10, Success@1
 and the share matched `good` on the even-numbered questions (half A), the odd-numbered ones (half B)
 and all, for each file (a .txt file: questions the corpus does not answer, where only `good` means
 anything, and lower is better).
-A value earns its place only if it wins on the half it was not picked on.
+A value earns its place only if it wins on the half it was not picked on. `--mode` measures another
+strategy (`--mode dense`: the comparison the default ranking must beat) on the same halves.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from pathlib import Path
 from bench.evaluate import evaluate, load_queries
 from search_app.engine.ranking import RankingConfig, levers, tuned
 from search_app.engine.retrieval import Retriever
+from search_app.engine.strategies import MODES
 from search_index.format import set_search_threads
 
 METRICS = ("ndcg10", "mrr10", "success1", "good")
@@ -36,6 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lever", required=True, nargs="+", metavar=("NAME", "VALUE"))
     parser.add_argument("--with", dest="fixed", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
                         help="another lever set for every run (another setting than the app's)")
+    parser.add_argument("--mode", choices=MODES, default="default", help="the strategy measured (default: the app's)")
     args = parser.parse_args(argv)
     name, values = args.lever[0], args.lever[1:]
     known = levers(RankingConfig())
@@ -53,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     for value in values:
         retriever = Retriever(args.index_dir, tuned(base, name, float(value)))
         for set_name, queries in sets.items():
-            scores = {h: evaluate(retriever, part) for h, part in halves(queries).items()}
+            scores = {h: evaluate(retriever, part, args.mode) for h, part in halves(queries).items()}
             cells = [str(scores[h][m]) for m in METRICS for h in ("A", "B", "all")]
             print(f"| {name}={value} | {set_name} | " + " | ".join(cells) + " |", flush=True)
     return 0

